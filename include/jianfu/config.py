@@ -1,0 +1,155 @@
+"""Where jianfu keeps things and which thresholds it applies (SPEC.md sections 3, 8, 10, 11).
+
+Settings come from the JIANFU_* environment; inside Airflow the DAG layer may fill the same
+environment from Connections and Variables before calling in (see jianfu.airflow_settings).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: rules.yaml keys and their defaults (SPEC.md section 8).
+RULE_DEFAULTS: dict[str, float] = {
+    "form_similarity_min": 0.6,
+    "unit_monthly_fills_max": 60,
+    "zombie_days": 90,
+    "temporary_grace_days": 7,
+    "temporary_max_days": 180,
+    "unit_groups_max": 15,
+    "target_quarter_visits_max": 2,
+    "merge_window_days": 30,
+    "quota_warning_ratio": 0.8,
+    "default_dept_quota": 2,
+    # admission check (section 10)
+    "admission_review_min": 0.3,
+    # collection reminders (section 10)
+    "reminder_interval_days": 7,
+}
+
+#: collection.yaml defaults (SPEC.md section 10).
+COLLECTION_DEFAULTS: dict[str, Any] = {
+    "start": None,  # earliest period received
+    "kinds": {
+        "form_counts": {"cadence": "monthly", "due_day": 5},
+        "work_groups": {"cadence": "monthly", "due_day": 5},
+        "inspections": {"cadence": "yearly", "plan_due": "01-31", "updates": "monthly"},
+    },
+    "reminder_interval_days": 7,
+}
+
+
+class ConfigError(Exception):
+    """A setting or reference file is wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every location and endpoint jianfu uses, resolved once."""
+
+    home: Path
+    reference: Path
+    warehouse: str  # local path or object-store URL
+    db_url: str
+    smtp_url: str | None = None
+    alert_emails: tuple[str, ...] = ()
+    webhook_url: str | None = None
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        home = Path(env.get("JIANFU_HOME") or "./data").expanduser().absolute()
+        reference = Path(env.get("JIANFU_REFERENCE") or home / "reference").expanduser().absolute()
+        warehouse = env.get("JIANFU_WAREHOUSE") or str(home / "warehouse")
+        if "://" not in warehouse:
+            warehouse = str(Path(warehouse).expanduser().absolute())
+        db_url = env.get("JIANFU_DB_URL") or f"sqlite:///{home / 'ledger.db'}"
+        emails = tuple(e.strip() for e in (env.get("JIANFU_ALERT_EMAILS") or "").split(",") if e.strip())
+        return cls(
+            home=home,
+            reference=reference,
+            warehouse=warehouse,
+            db_url=db_url,
+            smtp_url=env.get("JIANFU_SMTP_URL") or None,
+            alert_emails=emails,
+            webhook_url=env.get("JIANFU_WEBHOOK_URL") or None,
+            env=env,
+        )
+
+    # Derived locations. Kept here so that every stage agrees on them.
+    @property
+    def landing(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def raw_archive(self) -> Path:
+        return self.home / "raw"
+
+    @property
+    def staging(self) -> Path:
+        return self.home / "staging"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def outbox(self) -> Path:
+        return self.home / "outbox"
+
+    def now(self) -> datetime:
+        """The current time, in UTC. JIANFU_NOW (ISO 8601) pins it for tests and demos."""
+        pinned = self.env.get("JIANFU_NOW")
+        if pinned:
+            value = datetime.fromisoformat(pinned)
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return datetime.now(timezone.utc)
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of keys to values")
+    return data
+
+
+def load_rules(reference: Path) -> dict[str, float]:
+    """Thresholds of rules.yaml; missing keys take their defaults, unknown keys are an error."""
+    data = _load_yaml(reference / "rules.yaml")
+    unknown = sorted(set(data) - set(RULE_DEFAULTS))
+    if unknown:
+        raise ConfigError(
+            f"{reference / 'rules.yaml'}: unknown key(s) {', '.join(unknown)}; "
+            f"known keys are {', '.join(sorted(RULE_DEFAULTS))}"
+        )
+    rules = dict(RULE_DEFAULTS)
+    for key, value in data.items():
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{reference / 'rules.yaml'}: {key} must be a number, got {value!r}")
+        rules[key] = value
+    return rules
+
+
+def load_collection(reference: Path) -> dict[str, Any]:
+    """collection.yaml merged over its defaults (one level deep per kind)."""
+    data = _load_yaml(reference / "collection.yaml")
+    merged: dict[str, Any] = {k: v for k, v in COLLECTION_DEFAULTS.items() if k != "kinds"}
+    merged["kinds"] = {k: dict(v) for k, v in COLLECTION_DEFAULTS["kinds"].items()}
+    for key, value in data.items():
+        if key == "kinds" and isinstance(value, dict):
+            for kind_name, spec in value.items():
+                merged["kinds"].setdefault(kind_name, {}).update(spec or {})
+        else:
+            merged[key] = value
+    return merged

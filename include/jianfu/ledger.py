@@ -1,0 +1,206 @@
+"""The submission ledger (SPEC.md section 5): one row per file received, in a SQL database.
+
+SQLite by default, PostgreSQL in production, through SQLAlchemy Core. Two ingests may run at once
+(two Celery workers, or a clerk re-running by hand): receipts are unique on (sha256, source_path),
+and every decision about which version is in force happens inside `versions_lock`, which
+serialises writers on both engines.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Iterator
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, RowMapping
+
+metadata = MetaData()
+
+# Ledger statuses (SPEC.md section 5). RECEIVED is transient: archived, not yet decided. A run that
+# dies leaves it behind and the next run finishes the file.
+RECEIVED = "received"
+ACCEPTED = "accepted"
+ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
+REJECTED = "rejected"
+DUPLICATE = "duplicate"
+SUPERSEDED = "superseded"
+ACCEPTED_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("submission_id", String(40), primary_key=True),
+    Column("kind", String(20)),
+    Column("county_code", String(6)),
+    Column("period", String(7)),  # 'YYYY-MM', or 'YYYY' for inspections
+    Column("file_name", String(500), nullable=False),
+    Column("source_path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("archive_path", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("version", Integer),
+    Column("row_count", Integer),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("warning_count", Integer, nullable=False, default=0),
+    Column("reason", Text),  # one line: why rejected, or what a duplicate duplicates
+    Column("report_path", Text),
+    Column("staged_path", Text),
+    Column("duplicate_of", String(40)),
+    Column("superseded_by", String(40)),
+    UniqueConstraint("sha256", "source_path", name="uq_submissions_receipt"),
+)
+
+
+def connect(db_url: str) -> Engine:
+    """An engine for the ledger; SQLite gets WAL, a busy timeout and real write locking."""
+    if db_url.startswith("sqlite"):
+        engine = create_engine(db_url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover
+            # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of deadlocking.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(db_url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every ledger table (submissions, and those other stages register on `metadata`)."""
+    # Stages that keep state in the ledger register their tables on import.
+    from . import ledger_tables  # noqa: F401
+
+    metadata.create_all(engine)
+
+
+@contextmanager
+def versions_lock(conn: Connection) -> Iterator[None]:
+    """Serialise version decisions across processes for the current transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(74255107)"))
+    # SQLite: BEGIN IMMEDIATE already holds the database write lock for the transaction.
+    yield
+
+
+def receipt(conn: Connection, sha256: str, source_path: str) -> RowMapping | None:
+    """The ledger row of this exact file at this exact place, if it was seen before."""
+    row = conn.execute(
+        select(submissions).where(submissions.c.sha256 == sha256, submissions.c.source_path == source_path)
+    ).mappings().first()
+    return row
+
+
+def first_with_sha(conn: Connection, sha256: str) -> RowMapping | None:
+    """The earliest non-duplicate receipt of these bytes."""
+    return conn.execute(
+        select(submissions)
+        .where(submissions.c.sha256 == sha256, submissions.c.status != DUPLICATE)
+        .order_by(submissions.c.received_at, submissions.c.submission_id)
+    ).mappings().first()
+
+
+def get(conn: Connection, submission_id: str) -> RowMapping | None:
+    return conn.execute(select(submissions).where(submissions.c.submission_id == submission_id)).mappings().first()
+
+
+def insert(conn: Connection, **values) -> None:
+    conn.execute(submissions.insert().values(**values))
+
+
+def set_fields(conn: Connection, submission_id: str, **values) -> None:
+    conn.execute(update(submissions).where(submissions.c.submission_id == submission_id).values(**values))
+
+
+def in_force_row(conn: Connection, kind: str, county_code: str, period: str) -> RowMapping | None:
+    return conn.execute(
+        select(submissions).where(
+            submissions.c.kind == kind,
+            submissions.c.county_code == county_code,
+            submissions.c.period == period,
+            submissions.c.status.in_(ACCEPTED_STATUSES),
+        )
+    ).mappings().first()
+
+
+def accept(conn: Connection, submission_id: str, status: str) -> int:
+    """Put an accepted file in force, superseding the version in force; returns its version.
+
+    Must run inside `versions_lock`. The newest accepted file by receipt is in force: a file
+    received earlier than the one in force (possible when two ingests race) becomes superseded
+    at once instead of displacing the newer one.
+    """
+    row = get(conn, submission_id)
+    assert row is not None
+    prior_versions = conn.execute(
+        select(func.count()).select_from(submissions).where(
+            submissions.c.kind == row["kind"],
+            submissions.c.county_code == row["county_code"],
+            submissions.c.period == row["period"],
+            submissions.c.version.is_not(None),
+        )
+    ).scalar_one()
+    version = prior_versions + 1
+    current = in_force_row(conn, row["kind"], row["county_code"], row["period"])
+    if current is not None and (current["received_at"], current["submission_id"]) > (
+        row["received_at"], row["submission_id"]
+    ):
+        set_fields(conn, submission_id, status=SUPERSEDED, version=version,
+                   superseded_by=current["submission_id"])
+        return version
+    if current is not None:
+        set_fields(conn, current["submission_id"], status=SUPERSEDED, superseded_by=submission_id)
+    set_fields(conn, submission_id, status=status, version=version)
+    return version
+
+
+def in_force(conn: Connection, kind: str | None = None) -> list[RowMapping]:
+    """Every version in force (optionally of one kind), ordered for stable output."""
+    query = select(submissions).where(submissions.c.status.in_(ACCEPTED_STATUSES))
+    if kind:
+        query = query.where(submissions.c.kind == kind)
+    return list(conn.execute(query.order_by(submissions.c.kind, submissions.c.county_code,
+                                            submissions.c.period)).mappings())
+
+
+def all_submissions(conn: Connection) -> list[RowMapping]:
+    return list(conn.execute(select(submissions).order_by(submissions.c.received_at,
+                                                          submissions.c.submission_id)).mappings())
+
+
+def unfinished(conn: Connection) -> list[RowMapping]:
+    """Receipts archived by a run that stopped before deciding them."""
+    return list(conn.execute(select(submissions).where(submissions.c.status == RECEIVED)
+                             .order_by(submissions.c.received_at)).mappings())
+
+
+def as_naive_utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; compare everything as naive UTC."""
+    return value.replace(tzinfo=None) if value.tzinfo else value

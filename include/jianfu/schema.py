@@ -1,0 +1,239 @@
+"""The canonical shape of the three submission kinds (SPEC.md section 4).
+
+Everything that needs to know a column — the reader mapping Chinese headers, the GX suites, the
+warehouse writer, the sample generator — takes it from here, so a column is defined once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import pyarrow as pa
+
+# Value types a column can have. The reader parses raw cells into these.
+COUNTY_CODE = "county_code"
+UNIT_CODE = "unit_code"
+DEPT_CODE = "dept_code"
+PERIOD = "period"
+YEAR = "year"
+TEXT = "text"
+ENUM = "enum"
+INT = "int"
+NUMBER = "number"
+DATE = "date"
+BOOL = "bool"
+
+COUNTY_CODE_RE = r"^[0-9]{6}$"
+UNIT_CODE_RE = r"^[0-9]{12}$"
+DEPT_CODE_RE = r"^[0-9]{6}-[A-Z][A-Z0-9_]{1,15}$"
+
+FREQUENCY = {
+    "daily": "每日",
+    "weekly": "每周",
+    "monthly": "每月",
+    "quarterly": "每季度",
+    "semiannual": "每半年",
+    "annual": "每年",
+    "once": "一次性",
+    "adhoc": "不定期",
+}
+CHANNEL = {
+    "system": "业务系统",
+    "spreadsheet": "电子表格",
+    "paper": "纸质",
+    "app": "APP",
+    "chat": "工作群",
+}
+PLATFORM = {
+    "wechat": "微信",
+    "dingtalk": "钉钉",
+    "wecom": "企业微信",
+    "govchat": "政务微信",
+    "other": "其他",
+}
+PURPOSE = {"permanent": "长期", "temporary": "临时"}
+CATEGORY = {"supervision": "督查", "inspection": "检查", "assessment": "考核"}
+STATUS = {"planned": "计划", "done": "已完成", "cancelled": "已取消"}
+
+#: Accepted spellings of booleans, after NFKC and case folding.
+TRUE_WORDS = frozenset({"yes", "是", "true", "1", "y"})
+FALSE_WORDS = frozenset({"no", "否", "false", "0", "n"})
+
+#: Separators of item lists (data_items, joint_depts).
+LIST_SEPARATORS = ";；、,，|"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a submission kind, as SPEC.md section 4 describes it."""
+
+    name: str
+    zh: str
+    type: str
+    required: bool
+    enum: Mapping[str, str] | None = None  # canonical English -> Chinese
+    max_len: int | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    aliases: tuple[str, ...] = ()  # further accepted header spellings
+
+    @property
+    def arrow_type(self) -> pa.DataType:
+        return ARROW_TYPES[self.type]
+
+
+ARROW_TYPES: dict[str, pa.DataType] = {
+    COUNTY_CODE: pa.string(),
+    UNIT_CODE: pa.string(),
+    DEPT_CODE: pa.string(),
+    PERIOD: pa.string(),  # 'YYYY-MM'
+    YEAR: pa.int32(),
+    TEXT: pa.string(),
+    ENUM: pa.string(),  # canonical English value
+    INT: pa.int32(),
+    NUMBER: pa.float64(),
+    DATE: pa.date32(),
+    BOOL: pa.bool_(),
+}
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A submission kind: its columns, key, and the column that names its period."""
+
+    name: str
+    zh: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    period_column: str  # 'period' (monthly kinds) or 'year' (inspections)
+    unit_levels: tuple[str, ...]  # levels a unit column may reference
+    unit_column: str
+    extra_arrow_fields: tuple[pa.Field, ...] = field(default=())
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def optional(self) -> list[str]:
+        return [c.name for c in self.columns if not c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """Schema of a normalised (staged) file of this kind."""
+        return pa.schema([pa.field(c.name, c.arrow_type, nullable=not c.required) for c in self.columns])
+
+
+_county = Column("county_code", "县级代码", COUNTY_CODE, True)
+_period = Column("period", "统计期", PERIOD, True)
+
+FORM_COUNTS = Kind(
+    name="form_counts",
+    zh="报表填报统计",
+    columns=(
+        _county,
+        _period,
+        Column("unit_code", "填报单位代码", UNIT_CODE, True),
+        Column("form_id", "报表编号", TEXT, True, max_len=64),
+        Column("form_name", "报表名称", TEXT, True, max_len=200),
+        Column("dept_code", "下发部门代码", DEPT_CODE, True),
+        Column("frequency", "填报频次", ENUM, True, enum=FREQUENCY),
+        Column("fill_count", "填报次数", INT, True, min_value=0, max_value=1000),
+        Column("field_count", "指标项数", INT, True, min_value=1, max_value=5000),
+        Column("hours_spent", "耗时(小时)", NUMBER, False, min_value=0, max_value=10000, aliases=("耗时",)),
+        Column("channel", "报送渠道", ENUM, False, enum=CHANNEL),
+        Column("data_items", "指标清单", TEXT, False),
+    ),
+    key=("unit_code", "dept_code", "form_id"),
+    period_column="period",
+    unit_levels=("township", "village"),
+    unit_column="unit_code",
+)
+
+WORK_GROUPS = Kind(
+    name="work_groups",
+    zh="政务工作群",
+    columns=(
+        _county,
+        _period,
+        Column("unit_code", "所在单位代码", UNIT_CODE, True),
+        Column("group_id", "群编号", TEXT, True, max_len=64),
+        Column("group_name", "群名称", TEXT, True, max_len=200),
+        Column("platform", "平台", ENUM, True, enum=PLATFORM),
+        Column("owner_dept_code", "建群部门代码", DEPT_CODE, True),
+        Column("purpose", "群性质", ENUM, True, enum=PURPOSE),
+        Column("created_date", "建群日期", DATE, True),
+        Column("last_active_date", "最近活跃日期", DATE, True),
+        Column("member_count", "成员数", INT, True, min_value=1, max_value=5000),
+        Column("messages_30d", "近30天消息数", INT, False, min_value=0),
+        Column("task_end_date", "任务结束日期", DATE, False),
+    ),
+    key=("unit_code", "group_id"),
+    period_column="period",
+    unit_levels=("county", "township", "village"),
+    unit_column="unit_code",
+)
+
+INSPECTIONS = Kind(
+    name="inspections",
+    zh="督查检查考核计划及执行",
+    columns=(
+        _county,
+        Column("year", "年度", YEAR, True),
+        Column("item_id", "事项编号", TEXT, True, max_len=64),
+        Column("dept_code", "牵头部门代码", DEPT_CODE, True),
+        Column("category", "类别", ENUM, True, enum=CATEGORY),
+        Column("topic", "事项名称", TEXT, True, max_len=200),
+        Column("target_unit_code", "对象单位代码", UNIT_CODE, True),
+        Column("planned_date", "计划日期", DATE, True),
+        Column("actual_date", "实际日期", DATE, False),
+        Column("status", "状态", ENUM, True, enum=STATUS),
+        Column("in_plan", "是否列入年度计划", BOOL, True),
+        Column("joint_depts", "联合部门", TEXT, False),
+        Column("approval_ref", "报批文号", TEXT, False),
+    ),
+    key=("dept_code", "item_id", "target_unit_code"),
+    period_column="year",
+    unit_levels=("county", "township", "village"),
+    unit_column="target_unit_code",
+)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (FORM_COUNTS, WORK_GROUPS, INSPECTIONS)}
+
+
+def kind(name: str) -> Kind:
+    """The kind called `name`; a clear error for anything else."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(f"unknown kind {name!r}: expected one of {', '.join(KINDS)}") from None
+
+
+def unit_level(unit_code: str) -> str:
+    """Level of a 12-digit unit code by its shape (SPEC.md section 2)."""
+    if unit_code.endswith("000000"):
+        return "county"
+    if unit_code.endswith("000"):
+        return "township"
+    return "village"
+
+
+def split_list(text: str | None) -> list[str]:
+    """Split a data_items / joint_depts cell on any of the accepted separators, dropping blanks."""
+    if not text:
+        return []
+    out = [text]
+    for sep in LIST_SEPARATORS:
+        out = [piece for part in out for piece in part.split(sep)]
+    return [p.strip() for p in out if p.strip()]
