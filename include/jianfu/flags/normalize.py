@@ -1,0 +1,95 @@
+"""Name normalisation of SPEC.md section 8, in Python and as DuckDB functions.
+
+The SPEC normalises names by NFKC, lower case, and removing whitespace, punctuation and symbols;
+group names also lose digits. DuckDB has `nfc_normalize` but no NFKC (full-width letters and digits
+such as "ＡＢＣ１" would stay apart from "abc1"), so the rule SQL calls Python functions registered on
+the connection. They are Arrow-vectorised and cached, because the same handful of form names, topics
+and data items repeat across thousands of units: each distinct string is normalised once.
+
+What "removing whitespace, punctuation and symbols" means here, exactly:
+- after NFKC and `str.lower()`, drop every character whose Unicode category is P* (punctuation),
+  S* (symbols), Z* (separators, i.e. spaces), and Cc/Cf (control and invisible format characters
+  such as tab, newline, zero-width space — whitespace a clerk cannot see);
+- for group names also drop decimal digits (category Nd; NFKC has already turned full-width and
+  circled digits into ASCII ones). Chinese numerals (一, 二) are letters and stay.
+
+The same functions serve the brute-force oracle in the tests, so SQL and oracle cannot drift apart
+on this point.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import duckdb
+import pyarrow as pa
+
+_DROP = ("P", "S", "Z")
+_DROP_EXACT = ("Cc", "Cf")
+
+
+def _keep(ch: str, drop_digits: bool) -> bool:
+    cat = unicodedata.category(ch)
+    if cat[0] in _DROP or cat in _DROP_EXACT or ch.isspace():
+        return False
+    return not (drop_digits and cat == "Nd")
+
+
+@lru_cache(maxsize=200_000)
+def norm_name(text: str) -> str:
+    """Normalised form name, topic or data item: NFKC, lower, no whitespace/punctuation/symbols."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if _keep(ch, False))
+
+
+@lru_cache(maxsize=200_000)
+def norm_group_name(text: str) -> str:
+    """Normalised group name: as `norm_name`, and digits removed ("1群" and "2群" are one name)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if _keep(ch, True))
+
+
+@lru_cache(maxsize=50_000)
+def nfkc_code(text: str) -> str:
+    """A code typed by a clerk (a dept_code in joint_depts): NFKC, trimmed, upper case.
+
+    Full-width "４２１１２７－ＡＧＲＩ" from a Chinese input method is the code 421127-AGRI.
+    """
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+def _vectorised(fn):
+    def apply(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        return pa.array([None if v is None else fn(v) for v in values.to_pylist()], type=pa.string())
+
+    apply.__name__ = fn.__name__
+    return apply
+
+
+#: SQL name -> Python function. The SQL files use these names.
+SQL_FUNCTIONS = {
+    "norm_name": norm_name,
+    "norm_group_name": norm_group_name,
+    "nfkc_code": nfkc_code,
+}
+
+
+def register(con: duckdb.DuckDBPyConnection) -> None:
+    """Register the normalisers on `con` (once per connection; later calls do nothing)."""
+    existing = {
+        row[0]
+        for row in con.execute(
+            "SELECT function_name FROM duckdb_functions() WHERE function_name IN ?",
+            [list(SQL_FUNCTIONS)],
+        ).fetchall()
+    }
+    for name, fn in SQL_FUNCTIONS.items():
+        if name in existing:
+            continue
+        con.create_function(
+            name,
+            _vectorised(fn),
+            [duckdb.sqltype("VARCHAR")],
+            duckdb.sqltype("VARCHAR"),
+            type="arrow",
+            side_effects=False,
+        )

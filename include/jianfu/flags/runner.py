@@ -1,0 +1,117 @@
+"""Runs the flag, burden and quota SQL of sql/ on a DuckDB connection (SPEC.md sections 7 and 8).
+
+The SQL files are the definition of each rule; this module only prepares the connection they run
+on and collects their results:
+
+- thresholds of rules.yaml become DuckDB variables named like their rules.yaml keys
+  (`SET VARIABLE zombie_days = 90`), so a file reads `getvariable('zombie_days')` just as SPEC.md
+  says `zombie_days`;
+- the counties to compute become the variable `counties` (NULL for all), used through the
+  `in_scope(county_code)` macro, which DuckDB folds into a partition filter;
+- the name normalisers (normalize.py), `split_list` and the helpers of `_setup.sql` are registered
+  as temporary functions, views and macros on the connection;
+- `flag_id` is added here, in one place: the first 16 hex digits of sha256(`rule|period|subject`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+import pyarrow as pa
+
+from ..config import RULE_DEFAULTS
+from ..schema import LIST_SEPARATORS
+from . import normalize
+
+SQL_DIR = Path(__file__).with_name("sql")
+
+#: Per-county rules, in SPEC.md order: rule name -> SQL file stem.
+COUNTY_RULES: dict[str, str] = {
+    "FORM_OVER_FREQUENCY": "form_over_frequency",
+    "FORM_DUPLICATE_ACROSS_DEPTS": "form_duplicate_across_depts",
+    "UNIT_REPORTING_OVERLOAD": "unit_reporting_overload",
+    "GROUP_ZOMBIE": "group_zombie",
+    "GROUP_TEMPORARY_OVERDUE": "group_temporary_overdue",
+    "GROUP_DUPLICATE": "group_duplicate",
+    "UNIT_GROUP_OVERLOAD": "unit_group_overload",
+    "INSPECTION_TARGET_OVERFREQUENT": "inspection_target_overfrequent",
+    "INSPECTION_UNCOORDINATED": "inspection_uncoordinated",
+    "INSPECTION_UNPLANNED": "inspection_unplanned",
+    "INSPECTION_REPEATED_TOPIC": "inspection_repeated_topic",
+}
+#: Department-wide quota rules (across all counties).
+QUOTA_RULES: dict[str, str] = {
+    "DEPT_QUOTA_WARNING": "dept_quota_warning",
+    "DEPT_QUOTA_EXCEEDED": "dept_quota_exceeded",
+}
+ALL_RULES: tuple[str, ...] = (*COUNTY_RULES, *QUOTA_RULES)
+
+_RULE_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def flag_id(rule: str, period: str, subject: str) -> str:
+    """Stable id of a flag: the first 16 hex digits of sha256 of `rule|period|subject`."""
+    return hashlib.sha256(f"{rule}|{period}|{subject}".encode()).hexdigest()[:16]
+
+
+@cache
+def sql_text(stem: str) -> str:
+    """The text of sql/<stem>.sql."""
+    return (SQL_DIR / f"{stem}.sql").read_text(encoding="utf-8")
+
+
+def _split_list_macro() -> str:
+    """`split_list(text)`: the SQL twin of jianfu.schema.split_list (same separators).
+
+    Pieces are not trimmed here: every caller normalises them (which drops blanks) anyway.
+    """
+    pattern = "[" + "".join(re.escape(sep) for sep in LIST_SEPARATORS) + "]"
+    return f"CREATE OR REPLACE TEMP MACRO split_list(s) AS regexp_split_to_array(s, '{pattern}')"
+
+
+def prepare(con: duckdb.DuckDBPyConnection, rules: dict, counties: Iterable[str] | None = None) -> None:
+    """Make `con` ready for the SQL files: thresholds, county scope, helper functions.
+
+    Every rules.yaml key is set (missing keys take their defaults), so a file never meets an unset
+    variable. Unknown keys are ignored here; config.load_rules rejects them where the file is read.
+    """
+    normalize.register(con)
+    for key, default in RULE_DEFAULTS.items():
+        value = rules.get(key, default)
+        if not _RULE_KEY.match(key):  # keys become SQL identifiers
+            raise ValueError(f"rules key {key!r} is not a plain name")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"rules key {key} must be a number, got {value!r}")
+        con.execute(f"SET VARIABLE {key} = ?", [value])
+    if counties is None:
+        con.execute("SET VARIABLE counties = NULL")
+    else:
+        con.execute("SET VARIABLE counties = CAST(? AS VARCHAR[])", [sorted(set(counties))])
+    con.execute(_split_list_macro())
+    con.execute(sql_text("_setup"))
+
+
+def run(con: duckdb.DuckDBPyConnection, stem: str) -> pa.Table:
+    """Run sql/<stem>.sql on a prepared connection and return its result as Arrow."""
+    return con.sql(sql_text(stem)).to_arrow_table()
+
+
+def run_rule(con: duckdb.DuckDBPyConnection, stem: str) -> pa.Table:
+    """Run one rule file and add flag_id; rows come back sorted by period and subject."""
+    return con.sql(
+        f"""
+        SELECT left(sha256(rule || '|' || period || '|' || subject), 16) AS flag_id, *
+        FROM ({sql_text(stem).strip().rstrip(';')})
+        ORDER BY county_code, period, subject
+        """
+    ).to_arrow_table()
+
+
+def materialise_quota_usage(con: duckdb.DuckDBPyConnection) -> None:
+    """quota_usage.sql into the temp table jf_quota_usage, read by the two quota rule files."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE jf_quota_usage AS {sql_text('quota_usage')}")

@@ -1,0 +1,38 @@
+-- GROUP_DUPLICATE — severity warning — period YYYY-MM — subject `unit|owner_dept|gid1;gid2;...`
+--
+-- One unit has two or more work groups of one owner department whose names are equal after
+-- normalisation (NFKC, lower case, no whitespace/punctuation/symbols, and no digits — so
+-- "防汛工作群1" and "防汛工作群（2）" are one name). One flag per unit x department x name;
+-- the group ids in the subject are sorted.
+-- Thresholds: none. metric = number of groups, threshold = 2 (the smallest duplicate).
+WITH group_rows AS (
+    SELECT *, norm_group_name(group_name) AS name_norm
+    FROM work_groups
+    WHERE in_scope(county_code)
+),
+
+same_name AS (
+    SELECT
+        county_code, period, unit_code, owner_dept_code, name_norm,
+        list(DISTINCT group_id ORDER BY group_id) AS group_ids,
+        list(group_name ORDER BY group_id) AS group_names
+    FROM group_rows
+    GROUP BY ALL
+    HAVING count(DISTINCT group_id) >= 2
+)
+
+SELECT
+    'GROUP_DUPLICATE' AS rule,
+    'warning' AS severity,
+    county_code,
+    period,
+    unit_code,
+    owner_dept_code AS dept_code,
+    unit_code || '|' || owner_dept_code || '|' || array_to_string(group_ids, ';') AS subject,
+    len(group_ids) AS metric,
+    2 AS threshold,
+    format('{} {}建有{}个同名工作群：{}（群编号{}），建议合并',
+           unit_label(unit_code), dept_name(owner_dept_code), len(group_ids),
+           array_to_string(list_transform(group_names, lambda n: '「' || n || '」'), '、'),
+           array_to_string(group_ids, '、')) AS detail
+FROM same_name

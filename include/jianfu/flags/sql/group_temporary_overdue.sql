@@ -1,0 +1,46 @@
+-- GROUP_TEMPORARY_OVERDUE — severity warning — period YYYY-MM — subject `unit|group_id`
+--
+-- A temporary work group still exists after its task is over:
+--   with a task_end_date:    period_end - task_end_date > temporary_grace_days (default 7), or
+--   without a task_end_date: period_end - created_date  > temporary_max_days   (default 180).
+-- Exactly the grace / maximum is fine (strictly greater fires).
+-- Thresholds: temporary_grace_days, temporary_max_days.
+-- metric = days past the task end (or days since creation), threshold = the limit that applies.
+WITH group_rows AS (
+    SELECT
+        *,
+        period_end(period) AS period_end,
+        CASE WHEN task_end_date IS NOT NULL THEN period_end(period) - task_end_date
+             ELSE period_end(period) - created_date END AS days,
+        CASE WHEN task_end_date IS NOT NULL THEN getvariable('temporary_grace_days')
+             ELSE getvariable('temporary_max_days') END AS limit_days
+    FROM work_groups
+    WHERE in_scope(county_code)
+      AND purpose = 'temporary'
+),
+
+overdue AS (
+    SELECT *
+    FROM group_rows
+    WHERE days > limit_days
+)
+
+SELECT
+    'GROUP_TEMPORARY_OVERDUE' AS rule,
+    'warning' AS severity,
+    county_code,
+    period,
+    unit_code,
+    owner_dept_code AS dept_code,
+    unit_code || '|' || group_id AS subject,
+    days AS metric,
+    limit_days AS threshold,
+    CASE WHEN task_end_date IS NOT NULL
+        THEN format('{} {}建的临时工作群「{}」任务已于{}结束，截至{}已{}天仍未解散（宽限{}天）',
+                    unit_label(unit_code), dept_name(owner_dept_code), group_name, task_end_date,
+                    period_end, days, limit_days)
+        ELSE format('{} {}建的临时工作群「{}」建于{}，截至{}已存在{}天，超过临时群最长{}天仍未解散',
+                    unit_label(unit_code), dept_name(owner_dept_code), group_name, created_date,
+                    period_end, days, limit_days)
+    END AS detail
+FROM overdue

@@ -1,0 +1,31 @@
+-- GROUP_ZOMBIE — severity warning — period YYYY-MM — subject `unit|group_id`
+--
+-- A work group nobody has used for a long time ("僵尸群"): days from last_active_date to the end of
+-- the period >= zombie_days (default 90, inclusive).
+-- Thresholds: zombie_days. metric = days inactive, threshold = zombie_days.
+WITH group_rows AS (
+    SELECT *, period_end(period) - last_active_date AS days_inactive
+    FROM work_groups
+    WHERE in_scope(county_code)
+),
+
+zombies AS (
+    SELECT *
+    FROM group_rows
+    WHERE days_inactive >= getvariable('zombie_days')
+)
+
+SELECT
+    'GROUP_ZOMBIE' AS rule,
+    'warning' AS severity,
+    county_code,
+    period,
+    unit_code,
+    owner_dept_code AS dept_code,
+    unit_code || '|' || group_id AS subject,
+    days_inactive AS metric,
+    getvariable('zombie_days') AS threshold,
+    format('{} {}建的工作群「{}」截至{}已{}天无人活跃（最近活跃{}），达到僵尸群标准{}天，建议解散',
+           unit_label(unit_code), dept_name(owner_dept_code), group_name, period_end(period),
+           days_inactive, last_active_date, getvariable('zombie_days')) AS detail
+FROM zombies

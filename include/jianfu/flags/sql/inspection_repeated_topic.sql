@@ -1,0 +1,39 @@
+-- INSPECTION_REPEATED_TOPIC — severity warning — period YYYY — subject `dept|target|item1;item2;...`
+--
+-- One department visits one target two or more times in a year on the same topic: visits (rows
+-- not cancelled) of the department to the target in the plan year whose topics are equal after
+-- normalisation (NFKC, lower case, no whitespace/punctuation/symbols). One flag per
+-- department x target x year x topic; the item ids in the subject are sorted.
+-- Thresholds: none. metric = visits, threshold = 2 (the smallest repetition).
+WITH visits AS (
+    SELECT *, norm_name(topic) AS topic_norm
+    FROM inspections
+    WHERE in_scope(county_code)
+      AND status <> 'cancelled'
+),
+
+repeated AS (
+    SELECT
+        county_code, year, dept_code, target_unit_code, topic_norm,
+        count(*) AS visits,
+        min(topic) AS topic,
+        list(DISTINCT item_id ORDER BY item_id) AS item_ids
+    FROM visits
+    GROUP BY ALL
+    HAVING count(*) >= 2
+)
+
+SELECT
+    'INSPECTION_REPEATED_TOPIC' AS rule,
+    'warning' AS severity,
+    county_code,
+    CAST(year AS VARCHAR) AS period,
+    target_unit_code AS unit_code,
+    dept_code,
+    dept_code || '|' || target_unit_code || '|' || array_to_string(item_ids, ';') AS subject,
+    visits AS metric,
+    2 AS threshold,
+    format('{} {}年对{}就「{}」重复开展{}次（事项{}），建议合并',
+           dept_name(dept_code), year, unit_label(target_unit_code), topic, visits,
+           array_to_string(item_ids, '、')) AS detail
+FROM repeated

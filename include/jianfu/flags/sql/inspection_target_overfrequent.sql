@@ -1,0 +1,51 @@
+-- INSPECTION_TARGET_OVERFREQUENT — severity warning — period YYYY-Qn — subject `target_unit`
+--
+-- One unit receives too many visits in a calendar quarter: visits (inspection rows not
+-- cancelled) to that target with eff_date in the quarter, from any department, number more than
+-- target_quarter_visits_max (default 2; equal to the maximum is fine).
+-- Thresholds: target_quarter_visits_max. metric = visits, threshold = target_quarter_visits_max.
+WITH visits AS (
+    SELECT *, year(eff_date) || '-Q' || quarter(eff_date) AS quarter
+    FROM inspections
+    WHERE in_scope(county_code)
+      AND status <> 'cancelled'
+),
+
+per_quarter AS (
+    SELECT county_code, target_unit_code, quarter, count(*) AS visits
+    FROM visits
+    GROUP BY ALL
+),
+
+overfrequent AS (
+    SELECT *
+    FROM per_quarter
+    WHERE visits > getvariable('target_quarter_visits_max')
+),
+
+-- the visits themselves, named, for the detail sentence
+listed AS (
+    SELECT
+        o.county_code, o.target_unit_code, o.quarter, o.visits,
+        string_agg(coalesce(d.dept_name, v.dept_code) || '「' || v.topic || '」(' || v.eff_date || ')', '；'
+                   ORDER BY v.eff_date, v.dept_code, v.item_id) AS visit_list
+    FROM overfrequent AS o
+    JOIN visits AS v USING (county_code, target_unit_code, quarter)
+    LEFT JOIN departments AS d ON d.dept_code = v.dept_code
+    GROUP BY ALL
+)
+
+SELECT
+    'INSPECTION_TARGET_OVERFREQUENT' AS rule,
+    'warning' AS severity,
+    county_code,
+    quarter AS period,
+    target_unit_code AS unit_code,
+    NULL AS dept_code,
+    target_unit_code AS subject,
+    visits AS metric,
+    getvariable('target_quarter_visits_max') AS threshold,
+    format('{} {}接受督查检查考核{}次，超过每季度上限{}次：{}',
+           unit_label(target_unit_code), quarter, visits, getvariable('target_quarter_visits_max'),
+           visit_list) AS detail
+FROM listed

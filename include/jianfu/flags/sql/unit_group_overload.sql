@@ -1,0 +1,38 @@
+-- UNIT_GROUP_OVERLOAD — severity info — period YYYY-MM — subject `unit`
+--
+-- A unit is in too many live work groups: its groups of the month that are not zombies
+-- (period_end - last_active_date < zombie_days) number more than unit_groups_max (default 15;
+-- equal to the maximum is fine).
+-- Thresholds: unit_groups_max, zombie_days. metric = live groups, threshold = unit_groups_max.
+WITH group_rows AS (
+    SELECT *
+    FROM work_groups
+    WHERE in_scope(county_code)
+),
+
+live_groups AS (
+    SELECT county_code, period, unit_code, count(DISTINCT group_id) AS live
+    FROM group_rows
+    WHERE NOT (period_end(period) - last_active_date >= getvariable('zombie_days'))
+    GROUP BY ALL
+),
+
+overloaded AS (
+    SELECT *
+    FROM live_groups
+    WHERE live > getvariable('unit_groups_max')
+)
+
+SELECT
+    'UNIT_GROUP_OVERLOAD' AS rule,
+    'info' AS severity,
+    county_code,
+    period,
+    unit_code,
+    NULL AS dept_code,
+    unit_code AS subject,
+    live AS metric,
+    getvariable('unit_groups_max') AS threshold,
+    format('{} {}在用工作群{}个（不含僵尸群），超过上限{}个',
+           unit_label(unit_code), period, live, getvariable('unit_groups_max')) AS detail
+FROM overloaded

@@ -1,0 +1,39 @@
+-- UNIT_REPORTING_OVERLOAD — severity warning — period YYYY-MM — subject `unit`
+--
+-- A unit's total fills of the month (sum of fill_count over all its forms) exceeds
+-- unit_monthly_fills_max (default 60; equal to the maximum is fine).
+-- Thresholds: unit_monthly_fills_max. metric = total fills, threshold = unit_monthly_fills_max.
+WITH form_rows AS (
+    SELECT *
+    FROM form_counts
+    WHERE in_scope(county_code)
+),
+
+unit_month AS (
+    SELECT
+        county_code, period, unit_code,
+        sum(fill_count) AS fills,
+        count(*) FILTER (WHERE fill_count >= 1) AS forms
+    FROM form_rows
+    GROUP BY ALL
+),
+
+overloaded AS (
+    SELECT *
+    FROM unit_month
+    WHERE fills > getvariable('unit_monthly_fills_max')
+)
+
+SELECT
+    'UNIT_REPORTING_OVERLOAD' AS rule,
+    'warning' AS severity,
+    county_code,
+    period,
+    unit_code,
+    NULL AS dept_code,
+    unit_code AS subject,
+    fills AS metric,
+    getvariable('unit_monthly_fills_max') AS threshold,
+    format('{} {}共填报{}种报表{}次，超过每月上限{}次',
+           unit_label(unit_code), period, forms, fills, getvariable('unit_monthly_fills_max')) AS detail
+FROM overloaded
