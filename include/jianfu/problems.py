@@ -31,9 +31,13 @@ class Problem:
 class RejectFile(Exception):
     """A structural problem found while reading: the whole file is rejected with this problem."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, county_code: str | None = None, period: str | None = None):
         super().__init__(problem.message_en)
         self.problem = problem
+        # Best guesses, when the header could be read: they let the status board show the county
+        # as having sent something (rejected) rather than nothing (missing).
+        self.county_code = county_code
+        self.period = period
 
 
 def critical(rule: str, en: str, zh: str, column: str | None = None, row: int | None = None,

@@ -1,0 +1,49 @@
+# jianfu — two commands on a fresh machine: `make demo`, then `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help install demo test test-fast bench lint airflow lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv with every pinned dependency and the jianfu command
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) 2>&1 | grep -v "is ignored" || true
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.txt -r requirements-dev.txt
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	@touch $(STAMP)
+	@echo "installed: $(BIN)/jianfu, $(BIN)/airflow"
+
+demo: install ## sample data for the pilot counties, every DAG through Airflow, a summary
+	@bash scripts/demo.sh
+
+test: install ## the whole test suite (needs the local PostgreSQL and Redis; .ci/run starts them)
+	$(BIN)/python -m pytest
+
+test-fast: install ## the suite without the slow Airflow end-to-end tests
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: install ## province-month benchmark against a plain pyarrow baseline -> docs/BENCHMARKS.md
+	$(BIN)/python bench/run.py
+
+lint: install ## ruff over the code
+	$(BIN)/ruff check include dags tests bench
+
+airflow: install ## Airflow UI on http://localhost:8080 (airflow standalone, project-local AIRFLOW_HOME)
+	@bash scripts/airflow_standalone.sh
+
+lock: ## re-resolve requirements*.txt from requirements*.in (needs .venv)
+	$(BIN)/uv pip compile --python $(BIN)/python --quiet --no-header requirements.in -o requirements.txt
+	$(BIN)/uv pip compile --python $(BIN)/python --quiet --no-header requirements-dev.in -o requirements-dev.txt
+
+clean: ## remove generated data (keeps .venv)
+	rm -rf data .airflow bench/out

@@ -1,0 +1,47 @@
+"""The immutable raw archive (SPEC.md section 5): every byte received, named by its SHA-256.
+
+A file is hashed and copied in one pass, into a temporary name beside its final place and renamed
+only when complete, so the archive never holds a partial copy under a real name. An existing
+archive entry is never rewritten: same name, same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Archived:
+    sha256: str
+    size: int
+    path: Path
+
+
+def archive_file(source: Path, archive_root: Path) -> Archived:
+    """Copy `source` into the archive; returns its hash, size and archive path."""
+    archive_root.mkdir(parents=True, exist_ok=True)
+    tmp = archive_root / f".incoming-{os.getpid()}-{source.name}"
+    digest = hashlib.sha256()
+    size = 0
+    with source.open("rb") as src, tmp.open("wb") as dst:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+            size += len(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())
+    sha = digest.hexdigest()
+    suffix = "".join(source.suffixes[-1:]).lower()[:10]
+    final = archive_root / sha[:2] / f"{sha}{suffix}"
+    if final.exists():
+        tmp.unlink()
+    else:
+        final.parent.mkdir(exist_ok=True)
+        os.replace(tmp, final)
+        os.chmod(final, 0o444)
+    return Archived(sha, size, final)

@@ -1,0 +1,331 @@
+"""`jianfu ingest`: receive county files without ever losing one (SPEC.md sections 4-6).
+
+The order of work is what makes it safe to stop at any moment and run again:
+
+1. hash each file; a file already decided at the same place is skipped (re-runs change nothing);
+2. copy it into the raw archive (by SHA-256) and record the receipt in the ledger as `received`;
+   bytes already received under another name become a `duplicate` and stop there;
+3. read and normalise every new receipt (structural problems reject the file at once);
+4. validate all readable files in one Great Expectations batch per kind (per-file overhead is the
+   cost that matters when a province sends hundreds of small files);
+5. stage each accepted file as Parquet, then decide every file in receipt order in one ledger
+   transaction: rejected, or accepted and put in force (superseding the version before it).
+
+A run that dies leaves receipts in `received`; the next run finishes them from the archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from .. import ledger
+from ..config import Settings
+from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
+from ..reference import Reference
+from ..schema import KINDS
+from ..validate.report import write_report
+from .archive import CHUNK, archive_file
+from .discover import Discovered, DiscoveryError, discover
+from .frame import BatchItem, ReadResult
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+_PERIOD_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_年]?(0[1-9]|1[0-2])(?!\d)")
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+_COUNTY_IN_NAME = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+@dataclass
+class Outcome:
+    """What happened to one file, for the per-file summary."""
+
+    submission_id: str
+    file_name: str
+    source_path: str
+    status: str
+    kind: str | None = None
+    county_code: str | None = None
+    period: str | None = None
+    version: int | None = None
+    rows: int | None = None
+    errors: int = 0
+    warnings: int = 0
+    reason: str | None = None
+    report_path: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    outcomes: list[Outcome] = field(default_factory=list)
+    already_seen: int = 0
+    elapsed: float = 0.0
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for o in self.outcomes if o.status in statuses)
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for o in self.outcomes if o.status in ledger.ACCEPTED_STATUSES or
+                   (o.status == ledger.SUPERSEDED and o.version is not None))
+
+    def describe(self) -> str:
+        lines = []
+        for o in self.outcomes:
+            where = " ".join(x for x in (o.kind or "?", o.county_code or "?", o.period or "?"))
+            counts = f"rows={o.rows if o.rows is not None else '-'} errors={o.errors} warnings={o.warnings}"
+            lines.append(f"{o.status:<23} {o.file_name}  [{where}]  {counts}")
+            if o.reason and o.status in (ledger.REJECTED, ledger.DUPLICATE):
+                lines.append(f"{'':<23}   reason: {o.reason}")
+            if o.report_path:
+                lines.append(f"{'':<23}   report: {o.report_path}")
+        statuses = [ledger.ACCEPTED, ledger.ACCEPTED_WITH_WARNINGS, ledger.SUPERSEDED, ledger.REJECTED,
+                    ledger.DUPLICATE]
+        totals = ", ".join(f"{self.count(s)} {s}" for s in statuses if self.count(s))
+        lines.append(
+            f"ingested {len(self.outcomes)} new file(s) in {self.elapsed:.1f}s"
+            + (f": {totals}" if totals else "")
+            + (f"; {self.already_seen} already received before, skipped" if self.already_seen else "")
+        )
+        return "\n".join(lines)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _guess_from_name(name: str, kind: str | None, reference: Reference) -> tuple[str | None, str | None]:
+    """County and period from a file name, for files too broken to read (so the board says rejected)."""
+    county = next((c for c in _COUNTY_IN_NAME.findall(name) if c in reference.county_codes), None)
+    if kind == "inspections":
+        match = _YEAR_IN_NAME.search(name)
+        return county, match.group(1) if match else None
+    match = _PERIOD_IN_NAME.search(name)
+    return county, f"{match.group(1)}-{match.group(2)}" if match else None
+
+
+def _one_line(problems: list[Problem]) -> str:
+    first = next(p for p in problems if p.severity == CRITICAL)
+    more = sum(1 for p in problems if p.severity == CRITICAL) - 1
+    where = f" (column {first.column}" + (f", row {first.row}" if first.row else "") + ")" if first.column else ""
+    return f"{first.message_en}{where}" + (f"; and {more} more problem(s), see the report" if more else "")
+
+
+@dataclass
+class _Receipt:
+    row: dict
+    read: ReadResult | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _receive(settings: Settings, engine, found: list[Discovered], summary: IngestSummary,
+             progress: Progress) -> list[_Receipt]:
+    """Steps 1-2: hash, archive, record. Returns the receipts that still need deciding."""
+    now = settings.now()
+    receipts: list[_Receipt] = []
+    for n, item in enumerate(found, start=1):
+        if n % 100 == 0:
+            progress(f"received {n}/{len(found)} files")
+        source = str(item.path)
+        sha = _sha256(item.path)
+        with engine.connect() as conn:
+            seen = ledger.receipt(conn, sha, source)
+            first = None if seen else ledger.first_with_sha(conn, sha)
+        if seen is not None:
+            if seen["status"] == ledger.RECEIVED:
+                receipts.append(_Receipt(dict(seen)))
+            else:
+                summary.already_seen += 1
+            continue
+        archived = archive_file(item.path, settings.raw_archive)
+        submission_id = sha[:16] if first is None else f"{sha[:16]}-{hashlib.sha1(source.encode()).hexdigest()[:6]}"
+        row = dict(
+            submission_id=submission_id, kind=item.kind, file_name=item.path.name, source_path=source,
+            sha256=sha, size_bytes=archived.size, archive_path=str(archived.path), received_at=now,
+            status=ledger.RECEIVED, error_count=0, warning_count=0,
+        )
+        if first is not None:
+            received = ledger.as_naive_utc(first["received_at"]).strftime("%Y-%m-%d %H:%M")
+            row.update(status=ledger.DUPLICATE, duplicate_of=first["submission_id"],
+                       kind=first["kind"], county_code=first["county_code"], period=first["period"],
+                       reason=f"byte-identical to {first['file_name']} received {received} UTC "
+                              f"({first['submission_id']}); nothing else done")
+        try:
+            with engine.begin() as conn:
+                ledger.insert(conn, **row)
+        except IntegrityError:
+            summary.already_seen += 1  # another ingest took this file at the same moment
+            continue
+        if first is not None:
+            summary.outcomes.append(Outcome(submission_id, row["file_name"], source, ledger.DUPLICATE,
+                                            row["kind"], row["county_code"], row["period"], reason=row["reason"]))
+        else:
+            receipts.append(_Receipt(row))
+    return receipts
+
+
+def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress) -> None:
+    """Step 3: read and normalise; structural problems become the file's only (critical) problem."""
+    from .read import MAX_BYTES, read_submission
+
+    for n, receipt in enumerate(receipts, start=1):
+        if n % 50 == 0:
+            progress(f"read {n}/{len(receipts)} files")
+        row = receipt.row
+        kind_name = row["kind"]
+        if kind_name is None:
+            receipt.problems.append(critical(
+                "unknown_kind",
+                f"cannot tell which kind of submission this is: put it under landing/<kind>/ "
+                f"({', '.join(KINDS)}) or pass --kind",
+                "无法判断报送类型：请放入 landing/<类型>/ 目录，或用 --kind 指定"))
+        elif row["size_bytes"] > MAX_BYTES:
+            receipt.problems.append(critical(
+                "too_large", f"the file is {row['size_bytes'] / 2**20:.0f} MB; at most 100 MB is accepted",
+                f"文件大小为{row['size_bytes'] / 2**20:.0f}MB，超过100MB上限，请拆分后重新报送"))
+        else:
+            try:
+                receipt.read = read_submission(Path(row["archive_path"]), KINDS[kind_name])
+                receipt.problems.extend(receipt.read.problems)
+                row.update(county_code=receipt.read.county_code, period=receipt.read.period)
+            except RejectFile as reject:
+                receipt.problems.append(reject.problem)
+                row.update(county_code=reject.county_code, period=reject.period)
+            except Exception as exc:  # a reader bug must not stop the other files
+                log.exception("reading %s failed", row["file_name"])
+                receipt.problems.append(critical(
+                    "unreadable_file", f"the file could not be read ({type(exc).__name__}: {exc})",
+                    "文件无法读取，请检查文件是否完整、格式是否为CSV或XLSX"))
+        if not row.get("county_code") or not row.get("period"):
+            county, period = _guess_from_name(row["file_name"], kind_name, reference)
+            row["county_code"] = row.get("county_code") or county
+            row["period"] = row.get("period") or period
+
+
+def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Settings) -> None:
+    """Step 4: one GX run per kind over every readable file."""
+    from ..validate import validate_batch
+
+    items = [BatchItem(r.row["submission_id"], KINDS[r.row["kind"]], r.read, ledger.as_naive_utc(r.row["received_at"]))
+             for r in receipts if r.read is not None]
+    if not items:
+        return
+    found = validate_batch(items, reference, settings.now())
+    for receipt in receipts:
+        receipt.problems.extend(found.get(receipt.row["submission_id"], []))
+
+
+def _stage(receipt: _Receipt, settings: Settings) -> str:
+    """Write the normalised table of an accepted file where the warehouse build will find it."""
+    import pyarrow.parquet as pq
+
+    from .read import to_arrow
+
+    row = receipt.row
+    folder = settings.staging / row["kind"]
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{row['submission_id']}.parquet"
+    tmp = folder / f".{row['submission_id']}.parquet.tmp-{os.getpid()}"
+    pq.write_table(to_arrow(receipt.read.frame, KINDS[row["kind"]]), tmp)
+    os.replace(tmp, final)
+    return str(final)
+
+
+def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: IngestSummary) -> None:
+    """Step 5: stage accepted files, then record every decision in receipt order."""
+    decisions = []
+    for receipt in sorted(receipts, key=lambda r: (ledger.as_naive_utc(r.row["received_at"]), r.row["submission_id"])):
+        row, problems = receipt.row, receipt.problems
+        errors = sum(1 for p in problems if p.severity == CRITICAL)
+        warnings = sum(1 for p in problems if p.severity == WARNING)
+        fields = dict(kind=row["kind"], county_code=row.get("county_code"), period=row.get("period"),
+                      row_count=len(receipt.read.frame) if receipt.read is not None else None,
+                      error_count=errors, warning_count=warnings)
+        if errors:
+            status = ledger.REJECTED
+            fields["reason"] = _one_line(problems)
+        else:
+            status = ledger.ACCEPTED_WITH_WARNINGS if warnings else ledger.ACCEPTED
+            fields["staged_path"] = _stage(receipt, settings)
+        if problems:
+            fields["report_path"] = str(write_report(settings.reports, {**row, **fields, "status": status}, problems))
+        decisions.append((receipt, status, fields))
+
+    with engine.begin() as conn, ledger.versions_lock(conn):
+        for receipt, status, fields in decisions:
+            sid = receipt.row["submission_id"]
+            ledger.set_fields(conn, sid, **fields)
+            version = None
+            if status == ledger.REJECTED:
+                ledger.set_fields(conn, sid, status=status)
+            else:
+                version = ledger.accept(conn, sid, status)
+            final = ledger.get(conn, sid)
+            summary.outcomes.append(Outcome(
+                sid, receipt.row["file_name"], receipt.row["source_path"], final["status"], fields["kind"],
+                fields["county_code"], fields["period"], version, fields["row_count"],
+                fields["error_count"], fields["warning_count"], fields.get("reason"), fields.get("report_path"),
+            ))
+    # A file superseded later in this same run shows its final status.
+    with engine.connect() as conn:
+        for outcome in summary.outcomes:
+            current = ledger.get(conn, outcome.submission_id)
+            if current is not None:
+                outcome.status = current["status"]
+
+
+def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None = None,
+           progress: Progress | None = None, *, data_docs: bool = True) -> IngestSummary:
+    """Receive, archive, validate and put in force every new file under `paths` (default: landing)."""
+    progress = progress or (lambda _msg: None)
+    started = time.monotonic()
+    if paths is None:
+        if not settings.landing.exists():
+            raise DiscoveryError(f"{settings.landing}: no landing directory (run `jianfu init`, or pass paths)")
+        paths = [settings.landing]
+    found = discover(paths, kind)
+    reference = Reference.load(settings.reference)
+    engine = ledger.connect(settings.db_url)
+    try:
+        ledger.create_schema(engine)
+        summary = IngestSummary()
+        receipts = _receive(settings, engine, found, summary, progress)
+        # Receipts left `received` by a run that died are finished now, from the archive.
+        with engine.connect() as conn:
+            pending_ids = {r.row["submission_id"] for r in receipts}
+            receipts += [_Receipt(dict(row)) for row in ledger.unfinished(conn) if row["submission_id"] not in pending_ids]
+        if receipts:
+            progress(f"reading {len(receipts)} new file(s)")
+            _read_all(receipts, reference, progress)
+            progress("validating with Great Expectations")
+            _validate_all(receipts, reference, settings)
+            _decide(receipts, settings, engine, summary)
+            if data_docs:
+                _build_data_docs(settings)
+    finally:
+        engine.dispose()
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def _build_data_docs(settings: Settings) -> None:
+    """Refresh the GX Data Docs site; a failure here must not undo a good ingest."""
+    try:
+        from ..validate import build_data_docs
+
+        build_data_docs(settings)
+    except Exception:  # pragma: no cover - depends on GX's site builder
+        log.warning("could not refresh the GX Data Docs site", exc_info=True)

@@ -1,0 +1,1 @@
+"""The Parquet warehouse (SPEC.md section 7)."""

@@ -1,0 +1,442 @@
+"""Atomic, incremental publication of warehouse tables (SPEC.md section 7).
+
+The tree is the truth: `<root>/<table>/` holds exactly the table's current Parquet files, in
+Hive-partitioned directories, so any engine reads it with no jianfu code. To make a publish atomic
+for a whole table, `<root>/<table>` is a symbolic link to a snapshot directory
+`<root>/.snapshots/<table>/<NNNNNNNN>/` (hidden: engines skip names starting with `.`).
+
+A publish builds the next snapshot beside the current one — hard links for every file that did
+not change (no bytes copied, no file rewritten: inode and mtime are kept), new files for those that
+did — makes the new files durable (fsync), and then swaps the link with one rename(2). A reader
+resolves the link once and sees wholly the old or wholly the new table; a crash at any moment
+leaves the old link in place, and the next publish (or `recover()`) clears the unfinished
+snapshot. The previous snapshot is kept so a reader that resolved the old link just before the
+swap can finish; older ones are removed.
+
+Object-store URLs have no links or renames: there, `publish` writes each new file under its final
+name (an object PUT is atomic per file) and then deletes the files it replaces — readers may see a
+table half old, half new for the length of a publish. That weaker promise is stated in
+docs/WAREHOUSE.md.
+
+Test hook: when the environment variable JIANFU_TEST_SLOW_PUBLISH is set to a number of seconds,
+every file written by a publish is followed by a line `jianfu-test-publish: wrote <table>/<file>`
+on stderr and a sleep of that length. tests/test_build_kill.py uses it to SIGKILL a build at known
+moments. It is never set in production.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Mapping, Union
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+SNAPSHOTS = ".snapshots"
+#: Parquet writer settings used for every warehouse file.
+PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1}
+#: Environment variable of the kill-test hook (see the module docstring).
+SLOW_PUBLISH_ENV = "JIANFU_TEST_SLOW_PUBLISH"
+
+#: The contents of one file: an Arrow table, or a function producing it. A function is called
+#: only when the file is written, so a publish of many partitions never holds them all in memory.
+FileContents = Union[pa.Table, Callable[[], pa.Table]]
+#: Files of one partition, by name. With `merge=True`, None removes that one file.
+PartitionContents = Mapping[str, FileContents | None]
+
+
+@dataclass
+class PublishResult:
+    table: str
+    written: list[str] = field(default_factory=list)  # relative paths of files written
+    removed: list[str] = field(default_factory=list)  # partitions (or, merging, files) removed
+    linked: int = 0  # unchanged files carried over by hard link
+    snapshot: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.removed)
+
+
+def write_parquet(table: pa.Table, path: str, filesystem: pafs.FileSystem | None = None,
+                  *, durable: bool = False) -> None:
+    """Write one warehouse file; `durable` fsyncs it (local files) before returning."""
+    if filesystem is None and durable:
+        with open(path, "wb") as handle:
+            pq.write_table(table, handle, **PARQUET_OPTIONS)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return
+    pq.write_table(table, path, filesystem=filesystem, **PARQUET_OPTIONS)
+
+
+def _materialise(data: FileContents) -> pa.Table:
+    return data() if callable(data) else data
+
+
+def _test_hook(table: str, rel: str) -> None:
+    """Kill-test hook (module docstring): announce the file written, then pause."""
+    delay = os.environ.get(SLOW_PUBLISH_ENV)
+    if delay:
+        print(f"jianfu-test-publish: wrote {table}/{rel}", file=sys.stderr, flush=True)
+        time.sleep(float(delay))
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _rel(partition: str, name: str) -> str:
+    return f"{partition}/{name}" if partition else name
+
+
+class Warehouse:
+    """A warehouse root: local directory (atomic snapshots) or object-store URL (per-file writes)."""
+
+    #: Threads writing files of one publish (Parquet encoding and zstd release the GIL).
+    workers = min(4, os.cpu_count() or 1)
+
+    def __init__(self, root: str):
+        self.root_uri = root
+        if "://" in root and not root.startswith("file://"):
+            self.fs, self.root = pafs.FileSystem.from_uri(root)
+            self.local = False
+        else:
+            self.fs = pafs.LocalFileSystem()
+            self.root = str(Path(root.removeprefix("file://")).absolute())
+            self.local = True
+        self._lock_depth = 0
+
+    @classmethod
+    def on_filesystem(cls, filesystem: pafs.FileSystem, root: str) -> "Warehouse":
+        """A warehouse on any pyarrow filesystem (an fsspec one wrapped in PyFileSystem, S3, ...).
+
+        Always published file by file: only a local directory offers links and atomic renames.
+        """
+        wh = cls.__new__(cls)
+        wh.root_uri, wh.fs, wh.root, wh.local, wh._lock_depth = root, filesystem, root.rstrip("/"), False, 0
+        return wh
+
+    # ------------------------------------------------------------------ reading the current state
+    def table_path(self, table: str) -> str:
+        return f"{self.root}/{table}"
+
+    def resolved_path(self, table: str) -> str:
+        """The directory a reader should scan: the live snapshot itself for a local warehouse.
+
+        Resolving the link once pins a reader to one snapshot, so a publish that swaps the link
+        while the reader lists and reads files cannot mix two versions of the table.
+        """
+        path = self.table_path(table)
+        return os.path.realpath(path) if self.local else path
+
+    def exists(self, table: str) -> bool:
+        if self.local:
+            return os.path.exists(self.table_path(table))
+        return self.fs.get_file_info(self.table_path(table)).type != pafs.FileType.NotFound
+
+    def tables(self) -> list[str]:
+        """Names of the tables present (visible directories or links under the root)."""
+        if self.local:
+            if not os.path.isdir(self.root):
+                return []
+            return sorted(n for n in os.listdir(self.root) if not n.startswith(("_", "."))
+                          and os.path.isdir(os.path.join(self.root, n)))
+        infos = self.fs.get_file_info(pafs.FileSelector(self.root, allow_not_found=True))
+        return sorted(i.base_name for i in infos
+                      if i.type == pafs.FileType.Directory and not i.base_name.startswith(("_", ".")))
+
+    def files(self, table: str) -> dict[str, list[str]]:
+        """Current files of a table: partition directory (relative; '' at the top) -> file names."""
+        base = self.table_path(table)
+        out: dict[str, list[str]] = {}
+        if not self.exists(table):
+            return out
+        if self.local:
+            base = os.path.realpath(base)
+            for dirpath, dirnames, filenames in os.walk(base):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(("_", ".")))
+                rel = os.path.relpath(dirpath, base)
+                names = sorted(f for f in filenames if f.endswith(".parquet") and not f.startswith(("_", ".")))
+                if names:
+                    out["" if rel == "." else rel] = names
+            return out
+        for info in self.fs.get_file_info(pafs.FileSelector(base, recursive=True)):
+            if info.type != pafs.FileType.File or not info.path.endswith(".parquet"):
+                continue
+            rel = info.path[len(base) + 1:]
+            parts = rel.split("/")
+            if any(p.startswith(("_", ".")) for p in parts):
+                continue
+            out.setdefault("/".join(parts[:-1]), []).append(parts[-1])
+        return {k: sorted(v) for k, v in sorted(out.items())}
+
+    def file_path(self, table: str, partition: str, name: str) -> str:
+        """Path of one current file, inside the live snapshot for a local warehouse."""
+        return f"{self.resolved_path(table)}/{_rel(partition, name)}"
+
+    def read_file(self, table: str, partition: str, name: str) -> pa.Table:
+        return pq.read_table(self.file_path(table, partition, name), filesystem=self.fs)
+
+    def read_metadata(self, table: str, partition: str, name: str) -> dict[bytes, bytes]:
+        """Key-value metadata of one current file (footer only: cheap)."""
+        path = self.file_path(table, partition, name)
+        with self.fs.open_input_file(path) as handle:
+            return dict(pq.read_metadata(handle).metadata or {})
+
+    # ------------------------------------------------------------------ publishing
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One writer at a time per local warehouse (two builds would race for the next snapshot).
+
+        Re-entrant within one Warehouse object, so a build can hold it around several publishes.
+        """
+        if not self.local or self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        os.makedirs(self.root, exist_ok=True)
+        with open(os.path.join(self.root, ".lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def recover(self) -> list[str]:
+        """Remove what a killed publish left behind; returns what was removed. Call under lock().
+
+        Leftovers are temporary links `.<table>.link-<pid>` and snapshot directories that are
+        neither live nor the one before it (a killed publish's unfinished snapshot is numbered
+        above the live one). None of them is visible to readers; this only reclaims space.
+        """
+        if not self.local or not os.path.isdir(self.root):
+            return []
+        removed = []
+        for name in os.listdir(self.root):
+            if name.startswith(".") and ".link-" in name:
+                os.unlink(os.path.join(self.root, name))
+                removed.append(name)
+        snapshots = os.path.join(self.root, SNAPSHOTS)
+        if os.path.isdir(snapshots):
+            for table in os.listdir(snapshots):
+                link = self.table_path(table)
+                live = os.path.realpath(link) if os.path.islink(link) else None
+                before = len(removed)
+                self._collect_garbage(os.path.join(snapshots, table), live, removed)
+                if live is None and len(removed) > before and not os.listdir(os.path.join(snapshots, table)):
+                    os.rmdir(os.path.join(snapshots, table))
+        return removed
+
+    def publish(
+        self,
+        table: str,
+        replace: Mapping[str, PartitionContents | None],
+        *,
+        only: set[str] | None = None,
+        merge: bool = False,
+    ) -> PublishResult:
+        """Replace the contents of some partitions of `table` in one atomic step.
+
+        `replace` maps a partition directory ('' for an unpartitioned table, else e.g.
+        'county_code=421127/period=2026-09') to its complete new contents {file name: Arrow table
+        (or a function returning one)}, or to None to remove the partition. Partitions not named
+        are kept as they are, unless `only` is given: then partitions outside `only` and outside
+        `replace` are removed (used by a full rebuild). With `merge=True` a partition's contents
+        are merged into its current files instead: the files named are replaced (or removed when
+        mapped to None), the others kept — for tables stored as one file per county. With nothing
+        to change, nothing is written.
+        """
+        current = self.files(table)
+        dropped: list[str] = []
+        if merge:
+            replace, dropped = _merge(current, replace)
+        doomed = set()
+        if only is not None:
+            doomed = {p for p in current if p not in only and p not in replace}
+        effective = {p: c for p, c in replace.items() if not (c is None and p not in current)}
+        if not effective and not doomed and self.exists(table):
+            return PublishResult(table)
+        if self.local:
+            result = self._publish_snapshot(table, current, effective, doomed)
+        else:
+            result = self._publish_in_place(table, current, effective, doomed)
+        result.removed.extend(dropped)
+        return result
+
+    def publish_table(self, table: str, data: pa.Table, file_name: str = "part-0.parquet") -> PublishResult:
+        """Publish an unpartitioned table as one file, replacing whatever it held."""
+        return self.publish(table, {"": {file_name: data}}, only={""})
+
+    def _publish_snapshot(self, table, current, replace, doomed) -> PublishResult:
+        result = PublishResult(table)
+        snap_root = os.path.join(self.root, SNAPSHOTS, table)
+        os.makedirs(snap_root, exist_ok=True)
+        link = self.table_path(table)
+        if os.path.isdir(link) and not os.path.islink(link):
+            raise RuntimeError(f"{link} is a plain directory, not a jianfu table; move it away first")
+        live = os.path.realpath(link) if os.path.islink(link) else None
+        previous = _snapshot_number(live) if live else 0
+        number = max([previous] + [_snapshot_number(p) for p in os.listdir(snap_root)]) + 1
+        target = os.path.join(snap_root, f"{number:08d}")
+        os.makedirs(target)
+        # Carry over unchanged partitions by hard link: no bytes copied, inode and mtime kept.
+        for partition, names in current.items():
+            if partition in replace or partition in doomed:
+                continue
+            os.makedirs(os.path.join(target, partition), exist_ok=True)
+            for name in names:
+                os.link(os.path.join(live, partition, name), os.path.join(target, partition, name))
+                result.linked += 1
+        jobs: list[tuple[str, FileContents]] = []
+        new_dirs = {target}
+        for partition, contents in sorted(replace.items()):
+            if contents is None:
+                result.removed.append(partition)
+                continue
+            directory = os.path.join(target, partition)
+            os.makedirs(directory, exist_ok=True)
+            new_dirs.add(directory)
+            for name, data in contents.items():
+                if isinstance(data, _Keep):
+                    os.link(os.path.join(live, partition, name), os.path.join(directory, name))
+                    result.linked += 1
+                else:
+                    jobs.append((_rel(partition, name), data))
+
+        def write(job: tuple[str, FileContents]) -> str:
+            rel, data = job
+            write_parquet(_materialise(data), os.path.join(target, rel), durable=True)
+            _test_hook(table, rel)
+            return rel
+
+        if len(jobs) > 1 and self.workers > 1 and not os.environ.get(SLOW_PUBLISH_ENV):
+            with ThreadPoolExecutor(self.workers) as pool:
+                result.written.extend(pool.map(write, jobs))
+        else:
+            result.written.extend(write(job) for job in jobs)
+        result.removed.extend(sorted(doomed))
+        # New directory entries must be durable before the link points at them.
+        synced: set[str] = set()
+        for directory in new_dirs:
+            while directory.startswith(target) and directory not in synced:
+                synced.add(directory)
+                directory = os.path.dirname(directory)
+        for directory in sorted(synced):
+            _fsync_dir(directory)
+        # The one atomic step: point the table's name at the new snapshot.
+        tmp_link = os.path.join(self.root, f".{table}.link-{os.getpid()}")
+        if os.path.lexists(tmp_link):
+            os.unlink(tmp_link)
+        os.symlink(os.path.relpath(target, self.root), tmp_link)
+        os.replace(tmp_link, link)
+        _fsync_dir(self.root)
+        result.snapshot = target
+        self._collect_garbage(snap_root, target)
+        return result
+
+    @staticmethod
+    def _collect_garbage(snap_root: str, live: str | None, removed: list[str] | None = None) -> None:
+        """Keep the live snapshot and the newest one before it; remove the rest.
+
+        Snapshots numbered above the live one are unfinished (a killed publish); the one just
+        below may still be read by someone who resolved the link before the last swap.
+        """
+        live_number = _snapshot_number(live) if live else None
+        numbers = sorted(_snapshot_number(n) for n in os.listdir(snap_root))
+        keep: set[int] = set()
+        if live_number is not None:
+            keep.add(live_number)
+            older = [n for n in numbers if n < live_number]
+            if older:
+                keep.add(older[-1])
+        for name in os.listdir(snap_root):
+            if _snapshot_number(name) not in keep:
+                shutil.rmtree(os.path.join(snap_root, name), ignore_errors=True)
+                if removed is not None:
+                    removed.append(os.path.join(SNAPSHOTS, os.path.basename(snap_root), name))
+
+    def _publish_in_place(self, table, current, replace, doomed) -> PublishResult:
+        result = PublishResult(table)
+        base = self.table_path(table)
+        self.fs.create_dir(base, recursive=True)
+        for partition, contents in sorted(replace.items()):
+            old = set(current.get(partition, []))
+            if contents is not None:
+                self.fs.create_dir(f"{base}/{partition}" if partition else base, recursive=True)
+                for name, data in contents.items():
+                    rel = _rel(partition, name)
+                    old.discard(name)
+                    if isinstance(data, _Keep):
+                        continue
+                    write_parquet(_materialise(data), f"{base}/{rel}", self.fs)
+                    _test_hook(table, rel)
+                    result.written.append(rel)
+            else:
+                result.removed.append(partition)
+            for name in sorted(old):
+                self.fs.delete_file(f"{base}/{_rel(partition, name)}")
+        for partition in sorted(doomed):
+            if partition:
+                self.fs.delete_dir(f"{base}/{partition}")
+            else:
+                for name in current[partition]:
+                    self.fs.delete_file(f"{base}/{name}")
+            result.removed.append(partition)
+        return result
+
+
+def _merge(current: dict[str, list[str]], replace: Mapping[str, PartitionContents | None]
+           ) -> tuple[dict[str, PartitionContents | None], list[str]]:
+    """Turn per-file changes into complete partition contents (see `publish(merge=True)`).
+
+    Returns the contents and the files removed (relative paths) for the result.
+    """
+    out: dict[str, PartitionContents | None] = {}
+    dropped: list[str] = []
+    for partition, contents in replace.items():
+        if contents is None:
+            out[partition] = None
+            continue
+        names = set(current.get(partition, []))
+        changes = {n: d for n, d in contents.items() if d is not None or n in names}
+        if not changes:
+            continue
+        kept = {n: _Keep() for n in names if n not in changes}
+        merged = {**kept, **{n: d for n, d in changes.items() if d is not None}}
+        out[partition] = merged if merged else None  # no file left: the partition goes
+        if merged:
+            dropped.extend(_rel(partition, n) for n in sorted(changes) if changes[n] is None)
+    return out, dropped
+
+
+class _Keep:
+    """Marker: carry this file over unchanged (resolved by `_publish_*` as a link or a no-op)."""
+
+    def __call__(self) -> pa.Table:  # pragma: no cover - never materialised
+        raise AssertionError("a kept file is linked, not rewritten")
+
+
+def _snapshot_number(path: str | None) -> int:
+    try:
+        return int(os.path.basename(path or ""))
+    except ValueError:
+        return 0

@@ -1,0 +1,111 @@
+"""The ledger's version rules (SPEC.md section 5) on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from jianfu import ledger
+
+T0 = datetime(2026, 11, 1, 8, 0)
+
+
+def _receive(conn, sid: str, *, at: datetime, sha: str | None = None, source: str | None = None,
+             county: str = "421127", period: str = "2026-09") -> None:
+    ledger.insert(conn, submission_id=sid, kind="form_counts", county_code=county, period=period,
+                  file_name=f"{sid}.csv", source_path=source or f"/landing/{sid}.csv", sha256=sha or sid * 4,
+                  size_bytes=10, archive_path=f"/raw/{sid}", received_at=at, status=ledger.RECEIVED)
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = ledger.connect(db_url)
+    ledger.create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_create_schema_twice_is_harmless(engine):
+    ledger.create_schema(engine)
+    with engine.connect() as conn:
+        assert ledger.all_submissions(conn) == []
+
+
+def test_resubmission_supersedes_the_version_in_force(engine):
+    with engine.begin() as conn:
+        _receive(conn, "a1", at=T0)
+        _receive(conn, "a2", at=T0 + timedelta(days=3))
+    with engine.begin() as conn, ledger.versions_lock(conn):
+        assert ledger.accept(conn, "a1", ledger.ACCEPTED) == 1
+    with engine.begin() as conn, ledger.versions_lock(conn):
+        assert ledger.accept(conn, "a2", ledger.ACCEPTED_WITH_WARNINGS) == 2
+    with engine.connect() as conn:
+        assert ledger.get(conn, "a1")["status"] == ledger.SUPERSEDED
+        assert ledger.get(conn, "a1")["superseded_by"] == "a2"
+        assert [r["submission_id"] for r in ledger.in_force(conn)] == ["a2"]
+
+
+def test_an_older_receipt_accepted_late_does_not_displace_the_newer(engine):
+    # Two ingests raced: the later receipt was decided first.
+    with engine.begin() as conn:
+        _receive(conn, "old", at=T0)
+        _receive(conn, "new", at=T0 + timedelta(hours=1))
+    with engine.begin() as conn, ledger.versions_lock(conn):
+        ledger.accept(conn, "new", ledger.ACCEPTED)
+    with engine.begin() as conn, ledger.versions_lock(conn):
+        ledger.accept(conn, "old", ledger.ACCEPTED)
+    with engine.connect() as conn:
+        assert [r["submission_id"] for r in ledger.in_force(conn)] == ["new"]
+        assert ledger.get(conn, "old")["status"] == ledger.SUPERSEDED
+
+
+def test_versions_are_per_county_kind_and_period(engine):
+    with engine.begin() as conn:
+        _receive(conn, "x", at=T0, county="421127")
+        _receive(conn, "y", at=T0, county="140404")
+        _receive(conn, "z", at=T0, period="2026-10")
+    with engine.begin() as conn, ledger.versions_lock(conn):
+        versions = [ledger.accept(conn, sid, ledger.ACCEPTED) for sid in ("x", "y", "z")]
+    assert versions == [1, 1, 1]
+    with engine.connect() as conn:
+        assert len(ledger.in_force(conn)) == 3
+
+
+def test_the_same_file_at_the_same_place_is_received_once(engine):
+    with engine.begin() as conn:
+        _receive(conn, "r1", at=T0, sha="f" * 64, source="/landing/a.csv")
+    with pytest.raises(IntegrityError):
+        with engine.begin() as conn:
+            _receive(conn, "r2", at=T0, sha="f" * 64, source="/landing/a.csv")
+    with engine.connect() as conn:
+        assert ledger.receipt(conn, "f" * 64, "/landing/a.csv")["submission_id"] == "r1"
+        assert ledger.first_with_sha(conn, "f" * 64)["submission_id"] == "r1"
+
+
+def test_concurrent_accepts_leave_exactly_one_version_in_force(engine):
+    with engine.begin() as conn:
+        for i in range(8):
+            _receive(conn, f"c{i}", at=T0 + timedelta(minutes=i))
+    errors: list[BaseException] = []
+
+    def accept(sid: str) -> None:
+        try:
+            with engine.begin() as conn, ledger.versions_lock(conn):
+                ledger.accept(conn, sid, ledger.ACCEPTED)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=accept, args=(f"c{i}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with engine.connect() as conn:
+        rows = ledger.all_submissions(conn)
+        assert [r["submission_id"] for r in ledger.in_force(conn)] == ["c7"]
+        assert sorted(r["version"] for r in rows) == list(range(1, 9))
+        assert sum(r["status"] == ledger.SUPERSEDED for r in rows) == 7
