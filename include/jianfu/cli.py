@@ -93,11 +93,11 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_check_form(settings: Settings, args: argparse.Namespace) -> int:
-    from .collection import check_form
-
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
+    from .collection import check_form
+
     print(check_form(settings, path).render(args.format))
     return 0
 

@@ -1,0 +1,196 @@
+"""`jianfu ingest` end to end on real files: nothing lost, nothing done twice, versions kept right."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import func, select
+
+from builders import COUNTY, FORM_HEADER, OTHER_COUNTY, form_rows, write_csv, write_reference
+from jianfu import ledger
+from jianfu.config import Settings
+from jianfu.ingest.pipeline import ingest
+
+T = 1_790_000_000  # a fixed mtime base: receipt order is by mtime, then path
+
+
+@pytest.fixture
+def home(settings: Settings) -> Settings:
+    write_reference(settings.reference)
+    return settings
+
+
+def landing(settings: Settings, name: str) -> Path:
+    return settings.landing / "form_counts" / name
+
+
+def statuses(settings: Settings) -> dict[str, str]:
+    engine = ledger.connect(settings.db_url)
+    with engine.connect() as conn:
+        rows = ledger.all_submissions(conn)
+    engine.dispose()
+    return {r["file_name"]: r["status"] for r in rows}
+
+
+def count_rows(settings: Settings) -> int:
+    engine = ledger.connect(settings.db_url)
+    with engine.connect() as conn:
+        n = conn.execute(select(func.count()).select_from(ledger.submissions)).scalar_one()
+    engine.dispose()
+    return n
+
+
+def test_a_good_file_is_accepted_archived_and_staged(home):
+    path = write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+
+    summary = ingest(home)
+
+    assert [o.status for o in summary.outcomes] == ["accepted"]
+    outcome = summary.outcomes[0]
+    assert (outcome.county_code, outcome.period, outcome.rows, outcome.version) == (COUNTY, "2026-09", 4, 1)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (home.raw_archive / sha[:2] / f"{sha}.csv").read_bytes() == path.read_bytes()
+    staged = pq.read_table(home.staging / "form_counts" / f"{outcome.submission_id}.parquet")
+    assert staged.num_rows == 4 and staged.column("fill_count").to_pylist() == [1, 1, 1, 1]
+
+
+def test_running_twice_records_nothing_new(home):
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    write_csv(landing(home, "140404_2026-09.csv"), FORM_HEADER, form_rows(county=OTHER_COUNTY), mtime=T + 1)
+    ingest(home)
+    before = count_rows(home)
+
+    again = ingest(home)
+
+    assert again.outcomes == [] and again.already_seen == 2
+    assert count_rows(home) == before == 2
+
+
+def test_a_resubmission_supersedes_the_version_in_force(home):
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(fill=1), mtime=T)
+    ingest(home)
+    write_csv(landing(home, "421127_2026-09_corrected.csv"), FORM_HEADER, form_rows(fill=2), mtime=T + 60)
+
+    summary = ingest(home)
+
+    assert [(o.file_name, o.status, o.version) for o in summary.outcomes] == [
+        ("421127_2026-09_corrected.csv", "accepted", 2)]
+    assert statuses(home) == {"421127_2026-09.csv": "superseded", "421127_2026-09_corrected.csv": "accepted"}
+
+
+def test_a_rejected_resubmission_leaves_the_version_in_force(home):
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    ingest(home)
+    bad = form_rows()
+    bad[0][7] = "many"  # fill_count not a number
+    write_csv(landing(home, "421127_2026-09_v2.csv"), FORM_HEADER, bad, mtime=T + 60)
+
+    summary = ingest(home)
+
+    assert [o.status for o in summary.outcomes] == ["rejected"]
+    assert summary.outcomes[0].report_path and Path(summary.outcomes[0].report_path).exists()
+    assert statuses(home) == {"421127_2026-09.csv": "accepted", "421127_2026-09_v2.csv": "rejected"}
+
+
+def test_within_one_run_the_later_file_wins(home):
+    write_csv(landing(home, "b_first.csv"), FORM_HEADER, form_rows(fill=1), mtime=T)
+    write_csv(landing(home, "a_second.csv"), FORM_HEADER, form_rows(fill=3), mtime=T + 5)
+
+    ingest(home)
+
+    assert statuses(home) == {"b_first.csv": "superseded", "a_second.csv": "accepted"}
+
+
+def test_byte_identical_file_under_another_name_is_a_duplicate(home):
+    original = write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    copy = landing(home, "copy of 421127_2026-09.csv")
+    copy.write_bytes(original.read_bytes())
+
+    summary = ingest(home)
+
+    assert sorted(o.status for o in summary.outcomes) == ["accepted", "duplicate"]
+    dup = next(o for o in summary.outcomes if o.status == "duplicate")
+    assert "byte-identical" in dup.reason
+
+
+def test_the_archive_keeps_every_byte_received_even_rejected_junk(home):
+    junk = landing(home, "421127_2026-09.csv")
+    junk.parent.mkdir(parents=True)
+    junk.write_bytes(bytes(range(256)) * 40)
+    empty = landing(home, "empty.csv")
+    empty.write_bytes(b"")
+
+    summary = ingest(home)
+
+    assert sorted(o.status for o in summary.outcomes) == ["rejected", "rejected"]
+    for path in (junk, empty):
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert (home.raw_archive / sha[:2] / f"{sha}.csv").read_bytes() == path.read_bytes()
+    # The county and period come from the file name when the file itself cannot be read.
+    junk_outcome = next(o for o in summary.outcomes if o.file_name == junk.name)
+    assert (junk_outcome.county_code, junk_outcome.period) == (COUNTY, "2026-09")
+
+
+def test_a_receipt_left_unfinished_by_a_crash_is_finished_next_run(home):
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    summary = ingest(home)
+    engine = ledger.connect(home.db_url)
+    with engine.begin() as conn:  # as if the run had died after archiving, before deciding
+        ledger.set_fields(conn, summary.outcomes[0].submission_id, status=ledger.RECEIVED, version=None)
+    engine.dispose()
+
+    again = ingest(home)
+
+    assert [o.status for o in again.outcomes] == ["accepted"]
+    assert statuses(home) == {"421127_2026-09.csv": "accepted"}
+
+
+def test_a_file_outside_any_kind_directory_needs_kind(home, tmp_path):
+    path = write_csv(tmp_path / "loose" / "421127_2026-09.csv", FORM_HEADER, form_rows())
+
+    rejected = ingest(home, [path])
+    assert rejected.outcomes[0].status == "rejected" and "--kind" in rejected.outcomes[0].reason
+
+
+def test_ingest_with_explicit_kind(home, tmp_path):
+    path = write_csv(tmp_path / "loose" / "421127_2026-09.csv", FORM_HEADER, form_rows())
+
+    summary = ingest(home, [path], kind="form_counts")
+
+    assert [o.status for o in summary.outcomes] == ["accepted"]
+
+
+def _ingest_in_child(env: dict[str, str]) -> None:
+    import os
+
+    os.environ.update(env)
+    from jianfu.config import Settings as S
+    from jianfu.ingest.pipeline import ingest as run
+
+    run(S.from_env(), data_docs=False)
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
+def test_two_concurrent_ingests_record_each_file_once(home, jianfu_env, request, engine_name):
+    env = dict(jianfu_env)
+    if engine_name == "postgresql":
+        env["JIANFU_DB_URL"] = request.getfixturevalue("pg_url")
+    for i, period in enumerate(["2026-07", "2026-08", "2026-09", "2026-10"]):
+        write_csv(landing(home, f"421127_{period}.csv"), FORM_HEADER, form_rows(period=period), mtime=T + i)
+        write_csv(landing(home, f"140404_{period}.csv"), FORM_HEADER, form_rows(period=period, county=OTHER_COUNTY),
+                  mtime=T + i)
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_ingest_in_child, args=(env,)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0]
+
+    settings = Settings.from_env(env)
+    assert count_rows(settings) == 8
+    assert set(statuses(settings).values()) == {"accepted"}
