@@ -1,0 +1,532 @@
+"""What the Airflow DAGs call: settings, work planning, one function per task, failure alerts.
+
+The DAG files in dags/ stay thin (structure, schedules, retries) and call in here, so that the
+same code runs under `dag.test()`, the embedded LocalExecutor and Celery workers, and can be
+unit-tested without a scheduler. Nothing in this module touches the disk or a database at import
+time: the DAG processor imports it on every parse.
+
+Settings (SPEC.md sections 11-12). A task resolves its settings when it runs, never at parse time:
+
+- Airflow Connections, when defined, give the endpoints: `jianfu_ledger` -> JIANFU_DB_URL,
+  `jianfu_smtp` -> JIANFU_SMTP_URL, `jianfu_webhook` -> JIANFU_WEBHOOK_URL;
+- Airflow Variables named after the lower-cased environment variable (`jianfu_home`,
+  `jianfu_warehouse`, `jianfu_alert_emails`, ...) give everything else;
+- otherwise the JIANFU_* environment of the worker, exactly as the CLI reads it.
+
+Airflow wins over the environment because it is what an operator edits in the UI; both reach
+Airflow through its secrets backends, so `AIRFLOW_VAR_JIANFU_HOME` and `AIRFLOW_CONN_JIANFU_LEDGER`
+work too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from airflow.sdk import Asset
+
+if TYPE_CHECKING:  # pragma: no cover - type names only
+    from .config import Settings
+    from .ingest.discover import Discovered
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------------------- assets
+#: Updated by jianfu_ingest when a run accepted at least one new file; schedules jianfu_build.
+ACCEPTED_SUBMISSIONS = Asset("jianfu://submissions/accepted")
+#: Updated by jianfu_build after every successful publish; schedules jianfu_alerts.
+WAREHOUSE = Asset("jianfu://warehouse")
+
+#: Tags every jianfu DAG carries, so the UI can filter the project.
+TAGS = ("jianfu", "减负")
+
+#: Retries of every task: transient failures (a locked SQLite ledger, a restarted PostgreSQL, an
+#: object store timing out) heal within minutes; real bugs fail after ~10 minutes, not hours.
+RETRIES = 2
+RETRY_DELAY = timedelta(minutes=2)
+MAX_RETRY_DELAY = timedelta(minutes=10)
+
+#: Upper bound of mapped ingest tasks per run; Variable `jianfu_ingest_max_batches` overrides it.
+DEFAULT_MAX_BATCHES = 8
+
+# ------------------------------------------------------------------------------------- settings
+#: Environment variables an Airflow Variable of the same lower-case name may set.
+VARIABLE_SETTINGS = (
+    "JIANFU_HOME",
+    "JIANFU_REFERENCE",
+    "JIANFU_WAREHOUSE",
+    "JIANFU_DB_URL",
+    "JIANFU_SMTP_URL",
+    "JIANFU_SMTP_FROM",
+    "JIANFU_ALERT_EMAILS",
+    "JIANFU_WEBHOOK_URL",
+)
+
+#: Airflow Connection id -> the environment variable its URL becomes.
+CONNECTION_SETTINGS = {
+    "jianfu_ledger": "JIANFU_DB_URL",
+    "jianfu_smtp": "JIANFU_SMTP_URL",
+    "jianfu_webhook": "JIANFU_WEBHOOK_URL",
+}
+
+#: Airflow conn_type -> SQLAlchemy driver name, for the ledger connection.
+_SQLALCHEMY_DRIVERS = {
+    "postgres": "postgresql+psycopg2",
+    "postgresql": "postgresql+psycopg2",
+    "mysql": "mysql+pymysql",
+}
+
+
+def _variable(key: str) -> str | None:
+    """An Airflow Variable, or None when it is not defined or Airflow cannot be asked."""
+    try:
+        from airflow.sdk import Variable
+
+        value = Variable.get(key, default=None)
+    except Exception as exc:  # noqa: BLE001 - outside a task (unit tests, CLI) there is no Airflow
+        log.debug("Variable %s not available: %s", key, exc)
+        return None
+    return None if value in (None, "") else str(value)
+
+
+def _connection(conn_id: str) -> Any | None:
+    """An Airflow Connection, or None when it is not defined or Airflow cannot be asked."""
+    try:
+        from airflow.sdk import Connection
+
+        return Connection.get(conn_id)
+    except Exception as exc:  # noqa: BLE001 - not defined is the normal case
+        log.debug("Connection %s not available: %s", conn_id, exc)
+        return None
+
+
+def connection_url(conn_id: str, conn: Any) -> str:
+    """The URL jianfu expects (SPEC.md section 11) for one of the CONNECTION_SETTINGS.
+
+    An explicit `url` in the connection's extra always wins, so any URL can be configured even
+    when the Airflow connection type has no natural mapping.
+    """
+    extra = dict(getattr(conn, "extra_dejson", None) or {})
+    if extra.get("url"):
+        return str(extra["url"])
+    conn_type = (conn.conn_type or "").lower()
+    host = conn.host or ""
+    user = quote(conn.login, safe="") if conn.login else ""
+    password = quote(conn.password, safe="") if conn.password else ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    port = f":{conn.port}" if conn.port else ""
+    if conn_id == "jianfu_ledger":
+        if conn_type == "sqlite":
+            return f"sqlite:///{host or conn.schema}"
+        driver = _SQLALCHEMY_DRIVERS.get(conn_type, conn_type)
+        return f"{driver}://{auth}{host}{port}/{conn.schema or ''}"
+    if conn_id == "jianfu_smtp":
+        secure = str(extra.get("ssl", extra.get("use_ssl", ""))).lower() in ("1", "true", "yes")
+        scheme = "smtps" if secure or conn_type == "smtps" else "smtp"
+        return f"{scheme}://{auth}{host}{port}"
+    if conn_id == "jianfu_webhook":
+        if "://" in host:  # the whole robot URL pasted into Host, as the UI invites
+            return host
+        scheme = conn.schema or ("http" if conn_type == "http" else "https")
+        return f"{scheme}://{host}{port}{extra.get('endpoint', '')}"
+    raise ValueError(f"no URL mapping for connection {conn_id!r}")
+
+
+def airflow_overrides() -> dict[str, str]:
+    """JIANFU_* values configured in Airflow (Connections over Variables), for this task run."""
+    found: dict[str, str] = {}
+    for key in VARIABLE_SETTINGS:
+        value = _variable(key.lower())
+        if value is not None:
+            found[key] = value
+    for conn_id, key in CONNECTION_SETTINGS.items():
+        conn = _connection(conn_id)
+        if conn is not None:
+            found[key] = connection_url(conn_id, conn)
+    return found
+
+
+def task_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings for a task: the JIANFU_* environment overlaid with what Airflow configures."""
+    from .config import Settings
+
+    env = dict(os.environ if environ is None else environ)
+    env.update(airflow_overrides())
+    return Settings.from_env(env)
+
+
+def ensure_home(settings: Settings) -> None:
+    """Lay out $JIANFU_HOME and the ledger if a fresh deployment has not yet (idempotent)."""
+    from .home import init_home
+
+    init_home(settings)
+
+
+# ------------------------------------------------------------------------------ ingest batches
+_COUNTY_IN_NAME = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+def county_in_name(name: str, county_codes: frozenset[str]) -> str | None:
+    """The county a file name announces (a 6-digit token that is a reference county), if any."""
+    return next((c for c in _COUNTY_IN_NAME.findall(name) if c in county_codes), None)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Files that must be ingested by one task, in receipt order."""
+
+    key: str
+    paths: tuple[str, ...]
+    size: int
+
+
+def group_files(found: Sequence[Discovered], county_codes: frozenset[str]) -> list[_Group]:
+    """Group discovered files so that versions of one county x kind x period never split.
+
+    Supersede order only matters among files of one county, kind and period, so those must be
+    decided by one ingest call, in receipt order. The kind is certain (the landing directory);
+    the county is sniffed from the file name, which is how the templates name files but is not
+    guaranteed. So: a kind whose every file names its county is grouped by county; a kind with
+    even one file that does not is kept whole in one group. That is always safe, and still spreads
+    the usual case (one file per county) across workers. Files of unknown kind (they will be
+    rejected) form a group of their own.
+    """
+    by_kind: dict[str, list[Discovered]] = {}
+    for item in found:  # `found` is in receipt order; every group keeps that order
+        by_kind.setdefault(item.kind or "_unknown_kind", []).append(item)
+    groups: list[_Group] = []
+    for kind_name, items in by_kind.items():
+        counties = [county_in_name(i.path.name, county_codes) for i in items]
+        if kind_name == "_unknown_kind" or any(c is None for c in counties):
+            keyed = {kind_name: items}
+        else:
+            keyed = {}
+            for item, county in zip(items, counties, strict=True):
+                keyed.setdefault(f"{kind_name}/{county}", []).append(item)
+        for key, members in keyed.items():
+            size = sum(_size(m.path) for m in members)
+            groups.append(_Group(key, tuple(str(m.path) for m in members), size))
+    return groups
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def pack_batches(groups: Sequence[_Group], max_batches: int) -> list[list[str]]:
+    """At most `max_batches` batches of whole groups, balanced by bytes (largest group first).
+
+    Deterministic for the same input, so a retried run plans the same work.
+    """
+    if not groups:
+        return []
+    count = max(1, min(max_batches, len(groups)))
+    batches: list[list[_Group]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for group in sorted(groups, key=lambda g: (-g.size, g.key)):
+        target = min(range(count), key=lambda i: (loads[i], i))
+        batches[target].append(group)
+        loads[target] += group.size + 1
+    return [[p for g in sorted(b, key=lambda g: g.key) for p in g.paths] for b in batches if b]
+
+
+def plan_ingest(settings: Settings, max_batches: int | None = None) -> list[list[str]]:
+    """The mapped ingest work of one run: batches of landed files (absolute paths)."""
+    from .ingest.discover import discover
+    from .reference import Reference
+
+    ensure_home(settings)
+    found = discover([settings.landing])
+    if not found:
+        log.info("nothing in %s", settings.landing)
+        return []
+    if max_batches is None:
+        configured = _variable("jianfu_ingest_max_batches") or os.environ.get("JIANFU_INGEST_MAX_BATCHES")
+        max_batches = int(configured) if configured else DEFAULT_MAX_BATCHES
+    county_codes = Reference.load(settings.reference).county_codes
+    batches = pack_batches(group_files(found, county_codes), max_batches)
+    log.info("%d file(s) in %s -> %d batch(es)", len(found), settings.landing, len(batches))
+    return batches
+
+
+def ingest_batch(settings: Settings, paths: Sequence[str]) -> dict[str, Any]:
+    """Ingest one batch; returns a JSON-able summary for XCom (counts and one line per file).
+
+    GX Data Docs are rebuilt once per run by `finish_ingest`, not by every mapped task at once.
+    """
+    from .ingest.pipeline import ingest
+
+    summary = ingest(settings, [Path(p) for p in paths], data_docs=False, progress=log.info)
+    log.info("%s", summary.describe())
+    files = [
+        {
+            "file": o.file_name,
+            "status": o.status,
+            "kind": o.kind,
+            "county_code": o.county_code,
+            "period": o.period,
+            "reason": o.reason,
+            "report": o.report_path,
+        }
+        for o in summary.outcomes
+    ]
+    return {"accepted": summary.accepted, "already_seen": summary.already_seen, "files": files}
+
+
+def merge_ingest_results(results: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
+    """The run's totals from the mapped results (failed batches have none)."""
+    merged: dict[str, Any] = {"accepted": 0, "already_seen": 0, "by_status": {}, "files": []}
+    for result in results:
+        if not result:
+            continue
+        merged["accepted"] += int(result.get("accepted", 0))
+        merged["already_seen"] += int(result.get("already_seen", 0))
+        for item in result.get("files", []):
+            merged["files"].append(item)
+            status = item.get("status") or "?"
+            merged["by_status"][status] = merged["by_status"].get(status, 0) + 1
+    return merged
+
+
+def refresh_data_docs(settings: Settings) -> None:
+    """Rebuild the GX Data Docs once after the mapped ingests; never fails the run."""
+    try:
+        from .validate import build_data_docs
+
+        build_data_docs(settings)
+    except Exception:  # noqa: BLE001 - docs are a convenience, the ledger is the record
+        log.warning("could not refresh the Great Expectations Data Docs", exc_info=True)
+
+
+# ------------------------------------------------------------------------ build, alerts, status
+def _jsonable(value: Any) -> Any:
+    """A result object as something XCom can store (dataclasses, paths, dates -> plain types)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _describe(result: Any) -> str:
+    describe = getattr(result, "describe", None)
+    return describe() if callable(describe) else repr(result)
+
+
+def build_warehouse(settings: Settings, full: bool = False) -> dict[str, Any]:
+    """Publish the warehouse (single publisher: the DAG allows one run at a time)."""
+    from .warehouse.build import build
+
+    ensure_home(settings)
+    result = build(settings, full=full, progress=log.info)
+    log.info("%s", _describe(result))
+    return _jsonable(result)
+
+
+def run_quota_alerts(settings: Settings) -> dict[str, Any]:
+    """Evaluate quotas and notify through the alert channels (SPEC.md section 9)."""
+    from .alerts import run_alerts
+
+    result = run_alerts(settings)
+    log.info("%s", _describe(result))
+    return _jsonable(result)
+
+
+def as_of_date(settings: Settings, logical_date: datetime | None, override: str | None = None) -> date:
+    """The day a status board is for: an explicit override, JIANFU_NOW, else the run's day.
+
+    The run's logical date is used (in the office's time zone, Asia/Shanghai) rather than the
+    wall clock, so that re-running a day's DAG run reproduces that day's board.
+    """
+    if override:
+        return date.fromisoformat(str(override))
+    if settings.env.get("JIANFU_NOW") or logical_date is None:
+        return settings.now().astimezone(_office_tz()).date()
+    return logical_date.astimezone(_office_tz()).date()
+
+
+def _office_tz():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(os.environ.get("JIANFU_TIMEZONE", "Asia/Shanghai"))
+
+
+def collection_status(settings: Settings, as_of: date, send_reminders: bool = True) -> dict[str, Any]:
+    """The collection status board as of a day, sending the reminders that are due."""
+    from .collection import status_board
+
+    ensure_home(settings)
+    board = status_board(settings, as_of=as_of, send_reminders=send_reminders)
+    log.info("%s", _describe(board))
+    return _jsonable(board)
+
+
+# ----------------------------------------------------------------------------- failure alerts
+def failure_notification(context: Mapping[str, Any], settings: Settings):
+    """The message that says a jianfu task failed for good (after its retries)."""
+    from .alerts.channels import Notification
+
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    run_id = getattr(ti, "run_id", None) or context.get("run_id", "?")
+    map_index = getattr(ti, "map_index", -1)
+    try_number = getattr(ti, "try_number", None)
+    error = context.get("exception")
+    error_line = f"{type(error).__name__}: {error}" if error is not None else "see the task log"
+    error_line = error_line.replace("\n", " ")[:1000]
+    where = f"{dag_id}.{task_id}" + (f"[{map_index}]" if map_index not in (None, -1) else "")
+    log_url = getattr(ti, "log_url", None) or ""
+    key = f"{dag_id}|{task_id}|{map_index}|{run_id}|{try_number}"
+    notification_id = "airflow-failure-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    now = settings.now()
+    body = (
+        f"jianfu 流水线任务失败（已用完重试次数）。\n"
+        f"任务: {where}\n运行: {run_id}\n错误: {error_line}\n"
+        f"请查看 Airflow 任务日志，修复后在 Airflow 中清除该任务以重新运行。\n\n"
+        f"A jianfu pipeline task failed after its retries.\n"
+        f"Task: {where}\nRun: {run_id}\nTry: {try_number}\nError: {error_line}\n"
+        f"Read the task log{(': ' + log_url) if log_url else ''}, fix the cause, then clear the "
+        f"task in Airflow to run it again. Files already received are safe in the ledger.\n"
+    )
+    markdown = (
+        f"### jianfu 任务失败 / task failed\n\n- 任务 Task: `{where}`\n- 运行 Run: `{run_id}`\n"
+        f"- 错误 Error: {error_line}\n" + (f"- [日志 Log]({log_url})\n" if log_url else "")
+    )
+    return Notification(
+        notification_id=notification_id,
+        subject=f"[jianfu] 任务失败 Task failed: {where}",
+        body=body,
+        markdown=markdown,
+        recipients=tuple(settings.alert_emails),
+        created_at=now,
+    )
+
+
+def notify_failure(context: Mapping[str, Any]) -> None:
+    """on_failure_callback of every jianfu task: tell the office through the alert channels.
+
+    A callback that raises would hide the original failure in the log, so every problem here is
+    logged and swallowed; the outbox channel is local and always on, so the message is at least
+    written there.
+    """
+    try:
+        from .alerts.channels import deliver
+
+        settings = task_settings()
+        result = deliver(settings, failure_notification(context, settings))
+        if result.errors:
+            log.warning("failure alert not delivered on %s: %s", ", ".join(result.errors), result.errors)
+        else:
+            log.info("failure alert sent on %s", ", ".join(result.succeeded))
+    except Exception:  # noqa: BLE001
+        log.exception("could not send the failure alert")
+
+
+def default_args() -> dict[str, Any]:
+    """Task defaults shared by every jianfu DAG: retries with backoff and the failure alert."""
+    return {
+        "owner": "jianfu",
+        "retries": RETRIES,
+        "retry_delay": RETRY_DELAY,
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": MAX_RETRY_DELAY,
+        "on_failure_callback": notify_failure,
+    }
+
+
+# ---------------------------------------------------------------------------- demo summary
+def summary_text(settings: Settings, airflow_home: str | None = None) -> str:
+    """What `make demo` prints at the end: what was received, found and sent, and where."""
+    import duckdb
+
+    warehouse = settings.warehouse.rstrip("/")
+    con = duckdb.connect()
+
+    def rows(table: str, sql: str) -> list[tuple]:
+        source = f"read_parquet('{warehouse}/{table}/**/*.parquet', hive_partitioning=true, union_by_name=true)"
+        try:
+            return con.execute(sql.format(t=source)).fetchall()
+        except duckdb.Error:
+            return []
+
+    lines = ["", "jianfu demo summary", "===================", f"JIANFU_HOME  {settings.home}"]
+    statuses = rows("submissions", "select status, count(*) from {t} group by 1 order by 1")
+    lines.append("submissions  " + (", ".join(f"{n} {s}" for s, n in statuses) or "none"))
+    rejected = rows("submissions",
+                    "select file_name, coalesce(county_code, '?') from {t} where status = 'rejected' order by 1")
+    for name, county in rejected[:20]:
+        lines.append(f"  rejected   {name} ({county})")
+    if len(rejected) > 20:
+        lines.append(f"  ... and {len(rejected) - 20} more rejected")
+    flags = rows("flags", "select rule, severity, count(*) from {t} group by 1, 2 order by 1")
+    lines.append("flags        " + ("" if flags else "none"))
+    lines += [f"  {rule:<32} {severity:<9} {n:>6}" for rule, severity, n in flags]
+    alerts = rows("alerts", "select rule, dept_code, year, used, quota, delivered from {t} order by 1, 2, 3")
+    lines.append(f"quota alerts {len(alerts)}")
+    lines += [f"  {r:<22} {d:<18} {y} used {u}/{q} delivered={dv}" for r, d, y, u, q, dv in alerts[:30]]
+    board = rows("collection_status", "select status, count(*) from {t} group by 1 order by 1")
+    lines.append("collection   " + (", ".join(f"{n} {s}" for s, n in board) or "none"))
+    outbox = sorted(settings.outbox.glob("*.eml")) if settings.outbox.exists() else []
+    lines += [
+        "",
+        f"warehouse    {warehouse}   (query: jianfu query \"select * from flags limit 10\")",
+        f"reports      {settings.reports}   (rejection/warning reports, JSON + CSV)",
+        f"outbox       {settings.outbox}   ({len(outbox)} .eml notification(s))",
+    ]
+    if airflow_home:
+        lines.append(f"airflow      AIRFLOW_HOME={airflow_home}; open the UI with `make airflow` -> http://localhost:8080")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m jianfu.orchestration summary`: the demo summary for the current environment."""
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] != ["summary"]:
+        print("usage: python -m jianfu.orchestration summary", file=sys.stderr)
+        return 2
+    print(summary_text(task_settings(), os.environ.get("AIRFLOW_HOME")))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+
+
+__all__: list[str] = [
+    "ACCEPTED_SUBMISSIONS",
+    "WAREHOUSE",
+    "TAGS",
+    "airflow_overrides",
+    "task_settings",
+    "plan_ingest",
+    "ingest_batch",
+    "merge_ingest_results",
+    "build_warehouse",
+    "run_quota_alerts",
+    "collection_status",
+    "notify_failure",
+    "default_args",
+    "summary_text",
+]
