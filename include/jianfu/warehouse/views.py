@@ -2,13 +2,22 @@
 
 Analysts, the flag SQL and the CLI's `query` all read through these views, so the partition
 columns come back with the same types everywhere (county codes and periods as text, years as
-integers) rather than whatever an engine would guess from the directory names.
+integers) rather than whatever an engine would guess from the directory names, and the columns of
+the submission tables come in the order of SPEC.md section 4 (partition columns included).
+
+Two ways to read, same result:
+- native (default for a local warehouse): DuckDB's own `read_parquet` over the live snapshot
+  directory, resolved once so that a concurrent publish cannot mix two versions of a table;
+- arrow (object stores, and `jianfu query`): a pyarrow dataset registered on the connection.
+  DuckDB then needs no file access of its own, so the query connection can switch file access
+  off entirely (jianfu.warehouse.query) while still reading the warehouse.
 """
 
 from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from ..schema import KINDS
 from .publish import Warehouse
@@ -19,6 +28,7 @@ PARTITIONS: dict[str, dict[str, str]] = {
     "work_groups": {"county_code": "VARCHAR", "period": "VARCHAR"},
     "inspections": {"county_code": "VARCHAR", "year": "INTEGER"},
 }
+_ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32()}
 
 
 def kind_table_schema(kind_name: str) -> pa.Schema:
@@ -29,58 +39,97 @@ def kind_table_schema(kind_name: str) -> pa.Schema:
     return schema
 
 
+def file_schema(kind_name: str) -> pa.Schema:
+    """Columns stored inside a partition file: the table's, minus the Hive partition columns.
+
+    Partition columns live only in the directory names (the Hive convention): pyarrow and pandas
+    refuse a dataset whose files repeat a partition column with another type than the one they
+    infer from the path, so storing them twice would break readers that use no jianfu code.
+    """
+    schema = kind_table_schema(kind_name)
+    for name in PARTITIONS[kind_name]:
+        schema = schema.remove(schema.get_field_index(name))
+    return schema
+
+
+def partitioning(kind_name: str) -> ds.Partitioning:
+    """The Hive partitioning of a submission table, with the partition columns' real types."""
+    return ds.partitioning(pa.schema([(k, _ARROW_TYPES[v]) for k, v in PARTITIONS[kind_name].items()]),
+                           flavor="hive")
+
+
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def register(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, tables: list[str] | None = None,
-             empty_schemas: dict[str, pa.Schema] | None = None) -> list[str]:
+             empty_schemas: dict[str, pa.Schema] | None = None, *, arrow: bool | None = None) -> list[str]:
     """Create a view per warehouse table on `con`; returns the names created.
 
     A submission table with no files yet gets an empty view with its full schema, so SQL over a
     new warehouse runs (and finds nothing) instead of failing on a missing table. Other tables
-    with no files get an empty view too when `empty_schemas` names their schema.
+    with no files get an empty view too when `empty_schemas` names their schema. `arrow` chooses
+    the pyarrow-dataset reader (default: only for object stores).
     """
-    if not warehouse.local:
-        # Let DuckDB reach the object store through the same filesystem pyarrow uses.
-        import fsspec  # noqa: F401  (registered lazily by duckdb when needed)
-    names = tables or sorted(set(PARTITIONS) | _existing_tables(warehouse) | set(empty_schemas or {}))
+    use_arrow = (not warehouse.local) if arrow is None else arrow
+    names = tables or sorted(set(PARTITIONS) | set(warehouse.tables()) | set(empty_schemas or {}))
     created = []
     for name in names:
         files = warehouse.files(name)
         if files:
-            partitioned = name in PARTITIONS
-            depth = "/".join(["*"] * (len(PARTITIONS[name]) if partitioned else 0) + ["*.parquet"])
-            source = _sql_literal(f"{warehouse.table_path(name)}/{depth}")
-            if partitioned:
-                types = ", ".join(f"{k}: {v}" for k, v in PARTITIONS[name].items())
-                reader = f"read_parquet({source}, hive_partitioning = true, hive_types = {{{types}}}, union_by_name = true)"
+            if use_arrow:
+                _register_arrow(con, warehouse, name, files)
             else:
-                reader = f"read_parquet({source}, union_by_name = true)"
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {reader}")
+                _register_native(con, warehouse, name)
         else:
             schema = kind_table_schema(name) if name in PARTITIONS else (empty_schemas or {}).get(name)
             if schema is None:
                 continue
-            empty = schema.empty_table()
-            con.register(f"__empty_{name}", empty)
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM __empty_{name}")
+            con.register(f"__empty_{name}", schema.empty_table())
+            con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT * FROM {_ident('__empty_' + name)}")
         created.append(name)
     return created
 
 
-def _existing_tables(warehouse: Warehouse) -> set[str]:
-    import os
+def _register_native(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: str) -> None:
+    base = warehouse.resolved_path(name)
+    if name in PARTITIONS:
+        depth = "/".join(["*"] * len(PARTITIONS[name]) + ["*.parquet"])
+        types = ", ".join(f"{k}: {v}" for k, v in PARTITIONS[name].items())
+        reader = (f"read_parquet({_sql_literal(f'{base}/{depth}')}, hive_partitioning = true, "
+                  f"hive_types = {{{types}}}, union_by_name = true)")
+        columns = ", ".join(_ident(c) for c in kind_table_schema(name).names)
+        con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT {columns} FROM {reader}")
+    else:
+        reader = f"read_parquet({_sql_literal(f'{base}/*.parquet')}, union_by_name = true)"
+        con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT * FROM {reader}")
 
-    if warehouse.local:
-        if not os.path.isdir(warehouse.root):
-            return set()
-        return {n for n in os.listdir(warehouse.root) if not n.startswith(("_", ".")) and
-                os.path.isdir(os.path.join(warehouse.root, n))}
-    from pyarrow import fs as pafs
 
-    infos = warehouse.fs.get_file_info(pafs.FileSelector(warehouse.root, allow_not_found=True))
-    return {i.base_name for i in infos if i.type == pafs.FileType.Directory and not i.base_name.startswith(("_", "."))}
+def _register_arrow(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: str,
+                    files: dict[str, list[str]]) -> None:
+    base = warehouse.resolved_path(name)
+    paths = [f"{base}/{p}/{f}" if p else f"{base}/{f}" for p, names in files.items() for f in names]
+    if name in PARTITIONS:
+        dataset = ds.dataset(paths, filesystem=warehouse.fs, format="parquet", partition_base_dir=base,
+                             partitioning=partitioning(name), schema=_with_partitions(name))
+        select = ", ".join(_ident(c) for c in kind_table_schema(name).names)
+    else:
+        # Every file of an unpartitioned table is written from one schema: the first one's serves.
+        dataset = ds.dataset(paths, filesystem=warehouse.fs, format="parquet")
+        select = "*"
+    con.register(f"__arrow_{name}", dataset)
+    con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT {select} FROM {_ident('__arrow_' + name)}")
+
+
+def _with_partitions(name: str) -> pa.Schema:
+    schema = file_schema(name)
+    for key, sql_type in PARTITIONS[name].items():
+        schema = schema.append(pa.field(key, _ARROW_TYPES[sql_type]))
+    return schema
 
 
 def connect(warehouse_root: str, tables: list[str] | None = None,

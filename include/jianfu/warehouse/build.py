@@ -1,0 +1,185 @@
+"""`jianfu build`: bring the Parquet warehouse up to date with the ledger (SPEC.md section 7).
+
+Steps, under the warehouse's writer lock:
+1. clear what a killed build left behind (unfinished snapshots: invisible, only space);
+2. the submission tables form_counts, work_groups, inspections: one partition per version in
+   force, rewritten only when the version in force changed (kinds.plan), each table published in
+   one atomic step;
+3. units, departments, submissions: rebuilt in memory, published only when their content changed;
+4. flags, burden, quota_usage: recomputed for the counties whose inputs changed (derived.py).
+
+Every decision is read from the tree and the ledger, never from a record of the last build, so a
+build killed at any moment is finished by the next one, and a build with nothing to do writes no
+file. The Airflow task and the CLI call `build` alike.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import duckdb
+
+from .. import ledger
+from ..config import Settings, load_rules
+from ..reference import Reference
+from ..schema import KINDS
+from . import derived, kinds, views, whole
+from .kinds import BuildError
+from .publish import PublishResult, Warehouse
+
+__all__ = ["BuildError", "BuildResult", "TableStats", "build"]
+
+WHOLE_TABLES = ("units", "departments", "submissions")
+DERIVED_TABLES = ("flags", "burden", "quota_usage")
+
+
+@dataclass
+class TableStats:
+    written: int = 0  # files written
+    removed: int = 0  # partitions (or per-county files) removed
+    linked: int = 0  # unchanged files carried into the new snapshot by hard link
+
+    def add(self, result: PublishResult) -> None:
+        self.written += len(result.written)
+        self.removed += len(result.removed)
+        self.linked += result.linked
+
+
+@dataclass
+class BuildResult:
+    warehouse: str
+    tables: dict[str, TableStats] = field(default_factory=dict)
+    changed_counties: list[str] = field(default_factory=list)  # counties whose submission partitions changed
+    recomputed_counties: list[str] = field(default_factory=list)  # counties whose flags/burden were recomputed
+    elapsed: float = 0.0
+    flags_skipped: str | None = None
+    recovered: int = 0  # leftovers of a killed build cleared
+
+    @property
+    def written(self) -> int:
+        return sum(t.written for t in self.tables.values())
+
+    @property
+    def removed(self) -> int:
+        return sum(t.removed for t in self.tables.values())
+
+    def describe(self) -> str:
+        """What the CLI prints: one headline, then a line per table that changed."""
+        if not self.written and not self.removed:
+            head = f"warehouse {self.warehouse} is up to date: nothing written ({self.elapsed:.2f} s)"
+        else:
+            head = (f"warehouse {self.warehouse}: {self.written} file(s) written, {self.removed} removed "
+                    f"in {self.elapsed:.2f} s")
+        lines = [head]
+        for name, stats in self.tables.items():
+            if stats.written or stats.removed:
+                lines.append(f"  {name:<12} {stats.written:>6} written {stats.removed:>5} removed "
+                             f"{stats.linked:>6} unchanged")
+        if self.changed_counties:
+            shown = ", ".join(self.changed_counties[:20])
+            more = f" and {len(self.changed_counties) - 20} more" if len(self.changed_counties) > 20 else ""
+            lines.append(f"  counties changed: {shown}{more}")
+        if self.recomputed_counties and self.recomputed_counties != self.changed_counties:
+            lines.append(f"  flags and burden recomputed for {len(self.recomputed_counties)} county(ies)")
+        if self.recovered:
+            lines.append(f"  cleared {self.recovered} leftover(s) of an interrupted build")
+        if self.flags_skipped:
+            lines.append(f"  flags, burden and quota usage not built: {self.flags_skipped}")
+        return "\n".join(lines)
+
+
+def _counting(progress: Callable[[str], None], table: str, total: int):
+    """Wrap partition loaders so that long writes report every ~10% (thread-safe)."""
+    lock = threading.Lock()
+    done = [0]
+    step = max(25, total // 10)
+
+    def wrap(loader):
+        def run():
+            data = loader()
+            with lock:
+                done[0] += 1
+                if done[0] % step == 0 and done[0] < total:
+                    progress(f"{table}: {done[0]}/{total} partitions written")
+            return data
+        return run
+
+    return wrap
+
+
+def build(settings: Settings, *, full: bool = False, progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Build or update the warehouse at settings.warehouse; `full` rewrites every partition."""
+    started = time.perf_counter()
+    say = progress or (lambda _message: None)
+    warehouse = Warehouse(settings.warehouse)
+    reference = Reference.load(settings.reference)
+    rules = load_rules(settings.reference)
+    result = BuildResult(settings.warehouse)
+
+    with warehouse.lock():
+        result.recovered = len(warehouse.recover())
+        engine = ledger.connect(settings.db_url)
+        try:
+            with engine.connect() as conn:  # one transaction: one consistent view of the ledger
+                in_force = ledger.in_force(conn)
+                receipts = ledger.all_submissions(conn)
+        finally:
+            engine.dispose()
+
+        changed: set[str] = set()
+        county_sources: dict[str, set[str]] = {}
+        for row in in_force:
+            county_sources.setdefault(row["county_code"], set()).add(row["submission_id"])
+        for kind_name in KINDS:
+            rows = [r for r in in_force if r["kind"] == kind_name]
+            plan = kinds.plan(kind_name, rows, warehouse.files(kind_name), full=full, home=settings.home)
+            writes = sum(1 for c in plan.replace.values() if c is not None)
+            say(f"{kind_name}: {writes} partition(s) to write, {len(plan.replace) - writes} to remove, "
+                f"{plan.unchanged} unchanged")
+            wrap = _counting(say, kind_name, writes)
+            replace = {p: (None if c is None else {n: wrap(f) for n, f in c.items()})
+                       for p, c in plan.replace.items()}
+            stats = result.tables.setdefault(kind_name, TableStats())
+            stats.add(warehouse.publish(kind_name, replace, only=plan.keep if full else None))
+            stats.linked = plan.unchanged  # one file per partition
+            changed |= plan.changed_counties
+
+        units = whole.units_table(reference)
+        departments = whole.departments_table(reference)
+        for name, table in (("units", units), ("departments", departments),
+                            ("submissions", whole.submissions_table(receipts))):
+            publish = warehouse.publish_table if full else (
+                lambda t, d: whole.publish_if_changed(warehouse, t, d))
+            result.tables.setdefault(name, TableStats()).add(publish(name, table))
+
+        quotas = whole.quotas_table(reference)
+
+        def connection() -> duckdb.DuckDBPyConnection:
+            con = duckdb.connect(":memory:")
+            views.register(con, warehouse, list(KINDS))
+            for name, table in (("units", units), ("departments", departments), ("quotas", quotas)):
+                con.register(name, table)
+            return con
+
+        inspections = {r["submission_id"] for r in in_force if r["kind"] == "inspections"}
+        try:
+            outcome = derived.build_derived(
+                warehouse, connection, rules, derived.global_fingerprint(rules, settings.reference),
+                county_sources, inspections, full=full, progress=say)
+        except BuildError:
+            raise
+        except Exception as exc:  # the submission tables are published; the next build retries flags
+            raise BuildError(f"flags, burden or quota usage failed: {type(exc).__name__}: {exc}") from exc
+        for publish_result in outcome.results:
+            result.tables.setdefault(publish_result.table, TableStats()).add(publish_result)
+        for name in DERIVED_TABLES:
+            result.tables.setdefault(name, TableStats())
+        result.flags_skipped = outcome.skipped
+        result.recomputed_counties = sorted(outcome.recomputed_counties)
+
+    result.changed_counties = sorted(changed)
+    result.elapsed = time.perf_counter() - started
+    return result

@@ -1,0 +1,145 @@
+"""The three submission tables: which partitions change, and what a partition file holds.
+
+One staged file (one county x kind x period, in force) is exactly one warehouse partition,
+`<table>/county_code=<c>/period=<p>/<submission_id>.parquet` (`year=<y>` for inspections). The file
+is named after the submission it holds, so the tree itself says which version each partition
+carries: a partition is rewritten only when the version in force is another submission than the
+one its file names. No side state to drift from the tree, and deciding costs one directory walk
+and one ledger query, not a read of any Parquet file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..schema import KINDS
+from .publish import FileContents
+from .views import PARTITIONS, file_schema
+
+
+class BuildError(Exception):
+    """The warehouse cannot be built from what the ledger and staging hold; the message says why."""
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+
+
+def partition_dir(kind_name: str, county_code: str, period: str) -> str:
+    """Hive directory of one county x period (or year) of a submission table."""
+    key = KINDS[kind_name].period_column
+    return f"county_code={county_code}/{key}={period}"
+
+
+def file_name(submission_id: str) -> str:
+    """The partition file's name: the submission id, when it is a safe file name (it always is
+    for ids the ingest stage makes); otherwise it is refused rather than mangled, because the
+    name is how the next build recognises the version a partition holds."""
+    if not _SAFE_NAME.match(submission_id):
+        raise BuildError(f"submission id {submission_id!r} cannot name a warehouse file")
+    return f"{submission_id}.parquet"
+
+
+def county_of(partition: str) -> str:
+    """County code of a partition directory 'county_code=C/...'."""
+    return partition.split("/", 1)[0].removeprefix("county_code=")
+
+
+@dataclass
+class KindPlan:
+    """What a build does to one submission table."""
+
+    table: str
+    replace: dict[str, dict[str, FileContents] | None] = field(default_factory=dict)
+    keep: set[str] = field(default_factory=set)  # partitions in force (for a full rebuild's `only`)
+    unchanged: int = 0
+    counties: set[str] = field(default_factory=set)  # counties with data in force
+    changed_counties: set[str] = field(default_factory=set)
+
+
+def plan(kind_name: str, in_force: list[Mapping], current: dict[str, list[str]], *, full: bool,
+         home: Path) -> KindPlan:
+    """Compare the versions in force with the partitions present; schedule the differences.
+
+    `in_force` are ledger rows of this kind; `current` is Warehouse.files(table).
+    """
+    result = KindPlan(kind_name)
+    for row in in_force:
+        partition = partition_dir(kind_name, row["county_code"], row["period"])
+        name = file_name(row["submission_id"])
+        result.keep.add(partition)
+        result.counties.add(row["county_code"])
+        if not full and current.get(partition) == [name]:
+            result.unchanged += 1
+            continue
+        result.replace[partition] = {name: _loader(kind_name, dict(row), home)}
+        result.changed_counties.add(row["county_code"])
+    for partition in current:
+        if partition not in result.keep:  # no version in force any more
+            result.replace[partition] = None
+            result.changed_counties.add(county_of(partition))
+    return result
+
+
+def _loader(kind_name: str, row: dict, home: Path) -> Callable[[], pa.Table]:
+    return lambda: load_partition(kind_name, row, home)
+
+
+def staged_location(row: Mapping, home: Path) -> str:
+    path = row.get("staged_path")
+    if not path:
+        raise BuildError(f"submission {row['submission_id']} is in force but has no staged file; "
+                         "re-run `jianfu ingest`")
+    if "://" in path or Path(path).is_absolute():
+        return path
+    return str(home / path)
+
+
+def load_partition(kind_name: str, row: Mapping, home: Path) -> pa.Table:
+    """Read a staged file and give it the warehouse shape (`views.file_schema`).
+
+    Arrow all the way (no pandas): the staged file already has the canonical columns and types.
+    The partition columns are checked against the ledger and dropped (they live in the path);
+    submission_id is added, and for inspections eff_date (actual_date when done, else
+    planned_date).
+    """
+    kind = KINDS[kind_name]
+    location = staged_location(row, home)
+    try:
+        staged = pq.read_table(location)
+    except (FileNotFoundError, OSError) as exc:
+        raise BuildError(f"cannot read the staged file of submission {row['submission_id']} "
+                         f"({location}): {exc}; re-run `jianfu ingest`") from None
+    for key, expected in (("county_code", row["county_code"]), (kind.period_column, row["period"])):
+        if key not in staged.column_names:
+            raise BuildError(f"staged file {location} has no {key} column")
+        column = staged.column(key)
+        value = pa.scalar(int(expected) if key == "year" else expected).cast(column.type)
+        if staged.num_rows and not pc.all(pc.equal(column, value)).as_py():
+            raise BuildError(f"staged file {location} holds rows of another {key} than its ledger entry "
+                             f"({expected})")
+    schema = file_schema(kind_name)
+    arrays = []
+    for target in schema:
+        if target.name == "submission_id":
+            arrays.append(pa.repeat(pa.scalar(row["submission_id"], pa.string()), staged.num_rows))
+        elif target.name == "eff_date":
+            done = pc.fill_null(pc.equal(staged.column("status"), "done"), False)
+            actual = pc.coalesce(staged.column("actual_date"), staged.column("planned_date"))
+            arrays.append(pc.if_else(done, actual, staged.column("planned_date")).cast(target.type))
+        elif target.name in staged.column_names:
+            arrays.append(staged.column(target.name).cast(target.type))
+        elif target.nullable:
+            arrays.append(pa.nulls(staged.num_rows, target.type))
+        else:
+            raise BuildError(f"staged file {location} has no {target.name} column")
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+assert set(PARTITIONS) == set(KINDS)

@@ -1,0 +1,88 @@
+"""Small whole tables: units, departments, submissions (and quotas, which only the flag SQL reads).
+
+They are rebuilt in memory on every build — a few thousand rows — and published only when their
+content differs from the file in the warehouse, so a build with no change writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Mapping
+
+import pyarrow as pa
+
+from ..reference import Reference
+from .publish import PublishResult, Warehouse
+
+UNITS_SCHEMA = pa.schema([
+    ("unit_code", pa.string()), ("unit_name", pa.string()), ("level", pa.string()),
+    ("parent_code", pa.string()), ("county_code", pa.string()), ("township_code", pa.string()),
+])
+DEPARTMENTS_SCHEMA = pa.schema([("dept_code", pa.string()), ("dept_name", pa.string()), ("gov_code", pa.string())])
+SUBMISSIONS_SCHEMA = pa.schema([
+    ("submission_id", pa.string()), ("kind", pa.string()), ("county_code", pa.string()),
+    ("period", pa.string()), ("file_name", pa.string()), ("sha256", pa.string()),
+    ("received_at", pa.timestamp("us", tz="UTC")), ("status", pa.string()), ("version", pa.int32()),
+    ("row_count", pa.int32()), ("error_count", pa.int32()), ("warning_count", pa.int32()),
+])
+QUOTAS_SCHEMA = pa.schema([("dept_code", pa.string()), ("year", pa.int32()), ("max_inspection_items", pa.int32())])
+
+
+def units_table(ref: Reference) -> pa.Table:
+    rows = sorted(ref.units.values(), key=lambda u: u.unit_code)
+    return pa.Table.from_pydict({
+        "unit_code": [u.unit_code for u in rows],
+        "unit_name": [u.unit_name for u in rows],
+        "level": [u.level for u in rows],
+        "parent_code": [u.parent_code for u in rows],
+        "county_code": [u.county_code for u in rows],
+        "township_code": [u.township_code for u in rows],
+    }, schema=UNITS_SCHEMA)
+
+
+def departments_table(ref: Reference) -> pa.Table:
+    rows = sorted(ref.departments.values(), key=lambda d: d.dept_code)
+    return pa.Table.from_pydict({
+        "dept_code": [d.dept_code for d in rows],
+        "dept_name": [d.dept_name for d in rows],
+        "gov_code": [d.gov_code for d in rows],
+    }, schema=DEPARTMENTS_SCHEMA)
+
+
+def quotas_table(ref: Reference) -> pa.Table:
+    items = sorted(ref.quotas.items())
+    return pa.Table.from_pydict({
+        "dept_code": [k[0] for k, _ in items],
+        "year": [k[1] for k, _ in items],
+        "max_inspection_items": [v for _, v in items],
+    }, schema=QUOTAS_SCHEMA)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Ledger times as UTC: SQLite hands back naive values, which the ledger writes in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def submissions_table(rows: list[Mapping]) -> pa.Table:
+    """The ledger as SPEC.md section 7 shows it, in receipt order."""
+    columns: dict[str, list] = {name: [] for name in SUBMISSIONS_SCHEMA.names}
+    for row in rows:
+        for name in SUBMISSIONS_SCHEMA.names:
+            value = row.get(name)
+            columns[name].append(_utc(value) if name == "received_at" else value)
+    return pa.Table.from_pydict(columns, schema=SUBMISSIONS_SCHEMA)
+
+
+def publish_if_changed(warehouse: Warehouse, table: str, data: pa.Table,
+                       file_name: str = "part-0.parquet") -> PublishResult:
+    """Publish a one-file table unless the warehouse already holds exactly this content."""
+    current = warehouse.files(table)
+    if current == {"": [file_name]}:
+        try:
+            if warehouse.read_file(table, "", file_name).equals(data):
+                return PublishResult(table)
+        except (OSError, pa.ArrowInvalid):
+            pass  # unreadable: rewrite it
+    return warehouse.publish_table(table, data, file_name)

@@ -1,0 +1,379 @@
+"""`jianfu build`: the warehouse tables, incrementality, and reading with no jianfu code.
+
+The helpers at the top (`WarehouseHome`) arrange a real home: reference CSVs, a SQLite ledger with
+rows in force, and staged Parquet files exactly as the ingest stage leaves them. The other warehouse
+test modules import them from here.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from jianfu import ledger
+from jianfu.config import Settings
+from jianfu.schema import KINDS
+from jianfu.warehouse.build import build
+from jianfu.warehouse.publish import Warehouse
+from jianfu.warehouse.views import PARTITIONS, connect, partitioning
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+CITY = "421100"
+
+
+# ---------------------------------------------------------------------------------------- helpers
+def county_units(county: str, townships: int = 2, villages: int = 2) -> list[tuple[str, str, str, str]]:
+    """unit_code, unit_name, level, parent_code of a small county."""
+    out = [(f"{county}000000", f"县{county}", "county", "")]
+    for t in range(townships):
+        town = f"{county}{100 + t:03d}000"
+        out.append((town, f"镇{t}", "township", f"{county}000000"))
+        for v in range(villages):
+            out.append((f"{county}{100 + t:03d}{201 + v:03d}", f"村{t}-{v}", "village", town))
+    return out
+
+
+class WarehouseHome:
+    """A JIANFU_HOME with reference data, a ledger and staged files, built by hand for tests."""
+
+    def __init__(self, root: Path, counties: tuple[str, ...] = ("421127", "421182"), warehouse: str | None = None):
+        env = {"JIANFU_HOME": str(root), "JIANFU_NOW": NOW.isoformat()}
+        if warehouse:
+            env["JIANFU_WAREHOUSE"] = warehouse
+        self.env = env
+        self.settings = Settings.from_env(env)
+        self.counties = counties
+        self.clock = datetime(2026, 10, 1, tzinfo=timezone.utc)
+        self.count = 0
+        self.write_reference()
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.engine = ledger.connect(self.settings.db_url)
+        ledger.create_schema(self.engine)
+
+    # reference ------------------------------------------------------------------------------
+    def write_reference(self, quota: int = 3) -> None:
+        ref = self.settings.reference
+        ref.mkdir(parents=True, exist_ok=True)
+        with (ref / "units.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["unit_code", "unit_name", "level", "parent_code"])
+            for county in self.counties:
+                w.writerows(county_units(county))
+        with (ref / "departments.csv").open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["dept_code", "dept_name"])
+            w.writerow([f"{CITY}-HEALTH", "市卫健委"])
+            for county in self.counties:
+                w.writerow([f"{county}-AGRI", f"{county}农业农村局"])
+                w.writerow([f"{county}-EDU", f"{county}教育局"])
+        (ref / "quotas.csv").write_text(f"dept_code,year,max_inspection_items\n{CITY}-HEALTH,2026,{quota}\n",
+                                        encoding="utf-8")
+
+    # submissions ----------------------------------------------------------------------------
+    def rows(self, kind: str, county: str, period: str, seed: int = 0) -> list[dict]:
+        units = [u for u in county_units(county) if u[2] != "county"]
+        if kind == "form_counts":
+            return [{"county_code": county, "period": period, "unit_code": u[0], "form_id": f"F{f}",
+                     "form_name": f"报表{f}", "dept_code": f"{county}-AGRI" if f % 2 else f"{county}-EDU",
+                     "frequency": "monthly", "fill_count": 1 + (seed + f) % 3, "field_count": 10 + f,
+                     "hours_spent": 1.5, "channel": "system", "data_items": "人口;耕地面积"}
+                    for u in units for f in range(4)]
+        if kind == "work_groups":
+            year, month = map(int, period.split("-"))
+            return [{"county_code": county, "period": period, "unit_code": u[0], "group_id": f"G{g}",
+                     "group_name": f"工作群{g}", "platform": "wechat", "owner_dept_code": f"{county}-AGRI",
+                     "purpose": "permanent", "created_date": date(2025, 1, 1),
+                     "last_active_date": date(year, month, 1) - timedelta(days=100 * g + seed),
+                     "member_count": 20, "messages_30d": 5, "task_end_date": None}
+                    for u in units for g in range(2)]
+        year = int(period)
+        return [{"county_code": county, "year": year, "item_id": f"I{i}", "dept_code": f"{CITY}-HEALTH",
+                 "category": "inspection", "topic": f"检查{i}", "target_unit_code": u[0],
+                 "planned_date": date(year, 3 + i, 10), "actual_date": date(year, 3 + i, 12 + seed % 5) if i % 2 else None,
+                 "status": "done" if i % 2 else "planned", "in_plan": True, "joint_depts": None, "approval_ref": None}
+                for u in units[:3] for i in range(3 + seed % 2)]
+
+    def submit(self, kind: str, county: str, period: str, seed: int = 0, rows: list[dict] | None = None) -> str:
+        """Put a new version in force, as ingest would: staged Parquet, then the ledger."""
+        self.count += 1
+        self.clock += timedelta(minutes=1)
+        table = pa.Table.from_pylist(rows if rows is not None else self.rows(kind, county, period, seed),
+                                     schema=KINDS[kind].arrow_schema)
+        sha = hashlib.sha256(f"{kind}{county}{period}{seed}{self.count}".encode()).hexdigest()
+        sid = sha[:16]
+        staged = self.settings.staging / kind / f"{sid}.parquet"
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, staged)
+        with self.engine.begin() as conn:
+            with ledger.versions_lock(conn):
+                ledger.insert(conn, submission_id=sid, kind=kind, county_code=county, period=period,
+                              file_name=f"{kind}_{county}_{period}.csv", source_path=f"/landing/{sid}",
+                              sha256=sha, size_bytes=100, archive_path=f"/raw/{sha}", received_at=self.clock,
+                              status=ledger.RECEIVED, row_count=table.num_rows, error_count=0,
+                              warning_count=0, staged_path=str(staged))
+                ledger.accept(conn, sid, ledger.ACCEPTED)
+        return sid
+
+    def reject(self, kind: str, county: str, period: str) -> str:
+        self.count += 1
+        self.clock += timedelta(minutes=1)
+        sid = hashlib.sha256(f"rej{self.count}".encode()).hexdigest()[:16]
+        with self.engine.begin() as conn:
+            ledger.insert(conn, submission_id=sid, kind=kind, county_code=county, period=period,
+                          file_name="bad.csv", source_path=f"/landing/{sid}", sha256=sid * 4, size_bytes=1,
+                          archive_path="/raw/x", received_at=self.clock, status=ledger.REJECTED,
+                          error_count=3, warning_count=0)
+        return sid
+
+    def populate(self, months: tuple[str, ...] = ("2026-08", "2026-09")) -> None:
+        for county in self.counties:
+            for month in months:
+                self.submit("form_counts", county, month)
+                self.submit("work_groups", county, month)
+            self.submit("inspections", county, "2026")
+
+    def build(self, **kwargs):
+        return build(self.settings, **kwargs)
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.settings.warehouse)
+
+
+def file_state(root: str | Path) -> dict[str, tuple[int, int]]:
+    """Every visible Parquet file of the warehouse (through the table links) -> (inode, mtime_ns)."""
+    out = {}
+    root = Path(root)
+    for table in sorted(p for p in root.iterdir() if not p.name.startswith((".", "_"))):
+        for path in sorted(table.rglob("*.parquet")):
+            st = path.stat()
+            out[str(path.relative_to(root))] = (st.st_ino, st.st_mtime_ns)
+    return out
+
+
+def table_contents(root: str, table: str) -> list[tuple]:
+    """A table's rows, sorted, read through the jianfu views (for comparing whole states)."""
+    con = connect(root)
+    try:
+        return sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+    finally:
+        con.close()
+
+
+ALL_TABLES = ("form_counts", "work_groups", "inspections", "units", "departments", "submissions",
+              "flags", "burden", "quota_usage")
+
+
+def snapshot(root: str) -> dict[str, list[tuple]]:
+    return {t: table_contents(root, t) for t in ALL_TABLES}
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> WarehouseHome:
+    h = WarehouseHome(tmp_path / "home")
+    h.populate()
+    return h
+
+
+# ---------------------------------------------------------------------------------------- tests
+def test_build_writes_every_table_with_spec_columns(home: WarehouseHome):
+    result = home.build()
+    root = home.settings.warehouse
+    assert result.tables["form_counts"].written == 4  # 2 counties x 2 months
+    assert result.tables["inspections"].written == 2
+    files = home.warehouse.files("form_counts")
+    assert sorted(files) == [f"county_code={c}/period={m}" for c in home.counties for m in ("2026-08", "2026-09")]
+    assert home.warehouse.files("inspections").keys() == {"county_code=421127/year=2026", "county_code=421182/year=2026"}
+    con = connect(root)
+    cols = lambda t: [r[0] for r in con.execute(f"DESCRIBE {t}").fetchall()]  # noqa: E731
+    assert cols("form_counts") == KINDS["form_counts"].column_names + ["submission_id"]
+    assert cols("inspections") == KINDS["inspections"].column_names + ["submission_id", "eff_date"]
+    assert cols("units") == ["unit_code", "unit_name", "level", "parent_code", "county_code", "township_code"]
+    assert cols("departments") == ["dept_code", "dept_name", "gov_code"]
+    assert cols("submissions") == ["submission_id", "kind", "county_code", "period", "file_name", "sha256",
+                                   "received_at", "status", "version", "row_count", "error_count", "warning_count"]
+    assert set(cols("flags")) >= {"flag_id", "rule", "severity", "county_code", "period", "subject"}
+    assert cols("quota_usage") == ["dept_code", "year", "quota", "used", "ratio", "status"]
+    types = dict((r[0], r[1]) for r in con.execute("DESCRIBE inspections").fetchall())
+    assert types["county_code"] == "VARCHAR" and types["year"] == "INTEGER" and types["eff_date"] == "DATE"
+    # eff_date: actual_date when done, else planned_date
+    bad = con.execute("""SELECT count(*) FROM inspections WHERE eff_date IS DISTINCT FROM
+                         CASE WHEN status = 'done' THEN actual_date ELSE planned_date END""").fetchone()[0]
+    assert bad == 0
+    # submission_id is the version in force, and only versions in force are there
+    in_force = con.execute("SELECT count(DISTINCT submission_id) FROM form_counts").fetchone()[0]
+    assert in_force == 4
+    assert con.execute("SELECT township_code FROM units WHERE unit_code = '421127100201'").fetchone() == ("421127100000",)
+    assert con.execute("SELECT gov_code FROM departments WHERE dept_code = '421100-HEALTH'").fetchone() == ("421100",)
+    assert con.execute("SELECT count(*) FROM burden").fetchone()[0] > 0
+    assert con.execute("SELECT used FROM quota_usage WHERE dept_code = '421100-HEALTH'").fetchone() == (3,)
+    flags_files = home.warehouse.files("flags")[""]
+    assert flags_files == ["421127.parquet", "421182.parquet", "quota.parquet"]
+    assert home.warehouse.files("burden")[""] == ["421127.parquet", "421182.parquet"]
+
+
+def test_only_versions_in_force_and_rejections_change_nothing(home: WarehouseHome):
+    home.build()
+    new = home.submit("form_counts", "421127", "2026-09", seed=5)
+    home.reject("form_counts", "421127", "2026-08")
+    home.build()
+    con = connect(home.settings.warehouse)
+    ids = con.execute("""SELECT DISTINCT submission_id FROM form_counts
+                         WHERE county_code = '421127' AND period = '2026-09'""").fetchall()
+    assert ids == [(new,)]
+    statuses = dict(con.execute("SELECT status, count(*) FROM submissions GROUP BY ALL").fetchall())
+    assert statuses == {"accepted": 10, "superseded": 1, "rejected": 1}
+
+
+def test_second_build_without_change_writes_nothing(home: WarehouseHome):
+    home.build()
+    before = file_state(home.settings.warehouse)
+    links = {t: os.readlink(Path(home.settings.warehouse) / t) for t in ALL_TABLES}
+    result = home.build()
+    assert result.written == 0 and result.removed == 0, result.describe()
+    assert "up to date" in result.describe()
+    assert file_state(home.settings.warehouse) == before
+    assert {t: os.readlink(Path(home.settings.warehouse) / t) for t in ALL_TABLES} == links
+
+
+def test_one_county_resubmission_rewrites_only_that_county(home: WarehouseHome):
+    home.build()
+    before = file_state(home.settings.warehouse)
+    home.submit("form_counts", "421182", "2026-09", seed=2)
+    result = home.build()
+    after = file_state(home.settings.warehouse)
+    changed = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
+    kind_changes = {p for p in changed if p.startswith(("form_counts", "work_groups", "inspections"))}
+    assert {p.rsplit("/", 1)[0] for p in kind_changes} == {"form_counts/county_code=421182/period=2026-09"}
+    assert result.changed_counties == ["421182"]
+    # Derived per-county files of the other county are untouched; the ledger table changed.
+    assert all("421127" not in p for p in changed), changed
+    assert "submissions/part-0.parquet" in changed
+    assert "units/part-0.parquet" not in changed and "departments/part-0.parquet" not in changed
+    # Nothing about inspections changed, so neither did the quota tables.
+    assert "quota_usage/part-0.parquet" not in changed and "flags/quota.parquet" not in changed
+
+
+def test_incremental_build_equals_clean_build(home: WarehouseHome, tmp_path: Path):
+    home.build()
+    home.submit("form_counts", "421182", "2026-09", seed=2)
+    home.submit("inspections", "421127", "2026", seed=1)
+    home.submit("work_groups", "421127", "2026-10", seed=1)
+    home.build()
+    incremental = snapshot(home.settings.warehouse)
+    clean = tmp_path / "clean"
+    full = build(Settings.from_env({**home.env, "JIANFU_WAREHOUSE": str(clean)}), full=True)
+    assert full.written > 0
+    assert snapshot(str(clean)) == incremental
+
+
+def test_rules_change_recomputes_every_county(home: WarehouseHome):
+    home.build()
+    (home.settings.reference / "rules.yaml").write_text("zombie_days: 30\n", encoding="utf-8")
+    result = home.build()
+    assert result.recomputed_counties == ["421127", "421182"]
+    assert result.tables["form_counts"].written == 0
+    again = home.build()
+    assert again.written == 0
+
+
+def test_reference_change_rewrites_units_only_when_content_changes(home: WarehouseHome):
+    home.build()
+    before = file_state(home.settings.warehouse)
+    # Same content, rewritten file: nothing changes.
+    units = home.settings.reference / "units.csv"
+    units.write_bytes(units.read_bytes())
+    assert home.build().written == 0
+    with units.open("a", encoding="utf-8") as fh:
+        fh.write("421127100209,新村,village,421127100000\n")
+    result = home.build()
+    assert result.tables["units"].written == 1
+    assert result.tables["departments"].written == 0
+    assert file_state(home.settings.warehouse)["departments/part-0.parquet"] == before["departments/part-0.parquet"]
+
+
+def test_full_build_rewrites_everything(home: WarehouseHome):
+    home.build()
+    before = file_state(home.settings.warehouse)
+    home.build(full=True)
+    after = file_state(home.settings.warehouse)
+    assert before.keys() == after.keys()
+    assert all(before[p] != after[p] for p in before)
+
+
+def test_partition_without_version_in_force_is_removed(home: WarehouseHome):
+    home.build()
+    with home.engine.begin() as conn:
+        row = ledger.in_force_row(conn, "work_groups", "421127", "2026-08")
+        ledger.set_fields(conn, row["submission_id"], status=ledger.SUPERSEDED)
+    result = home.build()
+    assert result.tables["work_groups"].removed == 1
+    assert "county_code=421127/period=2026-08" not in home.warehouse.files("work_groups")
+
+
+def test_empty_ledger_builds_empty_queryable_tables(tmp_path: Path):
+    h = WarehouseHome(tmp_path / "home")
+    h.build()
+    con = connect(h.settings.warehouse)
+    for table in ("form_counts", "work_groups", "inspections", "submissions"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM units").fetchone()[0] == 14
+
+
+def test_missing_staged_file_fails_with_a_clear_reason(home: WarehouseHome):
+    sid = home.submit("form_counts", "421127", "2026-10")
+    (home.settings.staging / "form_counts" / f"{sid}.parquet").unlink()
+    from jianfu.warehouse.build import BuildError
+
+    with pytest.raises(BuildError, match=f"staged file of submission {sid}"):
+        home.build()
+
+
+# ------------------------------------------------------------------- read with no jianfu code
+def test_readable_by_pyarrow_duckdb_and_pandas_without_jianfu(home: WarehouseHome):
+    home.build()
+    root = home.settings.warehouse
+    expected = {t: table_contents(root, t) for t in PARTITIONS}
+    for table, parts in PARTITIONS.items():
+        path = f"{root}/{table}"
+        n = len(expected[table])
+        # pyarrow.dataset, plain hive discovery: county codes come back as integers by inference,
+        # with the same values; with the partition types given, exactly as strings.
+        plain = ds.dataset(path, partitioning="hive").to_table()
+        assert plain.num_rows == n
+        assert set(plain.column_names) == set(KINDS[table].column_names) | {"submission_id"} | (
+            {"eff_date"} if table == "inspections" else set())
+        typed = ds.dataset(path, partitioning=partitioning(table)).to_table()
+        assert typed.schema.field("county_code").type == pa.string()
+        assert sorted(typed.column("county_code").to_pylist()) == sorted(str(c) for c in plain.column("county_code").to_pylist())
+        # DuckDB, hive_partitioning
+        glob = "/".join([path] + ["*"] * len(parts) + ["*.parquet"])
+        assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning = true)").fetchall()[0][0] == n
+        # pandas on the table directory
+        frame = pd.read_parquet(path)
+        assert len(frame) == n and "county_code" in frame.columns
+    for table in ("units", "departments", "submissions", "flags", "burden", "quota_usage"):
+        frame = pd.read_parquet(f"{root}/{table}")
+        assert len(frame) == len(table_contents(root, table))
+
+
+def test_snapshots_do_not_show_to_readers(home: WarehouseHome):
+    home.build()
+    home.submit("form_counts", "421127", "2026-09", seed=3)
+    home.build()
+    root = Path(home.settings.warehouse)
+    # The previous snapshot of form_counts is kept (a reader may still be on it), hidden.
+    assert len(list((root / ".snapshots" / "form_counts").iterdir())) == 2
+    assert ds.dataset(str(root / "form_counts"), partitioning="hive").count_rows() == len(
+        table_contents(str(root), "form_counts"))
+    assert ds.dataset(str(root), partitioning=None, exclude_invalid_files=True).files  # no crash on root
