@@ -4,13 +4,15 @@
 -- Two forms of different departments, both filled (fill_count >= 1) by at least one same unit in
 -- the month, that ask for the same thing: similarity >= form_similarity_min (default 0.6, inclusive).
 -- Similarity: Jaccard of the two normalised data_items sets when both forms list items; otherwise
--- 1 if the normalised form names are equal, else 0.
--- One flag per county x month x pair; detail names the units that filled both.
+-- 1 if the normalised form names are equal (and not empty), else 0.
+-- One flag per county x month x pair; detail names the units affected.
 -- Thresholds: form_similarity_min. metric = similarity, threshold = form_similarity_min.
 --
--- How a "form" is read: one department's form_id in one county and month. Its item set is every
--- item listed for it on any row that month (normally all rows carry the same list); its name for the
--- comparison is its normalised form_name (the smallest one, should rows disagree).
+-- How it is read: a form is one department's form_id. The similarity is taken on what a unit
+-- filled — that unit's two rows — so if rows of one form disagree between units (a unit given an
+-- older version of the form), the pair fires when it is similar for at least one unit, and the
+-- units named are those for which it is. Normally every row of a form carries the same name and
+-- items, and each distinct pair of descriptions is compared once, not once per unit.
 -- Pairs are found through the units that filled both (a self-join per unit), never by pairing all
 -- forms of a county, so the cost follows the forms a unit actually fills.
 WITH form_rows AS (
@@ -19,49 +21,31 @@ WITH form_rows AS (
     WHERE in_scope(county_code)
 ),
 
-forms AS (
-    SELECT
-        county_code, period, dept_code, form_id,
-        min(form_name) AS form_name,
-        min(norm_name(form_name)) AS name_norm
-    FROM form_rows
-    GROUP BY ALL
-),
-
--- data_items split on the list separators, then normalised; items that normalise to '' are dropped
-item_lists AS (
-    SELECT DISTINCT county_code, period, dept_code, form_id, data_items
-    FROM form_rows
-    WHERE data_items IS NOT NULL
-),
-
-items AS (
-    SELECT county_code, period, dept_code, form_id, norm_name(raw_item) AS item
-    FROM (
-        SELECT county_code, period, dept_code, form_id, unnest(split_list(data_items)) AS raw_item
-        FROM item_lists
-    )
-),
-
-form_items AS (
-    SELECT county_code, period, dept_code, form_id, list_sort(list_distinct(list(item))) AS items
-    FROM items
-    WHERE item <> ''
-    GROUP BY ALL
-),
-
 filled AS (
-    SELECT county_code, period, unit_code, dept_code, form_id
+    SELECT county_code, period, unit_code, dept_code, form_id, form_name,
+           coalesce(data_items, '') AS data_items
     FROM form_rows
     WHERE fill_count >= 1
 ),
 
--- pairs of forms of different departments filled by at least one same unit
-pairs AS (
+-- each distinct description of a form (normally one per form and month), normalised once:
+-- data_items split on the list separators, each item normalised, empty items dropped
+descriptions AS (
+    SELECT
+        *,
+        norm_name(form_name) AS name_norm,
+        list_sort(list_distinct(list_filter(
+            list_transform(split_list(data_items), lambda item: norm_name(item)),
+            lambda item: item <> ''))) AS items
+    FROM (SELECT DISTINCT county_code, period, dept_code, form_id, form_name, data_items FROM filled)
+),
+
+-- pairs of forms of different departments filled by the same unit, per pair of descriptions
+co_filled AS (
     SELECT
         a.county_code, a.period,
-        a.dept_code AS dept_a, a.form_id AS form_a,
-        b.dept_code AS dept_b, b.form_id AS form_b,
+        a.dept_code AS dept_a, a.form_id AS form_a, a.form_name AS name_a, a.data_items AS items_a,
+        b.dept_code AS dept_b, b.form_id AS form_b, b.form_name AS name_b, b.data_items AS items_b,
         list(a.unit_code ORDER BY a.unit_code) AS units
     FROM filled AS a
     JOIN filled AS b
@@ -76,32 +60,36 @@ pairs AS (
 similarity AS (
     SELECT
         p.*,
-        fa.form_name AS name_a, fb.form_name AS name_b,
         CASE
-            WHEN len(ia.items) > 0 AND len(ib.items) > 0
-                THEN len(list_intersect(ia.items, ib.items))
-                     / len(list_distinct(list_concat(ia.items, ib.items)))
-            WHEN fa.name_norm = fb.name_norm THEN 1.0
+            WHEN len(da.items) > 0 AND len(db.items) > 0
+                THEN len(list_intersect(da.items, db.items))
+                     / len(list_distinct(list_concat(da.items, db.items)))
+            WHEN da.name_norm <> '' AND da.name_norm = db.name_norm THEN 1.0
             ELSE 0.0
         END AS similarity
-    FROM pairs AS p
-    JOIN forms AS fa
-      ON (fa.county_code, fa.period, fa.dept_code, fa.form_id) = (p.county_code, p.period, p.dept_a, p.form_a)
-    JOIN forms AS fb
-      ON (fb.county_code, fb.period, fb.dept_code, fb.form_id) = (p.county_code, p.period, p.dept_b, p.form_b)
-    LEFT JOIN form_items AS ia
-      ON (ia.county_code, ia.period, ia.dept_code, ia.form_id) = (p.county_code, p.period, p.dept_a, p.form_a)
-    LEFT JOIN form_items AS ib
-      ON (ib.county_code, ib.period, ib.dept_code, ib.form_id) = (p.county_code, p.period, p.dept_b, p.form_b)
+    FROM co_filled AS p
+    JOIN descriptions AS da
+      ON (da.county_code, da.period, da.dept_code, da.form_id, da.form_name, da.data_items)
+       = (p.county_code, p.period, p.dept_a, p.form_a, p.name_a, p.items_a)
+    JOIN descriptions AS db
+      ON (db.county_code, db.period, db.dept_code, db.form_id, db.form_name, db.data_items)
+       = (p.county_code, p.period, p.dept_b, p.form_b, p.name_b, p.items_b)
 ),
 
+-- one flag per form pair: the best similarity, and every unit for which it reaches the threshold
 duplicates AS (
-    SELECT *
+    SELECT
+        county_code, period, dept_a, form_a, dept_b, form_b,
+        max(similarity) AS similarity,
+        min(name_a) AS name_a,
+        min(name_b) AS name_b,
+        list_sort(list_distinct(flatten(list(units)))) AS units
     FROM similarity
     WHERE similarity >= getvariable('form_similarity_min')
+    GROUP BY ALL
 ),
 
--- the units that filled both forms, named, for the detail sentence (at most 10 named)
+-- the units, named, for the detail sentence (at most 10 named)
 named_units AS (
     SELECT
         d.county_code, d.period, d.dept_a, d.form_a, d.dept_b, d.form_b,

@@ -15,12 +15,12 @@ WITH visits AS (
 repeated AS (
     SELECT
         county_code, year, dept_code, target_unit_code, topic_norm,
-        count(*) AS visits,
+        count(DISTINCT item_id) AS visits,
         min(topic) AS topic,
         list(DISTINCT item_id ORDER BY item_id) AS item_ids
     FROM visits
     GROUP BY ALL
-    HAVING count(*) >= 2
+    HAVING count(DISTINCT item_id) >= 2
 )
 
 SELECT

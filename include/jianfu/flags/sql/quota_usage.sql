@@ -12,7 +12,7 @@
 -- ratio  = used / quota (NULL when the quota is 0).
 -- Rows: every department-year with a visit, plus every quotas row (used 0).
 -- warning_level is ceil(ratio x quota) computed after rounding away floating-point noise
--- (0.7 x 10 is 7.000000000000001 in binary; the warning level is 7, not 8).
+-- (0.1 x 30 is 3.0000000000000004 in binary; the warning level is 3, not 4).
 -- Extra columns warning_level and items (the counted item ids) feed the quota flags; the public
 -- quota_usage() keeps only the SPEC columns.
 WITH visits AS (
