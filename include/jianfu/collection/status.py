@@ -1,0 +1,147 @@
+"""`jianfu status`: build the board, send due reminders, publish `collection_status`, print it.
+
+The published table is the board of the latest run (whatever its as_of), one row per cell, in the
+columns of SPEC.md section 7.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+
+from ..alerts.channels import smtp_endpoint
+from ..config import Settings
+from ..ledger import all_submissions, connect, create_schema
+from ..reference import Reference
+from ..warehouse.publish import Warehouse
+from .board import STATUSES, Cell, compute_cells
+from . import reminders as reminding
+from .reminders import ReminderNotice
+from .schedule import Schedule, load_schedule, office_tz
+
+COLLECTION_STATUS_SCHEMA = pa.schema([
+    pa.field("county_code", pa.string()),
+    pa.field("kind", pa.string()),
+    pa.field("period", pa.string()),
+    pa.field("due_date", pa.date32()),
+    pa.field("status", pa.string()),
+    pa.field("submission_id", pa.string()),
+    pa.field("received_at", pa.timestamp("us", tz="UTC")),
+])
+
+#: How a status is written in the printed matrix (upper case: needs action).
+SHORT = {
+    "accepted": "ok",
+    "accepted_with_warnings": "ok*",
+    "late": "late",
+    "rejected": "REJECTED",
+    "missing": "MISSING",
+    "pending": "pending",
+}
+#: Periods shown per kind in the printed matrix (the table export has them all).
+MAX_COLUMNS = 12
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 0)
+
+
+@dataclass
+class StatusBoard:
+    as_of: date
+    rows: list[Cell]
+    schedule: Schedule
+    reminders: list[ReminderNotice] = field(default_factory=list)
+    reminders_enabled: bool = True
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(c.status for c in self.rows)
+        return {s: counted[s] for s in STATUSES if counted[s]}
+
+    def as_table(self) -> str:
+        """One matrix per kind: counties down, periods across (the latest MAX_COLUMNS)."""
+        blocks = []
+        for kind in self.schedule.kinds:
+            cells = [c for c in self.rows if c.kind == kind.kind]
+            if not cells:
+                continue
+            periods = sorted({c.period for c in cells})[-MAX_COLUMNS:]
+            grid = {(c.county_code, c.period): c for c in cells}
+            counties = sorted({(c.county_code, c.county_name) for c in cells})
+            labels = [f"{code} {name}" for code, name in counties]
+            first = max(_width(label) for label in labels + ["county"])
+            width = max(max(len(p) for p in periods), 8)
+            omitted = len({c.period for c in cells}) - len(periods)
+            lines = [f"{kind.kind} ({kind.describe()})" + (f"; {omitted} earlier period(s) not shown" if omitted else ""),
+                     _pad("county", first) + "  " + "  ".join(_pad(p, width) for p in periods)]
+            for (code, _), label in zip(counties, labels):
+                row = [SHORT[grid[(code, p)].status] if (code, p) in grid else "" for p in periods]
+                lines.append(_pad(label, first) + "  " + "  ".join(_pad(v, width) for v in row).rstrip())
+            blocks.append("\n".join(lines))
+        legend = "ok = accepted, ok* = accepted with warnings, late = accepted after the due date"
+        return "\n\n".join(blocks + [legend]) if blocks else "(no cells: nothing received yet and no start in collection.yaml)"
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items()) or "no cells"
+        counties = len({c.county_code for c in self.rows})
+        lines = [f"collection status as of {self.as_of.isoformat()}: {counties} county(ies), "
+                 f"{len(self.rows)} cell(s): {counts}", "", self.as_table(), ""]
+        if not self.reminders_enabled:
+            lines.append("reminders: not sent (--no-reminders)")
+        elif not self.reminders:
+            lines.append("reminders: none due")
+        else:
+            sent = sum(r.delivered for r in self.reminders)
+            lines.append(f"reminders: {sent} of {len(self.reminders)} delivered")
+            for r in self.reminders:
+                what = ", ".join(f"{k} {p}" for k, p in r.cells)
+                state = "delivered" if r.delivered else "NOT delivered, will retry"
+                lines.append(f"  {r.county_code} {r.county_name} [{r.action}] {state} via "
+                             f"{','.join(r.channels) or '-'}: {what}")
+                for channel, error in sorted(r.errors.items()):
+                    lines.append(f"    {channel} failed: {error}")
+        return "\n".join(lines)
+
+    def to_arrow(self) -> pa.Table:
+        return pa.table({
+            "county_code": [c.county_code for c in self.rows],
+            "kind": [c.kind for c in self.rows],
+            "period": [c.period for c in self.rows],
+            "due_date": [c.due_date for c in self.rows],
+            "status": [c.status for c in self.rows],
+            "submission_id": [c.submission_id for c in self.rows],
+            "received_at": [c.received_at for c in self.rows],
+        }, schema=COLLECTION_STATUS_SCHEMA)
+
+
+def status_board(settings: Settings, *, as_of: date, send_reminders: bool = True) -> StatusBoard:
+    """The board as of the end of `as_of` (office time zone), with reminders sent when due."""
+    if settings.smtp_url and send_reminders:
+        smtp_endpoint(settings.smtp_url)
+    reference = Reference.load(settings.reference)
+    schedule = load_schedule(settings)
+    tz = office_tz(settings)
+    engine = connect(settings.db_url)
+    try:
+        create_schema(engine)
+        with engine.connect() as conn:
+            receipts = all_submissions(conn)
+        board = StatusBoard(as_of, compute_cells(reference, schedule, receipts, as_of, tz), schedule,
+                            reminders_enabled=send_reminders)
+        if send_reminders:
+            board.reminders = reminding.send_reminders(engine, settings, reference, board.rows, as_of,
+                                                       schedule.reminder_interval_days)
+    finally:
+        engine.dispose()
+    warehouse = Warehouse(settings.warehouse)
+    with warehouse.lock():
+        warehouse.publish_table("collection_status", board.to_arrow())
+    return board
