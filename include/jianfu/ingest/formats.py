@@ -144,6 +144,13 @@ class CsvSheet(Sheet):
     """A CSV file in UTF-8 (with or without BOM) or GB18030."""
 
     def __init__(self, data: bytes):
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise unreadable(
+                "The file is UTF-16 text (Excel's 'Unicode Text'), which is not accepted. "
+                "Save it from Excel as 'CSV UTF-8' or as .xlsx and submit again.",
+                "文件是 UTF-16 编码的文本（Excel 的“Unicode 文本”），不能接收。请在 Excel 中另存为"
+                "“CSV UTF-8”或 .xlsx 格式后重新报送。",
+            )
         if _binary(data):
             raise unreadable(
                 "This is not a CSV or XLSX file (it contains binary data). Submit the table as .xlsx or CSV.",

@@ -153,7 +153,7 @@ def parse_column(column: Column, text: pa.Array, raw: pa.Array) -> pa.Array:
     kind = column.type
     if kind in (COUNTY_CODE, UNIT_CODE, DEPT_CODE):
         codes = text
-        if pc.any(pc.ends_with(text, ".0")).as_py():  # rare: skip the (slow) regex when absent
+        if pc.any(pc.match_substring(text, ".")).as_py():  # rare: skip the (slow) regex when absent
             codes = pc.replace_substring_regex(text, _CODE_FLOAT, r"\1")
         return pc.utf8_upper(codes) if kind == DEPT_CODE else codes
     if kind == TEXT:
