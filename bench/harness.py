@@ -1,0 +1,83 @@
+"""Running a phase in a child process and keeping what it measured (see worker.py for why).
+
+Every phase leaves three things under bench/out/: its arguments (`runs/<label>.args.json`), its
+result (`runs/<label>.json`) and its output (`logs/<label>.log`), so a surprising figure can be
+traced to what the stage printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+WORKER = Path(__file__).resolve().parent / "worker.py"
+
+
+@dataclass
+class PhaseRun:
+    label: str
+    phase: str
+    status: str  # ok | unavailable | failed | skipped
+    seconds: float | None = None  # the phase's own work, timed inside the child
+    wall_seconds: float | None = None  # the child process from start to exit (interpreter, imports)
+    peak_rss_bytes: int | None = None
+    import_seconds: float | None = None  # of `seconds`: importing the stage's modules
+    error: str | None = None
+    result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def skipped(label: str, phase: str, why: str) -> PhaseRun:
+    return PhaseRun(label, phase, "skipped", error=why)
+
+
+def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, str],
+              profile: Path | None = None, timeout: float = 1200) -> PhaseRun:
+    """Run `phase` in a fresh interpreter with `env`; never raises for a phase that fails."""
+    runs, logs = out / "runs", out / "logs"
+    runs.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)
+    args_file, result_file, log_file = runs / f"{label}.args.json", runs / f"{label}.json", logs / f"{label}.log"
+    args_file.write_text(json.dumps(args, ensure_ascii=False, indent=1))
+    result_file.unlink(missing_ok=True)
+    command = [sys.executable, str(WORKER), phase, str(args_file), str(result_file)]
+    if profile is not None:
+        command += ["--profile", str(profile)]
+    print(f"[bench] {label}: running", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with log_file.open("w") as log:
+        try:
+            proc = subprocess.run(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                                  timeout=timeout, check=False)
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            code = None
+    wall = time.perf_counter() - started
+    if code is None:
+        run = PhaseRun(label, phase, "failed", wall_seconds=wall, error=f"timed out after {timeout:.0f} s")
+    elif not result_file.exists():
+        tail = log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        run = PhaseRun(label, phase, "failed", wall_seconds=wall, error=f"exit {code}: {tail[0]}")
+    else:
+        data = json.loads(result_file.read_text())
+        run = PhaseRun(label, phase, data["status"], data.get("seconds"), wall, data.get("peak_rss_bytes"),
+                       data.get("import_seconds"), data.get("error"), data.get("result") or {})
+        if data.get("traceback"):
+            with log_file.open("a") as log:
+                log.write(data["traceback"])
+    shown = f"{run.seconds:.2f} s" if run.seconds is not None else run.status
+    extra = f" — {run.error}" if run.error else ""
+    print(f"[bench] {label}: {shown} (process {wall:.1f} s){extra}", file=sys.stderr, flush=True)
+    return run

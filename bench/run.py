@@ -1,0 +1,174 @@
+"""`make bench`: a province month through jianfu against a plain pyarrow baseline, in one run.
+
+Phases, each in its own process (worker.py) so that each has its own peak memory:
+ 1. sample      `jianfu sample --scale province` into bench/out/sample (reused while unchanged);
+ 2. baseline    pyarrow reads every CSV and writes Parquet, nothing else;
+ 3. ingest      `jianfu ingest` of the whole landing directory (CLI default: with GX Data Docs);
+ 4. ingest_nodocs  the same into a second home with data_docs=False (BENCH_NODOCS=0 skips it);
+ 5. build       the first `jianfu build` of the province: every table, flags, burden, quota usage;
+ 6. build_noop  `jianfu build` again with nothing changed;
+ 7. queries     five county-year analyst queries, p50/p95;
+ 8. resubmit_ingest / resubmit_build  one county resends its form counts with one value changed;
+ 9. small_*     per-file overhead: the smallest files alone, ingest of 1 and of N files vs baseline.
+Then bench/out/results.json and docs/BENCHMARKS.md are written.
+
+Environment knobs (all optional): BENCH_SEED (7), BENCH_SCALE (province), JIANFU_SAMPLE_PROVINCE
+(the generator's default, 42 湖北省), BENCH_NOW (2026-11-21T12:00:00+00:00: the pinned clock),
+BENCH_QUERY_REPEATS (20), BENCH_NODOCS (1), BENCH_SMALL_PER_KIND (4), BENCH_FRESH_SAMPLE (0),
+BENCH_OUT (bench/out), BENCH_DOC (docs/BENCHMARKS.md; empty: do not write it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import dataset  # noqa: E402
+import machine  # noqa: E402
+import report  # noqa: E402
+import resubmit  # noqa: E402
+from harness import PhaseRun, run_phase, skipped  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int
+    scale: str
+    province: str | None
+    now: str
+    repeats: int
+    nodocs: bool
+    small_per_kind: int
+    fresh_sample: bool
+    out: Path
+    doc: Path | None
+
+    @classmethod
+    def from_env(cls) -> Config:
+        env = os.environ
+        doc = env.get("BENCH_DOC", str(ROOT / "docs" / "BENCHMARKS.md"))
+        return cls(
+            seed=int(env.get("BENCH_SEED", "7")),
+            scale=env.get("BENCH_SCALE", "province"),
+            province=env.get("JIANFU_SAMPLE_PROVINCE") or None,
+            now=env.get("BENCH_NOW", "2026-11-21T12:00:00+00:00"),
+            repeats=int(env.get("BENCH_QUERY_REPEATS", "20")),
+            nodocs=env.get("BENCH_NODOCS", "1") != "0",
+            small_per_kind=int(env.get("BENCH_SMALL_PER_KIND", "4")),
+            fresh_sample=env.get("BENCH_FRESH_SAMPLE", "0") == "1",
+            out=Path(env.get("BENCH_OUT", str(ROOT / "bench" / "out"))).absolute(),
+            doc=Path(doc).absolute() if doc else None,
+        )
+
+    def later(self, hours: int) -> str:
+        """The pinned clock moved on: a resubmission must be received after the original."""
+        return (datetime.fromisoformat(self.now) + timedelta(hours=hours)).isoformat()
+
+
+def _home_env(home: Path, reference: Path, now: str) -> dict[str, str]:
+    return {"JIANFU_HOME": str(home), "JIANFU_REFERENCE": str(reference), "JIANFU_NOW": now,
+            "JIANFU_WAREHOUSE": str(home / "warehouse"), "JIANFU_DB_URL": f"sqlite:///{home / 'ledger.db'}"}
+
+
+def sample_phase(cfg: Config, sample_dir: Path) -> PhaseRun:
+    key = dataset.sample_key(cfg.seed, cfg.scale, cfg.province, cfg.now)
+    if not cfg.fresh_sample and dataset.cached(sample_dir, key):
+        print(f"[bench] sample: reusing {sample_dir} (same seed, scale, clock and generator)", file=sys.stderr)
+        previous = cfg.out / "runs" / "sample.json"
+        run = PhaseRun("sample", "sample", "reused")
+        if previous.exists():
+            data = json.loads(previous.read_text())
+            run.seconds, run.peak_rss_bytes = data.get("seconds"), data.get("peak_rss_bytes")
+            run.result = data.get("result") or {}
+        return run
+    if sample_dir.exists():
+        shutil.rmtree(sample_dir)
+    env = {"JIANFU_HOME": str(sample_dir), "JIANFU_NOW": cfg.now}
+    run = run_phase("sample", "sample", {"out": str(sample_dir), "seed": cfg.seed, "scale": cfg.scale},
+                    out=cfg.out, env=env)
+    if run.ok:
+        dataset.mark(sample_dir, key)
+    return run
+
+
+def main() -> int:
+    cfg = Config.from_env()
+    started = time.perf_counter()
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    sample_dir, reference = cfg.out / "sample", cfg.out / "sample" / "reference"
+    runs: dict[str, PhaseRun] = {"sample": sample_phase(cfg, sample_dir)}
+    files = dataset.landing_files(sample_dir)
+    info = dataset.describe(sample_dir, files) if files else {"files": 0}
+    results: dict = {"machine": machine.describe(), "config": {**cfg.__dict__, "out": str(cfg.out),
+                                                               "doc": str(cfg.doc) if cfg.doc else None},
+                     "dataset": info, "runs": runs, "resubmission": None, "small": None}
+
+    def run(label: str, phase: str, args: dict, env: dict[str, str], needs: tuple[str, ...] = ()) -> PhaseRun:
+        missing = [n for n in needs if not runs.get(n) or not runs[n].ok]
+        if missing:
+            runs[label] = skipped(label, phase, f"needs {', '.join(missing)}")
+            print(f"[bench] {label}: skipped ({runs[label].error})", file=sys.stderr)
+        else:
+            runs[label] = run_phase(label, phase, args, out=cfg.out, env=env)
+        return runs[label]
+
+    if not files:
+        print("[bench] no sample data: every measured phase is skipped", file=sys.stderr)
+    else:
+        run("baseline", "baseline", {"files": [str(p) for p in files], "out": str(cfg.out / "baseline")}, {})
+
+        home = dataset.fresh_home(cfg.out / "home", sample_dir)
+        env = _home_env(home, reference, cfg.now)
+        run("ingest", "ingest", {"data_docs": True}, env)
+        if cfg.nodocs:
+            other = dataset.fresh_home(cfg.out / "home-nodocs", sample_dir)
+            run("ingest_nodocs", "ingest", {"data_docs": False}, _home_env(other, reference, cfg.now))
+            shutil.rmtree(other, ignore_errors=True)
+        run("build", "build", {"full": False}, env, needs=("ingest",))
+        run("build_noop", "build", {"full": False}, env, needs=("build",))
+        run("queries", "queries", {"repeats": cfg.repeats}, env, needs=("build",))
+
+        if runs["build"].ok:
+            resub = resubmit.changed_copy(resubmit.largest_csv(home / "landing" / "form_counts"))
+            results["resubmission"] = {"original": resub.original.name, "file": resub.path.name,
+                                       "line": resub.row, "old": resub.old_value, "new": resub.new_value}
+        later = _home_env(home, reference, cfg.later(1))
+        run("resubmit_ingest", "ingest", {"data_docs": True}, later, needs=("build",))
+        run("resubmit_build", "build", {"full": False}, later, needs=("resubmit_ingest",))
+
+        small = dataset.smallest(files, sample_dir, cfg.small_per_kind)
+        if small:
+            results["small"] = {"files": [p.name for p in small], "bytes": sum(p.stat().st_size for p in small)}
+            run("small_baseline", "baseline", {"files": [str(p) for p in small],
+                                               "out": str(cfg.out / "baseline-small")}, {})
+            one = dataset.subset_home(cfg.out / "home-small-1", sample_dir, small[:1])
+            run("small_ingest_1", "ingest", {"data_docs": False}, _home_env(one, reference, cfg.now))
+            many = dataset.subset_home(cfg.out / "home-small-n", sample_dir, small)
+            run("small_ingest_n", "ingest", {"data_docs": False}, _home_env(many, reference, cfg.now))
+            for folder in (one, many):
+                shutil.rmtree(folder, ignore_errors=True)
+
+    results["total_seconds"] = time.perf_counter() - started
+    results["runs"] = {k: v.to_json() for k, v in runs.items()}
+    (cfg.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
+    text = report.render(results)
+    if cfg.doc:
+        cfg.doc.parent.mkdir(parents=True, exist_ok=True)
+        cfg.doc.write_text(text)
+        print(f"[bench] wrote {cfg.doc}", file=sys.stderr)
+    print(report.summary(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

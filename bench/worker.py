@@ -1,0 +1,155 @@
+"""One benchmark phase in its own process: `python bench/worker.py PHASE ARGS.json RESULT.json`.
+
+Why a process per phase: peak memory (ru_maxrss) is per process, so a phase measured in a fresh
+interpreter reports its own peak and not the largest of everything run before it; and each phase
+starts as cold in Python terms as the `jianfu` command would (imports, GX context), while the
+page cache stays warm for every phase alike.
+
+The phase is timed inside the process (`seconds`) from the import of the stage's module to its
+return — what `jianfu ingest` costs minus interpreter start, since importing the stage (GX above
+all) is part of every run; `import_seconds` says how much of it the imports were. The parent also
+records the process's wall time. With `--profile FILE` the phase runs under cProfile and the stats go to FILE.
+A stage that has not landed yet is reported as `unavailable`, not as a failure of the bench.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+class Unavailable(Exception):
+    """The stage this phase measures is not importable (yet)."""
+
+
+def _import(module: str, name: str) -> Any:
+    try:
+        mod = __import__(module, fromlist=[name])
+        return getattr(mod, name)
+    except (ImportError, AttributeError) as exc:
+        raise Unavailable(f"{module}.{name} is not available ({type(exc).__name__}: {exc})") from None
+
+
+def _settings():
+    from jianfu.config import Settings
+
+    return Settings.from_env()
+
+
+class _Imports:
+    """Times the imports a phase needs, so that the report can say how much of a phase they are."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def get(self, module: str, name: str) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return _import(module, name)
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+
+def phase_sample(args: dict, imports: _Imports) -> dict:
+    generate = imports.get("jianfu.sample", "generate")
+    summary = generate(Path(args["out"]), seed=args["seed"], scale=args["scale"], now=_settings().now())
+    return {"summary": summary.describe() if hasattr(summary, "describe") else str(summary)}
+
+
+def phase_baseline(args: dict, imports: _Imports) -> dict:
+    run = imports.get("baseline", "run")
+    result = run([Path(p) for p in args["files"]], Path(args["out"]))
+    return {"files": result.files, "rows": result.rows, "bytes_in": result.bytes_in,
+            "gb18030_files": result.gb18030_files, "skipped": result.skipped,
+            "per_file_seconds": result.per_file_seconds, "work_seconds": result.seconds}
+
+
+def phase_ingest(args: dict, imports: _Imports) -> dict:
+    ingest = imports.get("jianfu.ingest.pipeline", "ingest")
+    paths = [Path(p) for p in args["paths"]] if args.get("paths") else None
+    summary = ingest(_settings(), paths, None, None, data_docs=args.get("data_docs", True))
+    statuses: dict[str, int] = {}
+    rows = 0
+    for outcome in summary.outcomes:
+        statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
+        rows += outcome.rows or 0
+    rejected = [f"{o.file_name}: {o.reason}" for o in summary.outcomes if o.status == "rejected"][:5]
+    return {"files": len(summary.outcomes), "statuses": statuses, "rows": rows,
+            "already_seen": summary.already_seen, "rejected_examples": rejected,
+            "stage_elapsed": summary.elapsed}
+
+
+def phase_build(args: dict, imports: _Imports) -> dict:
+    build = imports.get("jianfu.warehouse.build", "build")
+    steps: list[tuple[float, str]] = []
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        steps.append((round(time.perf_counter() - started, 3), message))
+
+    result = build(_settings(), full=args.get("full", False), progress=progress)
+    return {"describe": result.describe() if hasattr(result, "describe") else str(result),
+            "progress": steps, "changed_counties": list(getattr(result, "changed_counties", [])),
+            "recomputed_counties": list(getattr(result, "recomputed_counties", [])),
+            "stage_elapsed": getattr(result, "elapsed", None)}
+
+
+def phase_queries(args: dict, imports: _Imports) -> dict:
+    imports.get("jianfu.warehouse.views", "connect")
+    imports.get("jianfu.warehouse.query", "run_query")
+    run = imports.get("queries", "run")
+    return run(_settings(), repeats=args["repeats"], county=args.get("county"))
+
+
+PHASES: dict[str, Callable[[dict, _Imports], dict]] = {
+    "sample": phase_sample,
+    "baseline": phase_baseline,
+    "ingest": phase_ingest,
+    "build": phase_build,
+    "queries": phase_queries,
+}
+
+
+def main(argv: list[str]) -> int:
+    profile_to = None
+    if "--profile" in argv:
+        i = argv.index("--profile")
+        profile_to = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
+    phase, args_file, result_file = argv
+    args = json.loads(Path(args_file).read_text())
+    out: dict[str, Any] = {"phase": phase, "status": "ok"}
+    try:
+        phase_fn = PHASES[phase]
+        imports = _Imports()
+        profiler = cProfile.Profile() if profile_to else None
+        t0 = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        out["result"] = phase_fn(args, imports)
+        if profiler:
+            profiler.disable()
+        out["seconds"] = time.perf_counter() - t0
+        out["import_seconds"] = imports.seconds
+        if profiler:
+            profiler.dump_stats(profile_to)
+    except Unavailable as exc:
+        out.update(status="unavailable", error=str(exc))
+    except Exception as exc:
+        out.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+    out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    Path(result_file).write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
