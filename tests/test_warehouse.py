@@ -46,7 +46,9 @@ def county_units(county: str, townships: int = 2, villages: int = 2) -> list[tup
 class WarehouseHome:
     """A JIANFU_HOME with reference data, a ledger and staged files, built by hand for tests."""
 
-    def __init__(self, root: Path, counties: tuple[str, ...] = ("421127", "421182"), warehouse: str | None = None):
+    def __init__(self, root: Path, counties: tuple[str, ...] = ("421127", "421182"), warehouse: str | None = None,
+                 townships: int = 2, villages: int = 2):
+        self.size = (townships, villages)
         env = {"JIANFU_HOME": str(root), "JIANFU_NOW": NOW.isoformat()}
         if warehouse:
             env["JIANFU_WAREHOUSE"] = warehouse
@@ -68,7 +70,7 @@ class WarehouseHome:
             w = csv.writer(fh)
             w.writerow(["unit_code", "unit_name", "level", "parent_code"])
             for county in self.counties:
-                w.writerows(county_units(county))
+                w.writerows(county_units(county, *self.size))
         with (ref / "departments.csv").open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["dept_code", "dept_name"])
@@ -81,7 +83,7 @@ class WarehouseHome:
 
     # submissions ----------------------------------------------------------------------------
     def rows(self, kind: str, county: str, period: str, seed: int = 0) -> list[dict]:
-        units = [u for u in county_units(county) if u[2] != "county"]
+        units = [u for u in county_units(county, *self.size) if u[2] != "county"]
         if kind == "form_counts":
             return [{"county_code": county, "period": period, "unit_code": u[0], "form_id": f"F{f}",
                      "form_name": f"报表{f}", "dept_code": f"{county}-AGRI" if f % 2 else f"{county}-EDU",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import cache
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -115,11 +116,11 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
     started = time.perf_counter()
     say = progress or (lambda _message: None)
     warehouse = Warehouse(settings.warehouse)
-    reference = Reference.load(settings.reference)
+    reference = cache(lambda: Reference.load(settings.reference))  # parsed only if needed
     rules = load_rules(settings.reference)
     result = BuildResult(settings.warehouse)
 
-    with warehouse.lock():
+    with warehouse.lock(), warehouse.background_cleanup():
         result.recovered = len(warehouse.recover())
         engine = ledger.connect(settings.db_url)
         try:
@@ -147,21 +148,32 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
             stats.linked = plan.unchanged  # one file per partition
             changed |= plan.changed_counties
 
-        units = whole.units_table(reference)
-        departments = whole.departments_table(reference)
-        for name, table in (("units", units), ("departments", departments),
-                            ("submissions", whole.submissions_table(receipts))):
-            publish = warehouse.publish_table if full else (
-                lambda t, d: whole.publish_if_changed(warehouse, t, d))
-            result.tables.setdefault(name, TableStats()).add(publish(name, table))
+        # Reference tables: the CSV's hash is stamped in the file, so an unchanged reference
+        # costs one hash and one footer read, not a parse of units.csv.
+        for name, make in (("units", whole.units_table), ("departments", whole.departments_table)):
+            inputs = whole.source_fingerprint(settings.reference, name)
+            stats = result.tables.setdefault(name, TableStats())
+            if not full and whole.stored_fingerprint(warehouse, name) == inputs:
+                stats.linked = 1
+                continue
+            table = whole.stamp(make(reference()), inputs)
+            stats.add(warehouse.publish_table(name, table) if full else whole.publish_if_changed(warehouse, name, table))
+        receipts_table = whole.submissions_table(receipts)
+        result.tables["submissions"] = TableStats()
+        result.tables["submissions"].add(warehouse.publish_table("submissions", receipts_table) if full
+                                         else whole.publish_if_changed(warehouse, "submissions", receipts_table))
 
-        quotas = whole.quotas_table(reference)
-
-        def connection() -> duckdb.DuckDBPyConnection:
+        def connection(need_quotas: bool) -> duckdb.DuckDBPyConnection:
             con = duckdb.connect(":memory:")
             views.register(con, warehouse, list(KINDS))
-            for name, table in (("units", units), ("departments", departments), ("quotas", quotas)):
-                con.register(name, table)
+            quotas = whole.quotas_table(reference()) if need_quotas else whole.QUOTAS_SCHEMA.empty_table()
+            # Native tables, not registered Arrow: the flag SQL looks names up in them per row.
+            for name, table in (("units", warehouse.read_file("units", "", whole.FILE)),
+                                ("departments", warehouse.read_file("departments", "", whole.FILE)),
+                                ("quotas", quotas)):
+                con.register("__jf_arrow", table)
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM __jf_arrow")
+                con.unregister("__jf_arrow")
             return con
 
         inspections = {r["submission_id"] for r in in_force if r["kind"] == "inspections"}

@@ -31,7 +31,7 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,13 +112,15 @@ class Warehouse:
     def __init__(self, root: str):
         self.root_uri = root
         if "://" in root and not root.startswith("file://"):
-            self.fs, self.root = pafs.FileSystem.from_uri(root)
+            self.fs, self.root = _filesystem(root)
             self.local = False
         else:
             self.fs = pafs.LocalFileSystem()
             self.root = str(Path(root.removeprefix("file://")).absolute())
             self.local = True
         self._lock_depth = 0
+        self._cleaner: ThreadPoolExecutor | None = None
+        self._cleaning: dict[str, Future] = {}
 
     @classmethod
     def on_filesystem(cls, filesystem: pafs.FileSystem, root: str) -> "Warehouse":
@@ -128,6 +130,7 @@ class Warehouse:
         """
         wh = cls.__new__(cls)
         wh.root_uri, wh.fs, wh.root, wh.local, wh._lock_depth = root, filesystem, root.rstrip("/"), False, 0
+        wh._cleaner, wh._cleaning = None, {}
         return wh
 
     # ------------------------------------------------------------------ reading the current state
@@ -221,6 +224,27 @@ class Warehouse:
                 self._lock_depth -= 1
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    @contextmanager
+    def background_cleanup(self) -> Iterator[None]:
+        """Remove superseded snapshots in a background thread until the block ends.
+
+        Deleting a snapshot costs a syscall per directory and file — as much as the table is big,
+        not as much as it changed — so a build lets it overlap the work that follows (the flag
+        SQL) and waits for it at the end. A table's next publish waits for its own cleanup first.
+        """
+        if self._cleaner is not None:
+            yield
+            return
+        self._cleaner = ThreadPoolExecutor(1, thread_name_prefix="jianfu-gc")
+        try:
+            yield
+        finally:
+            pool, self._cleaner = self._cleaner, None
+            pool.shutdown(wait=True)
+            pending, self._cleaning = self._cleaning, {}
+            for future in pending.values():
+                future.result()
+
     def recover(self) -> list[str]:
         """Remove what a killed publish left behind; returns what was removed. Call under lock().
 
@@ -265,6 +289,8 @@ class Warehouse:
         mapped to None), the others kept — for tables stored as one file per county. With nothing
         to change, nothing is written.
         """
+        if table in self._cleaning:
+            self._cleaning.pop(table).result()
         current = self.files(table)
         dropped: list[str] = []
         if merge:
@@ -350,7 +376,10 @@ class Warehouse:
         os.replace(tmp_link, link)
         _fsync_dir(self.root)
         result.snapshot = target
-        self._collect_garbage(snap_root, target)
+        if self._cleaner is not None:
+            self._cleaning[table] = self._cleaner.submit(self._collect_garbage, snap_root, target)
+        else:
+            self._collect_garbage(snap_root, target)
         return result
 
     @staticmethod
@@ -402,6 +431,20 @@ class Warehouse:
                     self.fs.delete_file(f"{base}/{name}")
             result.removed.append(partition)
         return result
+
+
+def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    """pyarrow's own filesystem for the URI (s3://, gs://, hdfs://, ...), else fsspec's (any
+    scheme an installed fsspec implementation knows: abfs://, oss://, memory://, ...)."""
+    try:
+        return pafs.FileSystem.from_uri(uri)
+    except pa.ArrowInvalid as exc:
+        if "Unrecognized filesystem type" not in str(exc):
+            raise
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(uri)
+    return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), path.rstrip("/")
 
 
 def _merge(current: dict[str, list[str]], replace: Mapping[str, PartitionContents | None]

@@ -100,8 +100,10 @@ def _register_native(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name:
     if name in PARTITIONS:
         depth = "/".join(["*"] * len(PARTITIONS[name]) + ["*.parquet"])
         types = ", ".join(f"{k}: {v}" for k, v in PARTITIONS[name].items())
+        # No union_by_name: every partition file is written from one schema (views.file_schema),
+        # and reading each file's footer to unify schemas would cost as much as the table is big.
         reader = (f"read_parquet({_sql_literal(f'{base}/{depth}')}, hive_partitioning = true, "
-                  f"hive_types = {{{types}}}, union_by_name = true)")
+                  f"hive_types = {{{types}}})")
         columns = ", ".join(_ident(c) for c in kind_table_schema(name).names)
         con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT {columns} FROM {reader}")
     else:

@@ -6,7 +6,9 @@ content differs from the file in the warehouse, so a build with no change writes
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Mapping
 
 import pyarrow as pa
@@ -75,13 +77,43 @@ def submissions_table(rows: list[Mapping]) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=SUBMISSIONS_SCHEMA)
 
 
-def publish_if_changed(warehouse: Warehouse, table: str, data: pa.Table,
-                       file_name: str = "part-0.parquet") -> PublishResult:
-    """Publish a one-file table unless the warehouse already holds exactly this content."""
+INPUTS_KEY = b"jianfu.inputs"
+FILE = "part-0.parquet"
+#: The reference file each reference table is made from.
+SOURCES = {"units": "units.csv", "departments": "departments.csv"}
+
+
+def source_fingerprint(reference_dir: Path, table: str) -> str:
+    """Hash of the CSV a reference table is made from (format-versioned)."""
+    path = reference_dir / SOURCES[table]
+    data = path.read_bytes() if path.exists() else b""
+    return hashlib.sha256(b"whole-1\n" + data).hexdigest()
+
+
+def stored_fingerprint(warehouse: Warehouse, table: str) -> str | None:
+    """The fingerprint the table's file was made from, if it has exactly its one file."""
+    if warehouse.files(table) != {"": [FILE]}:
+        return None
+    try:
+        value = warehouse.read_metadata(table, "", FILE).get(INPUTS_KEY)
+    except (OSError, pa.ArrowInvalid):
+        return None
+    return value.decode() if value else None
+
+
+def stamp(table: pa.Table, inputs: str) -> pa.Table:
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), INPUTS_KEY: inputs.encode()})
+
+
+def publish_if_changed(warehouse: Warehouse, table: str, data: pa.Table, file_name: str = FILE) -> PublishResult:
+    """Publish a one-file table unless the warehouse already holds exactly this content
+    (rows and, when `data` carries one, the inputs fingerprint)."""
     current = warehouse.files(table)
     if current == {"": [file_name]}:
         try:
-            if warehouse.read_file(table, "", file_name).equals(data):
+            old = warehouse.read_file(table, "", file_name)
+            meta = old.schema.metadata or {}
+            if old.equals(data) and meta.get(INPUTS_KEY) == (data.schema.metadata or {}).get(INPUTS_KEY):
                 return PublishResult(table)
         except (OSError, pa.ArrowInvalid):
             pass  # unreadable: rewrite it
