@@ -192,7 +192,7 @@ class _Reader:
         if name == "year":
             array = array.cast(pa.string())
         counts = pc.value_counts(array.drop_null())
-        pairs = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())
+        pairs = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True)
         if name == "county_code":
             pairs = ((v, n) for v, n in pairs if _COUNTY.match(v))
         return sorted(pairs, key=lambda p: -p[1])

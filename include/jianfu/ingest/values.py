@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
