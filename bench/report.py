@@ -118,6 +118,8 @@ def _machine(m: dict) -> list[str]:
         f"- memory: {mem}; {m['os']}",
         f"- Python {m['python']}, pyarrow {pk['pyarrow']}, duckdb {pk['duckdb']}, "
         f"great-expectations {pk['great-expectations']}, pandas {pk['pandas']}, SQLAlchemy {pk['sqlalchemy']}",
+        f"- load average (1/5/15 min) at start {m.get('load_at_start')}, at end {m.get('load_at_end')} "
+        f"(anything else running on the {m['nproc']} cores slows every phase alike)",
     ]
 
 
@@ -272,7 +274,7 @@ def render(results: dict) -> str:
             "sample even if unchanged), `BENCH_OUT` (bench/out), `BENCH_DOC` (this file; empty to skip).",
             "", "Everything a run produced stays in `bench/out/`: `results.json`, per-phase arguments and "
             "results in `runs/`, each phase's output in `logs/`, the warehouse of the run in "
-            "`home/warehouse/`. `.venv/bin/python bench/profile.py` runs ingest and build under cProfile "
+            "`home/warehouse/`. `.venv/bin/python bench/profiling.py` runs ingest and build under cProfile "
             "on the same sample (`bench/out/profile/`).", "",
             f"This run: seed {cfg['seed']}, scale {cfg['scale']}, clock {cfg['now']}, "
             f"{cfg['repeats']} query repeats; total {results.get('total_seconds', 0) / 60:.1f} min."]

@@ -159,6 +159,7 @@ def main() -> int:
                 shutil.rmtree(folder, ignore_errors=True)
 
     results["total_seconds"] = time.perf_counter() - started
+    results["machine"]["load_at_end"] = machine.load_average()
     results["runs"] = {k: v.to_json() for k, v in runs.items()}
     (cfg.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
     text = report.render(results)
