@@ -9,11 +9,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_alerts import partition_file
 
 from jianfu.collection import check_form
 from jianfu.config import ConfigError, Settings
 from jianfu.warehouse.publish import Warehouse
+from test_alerts import partition_file
 
 COUNTY = "421127"
 UNITS = [f"{COUNTY}100{n:03d}" for n in range(1, 6)]

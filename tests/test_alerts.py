@@ -59,7 +59,7 @@ class SmtpServer:
         self.inbox = Inbox()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
 
-    def __enter__(self) -> "SmtpServer":
+    def __enter__(self) -> SmtpServer:
         self.controller.start()
         return self
 
@@ -93,7 +93,7 @@ class Webhook:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/robot/send?access_token=t"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "Webhook":
+    def __enter__(self) -> Webhook:
         self.thread.start()
         return self
 
@@ -199,7 +199,7 @@ def make_settings(env: dict[str, str], smtp_port: int | None = None, webhook_url
 
 def alerts_rows(settings: Settings) -> list[dict]:
     con = views(settings.warehouse, tables=["alerts"])
-    return [dict(zip([d[0] for d in con.description], row)) for row in
+    return [dict(zip([d[0] for d in con.description], row, strict=False)) for row in
             con.execute("SELECT * FROM alerts ORDER BY alert_key, used").fetchall()]
 
 
@@ -217,7 +217,7 @@ def test_each_alert_is_delivered_once(jianfu_env, webhook):
     assert second.notifications == [] and "nothing to notify" in second.describe()
     assert len(webhook.bodies) == 2
 
-    by_subject = {m["Subject"]: (m, e) for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes)}
+    by_subject = {m["Subject"]: (m, e) for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes, strict=False)}
     exceeded = next((m, e) for s, (m, e) in by_subject.items() if "超额" in s)
     message, envelope = exceeded
     assert set(envelope.rcpt_tos) == {"office@jianfu.example", "lead@jianfu.example", "agri@county.example"}

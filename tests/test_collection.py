@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from itertools import count
 
 import pytest
 from sqlalchemy import select
-from test_alerts import SmtpServer, free_port
 
+from jianfu.collection import load_schedule, status_board, today
 from jianfu.config import ConfigError, Settings
 from jianfu.ledger import connect, create_schema, insert
 from jianfu.ledger_tables import notifications, reminders
-from jianfu.collection import load_schedule, status_board, today
 from jianfu.warehouse.views import connect as views
+from test_alerts import SmtpServer, free_port
 
 HM, QC, WX = "421127", "421126", "421182"  # 黄梅县, 蕲春县, 武穴市 (no submissions at all)
 BJ = timezone(timedelta(hours=8))
@@ -49,7 +49,7 @@ def receive(engine, kind: str, county: str, period: str, at: datetime, status: s
         insert(conn, submission_id=sid, kind=kind, county_code=county, period=period,
                file_name=f"{kind}-{county}-{period}.csv", source_path=f"/landing/{kind}/{n}.csv",
                sha256=f"{n:064x}", size_bytes=100, archive_path=f"/raw/{n}",
-               received_at=at.astimezone(timezone.utc).replace(tzinfo=None), status=status,
+               received_at=at.astimezone(UTC).replace(tzinfo=None), status=status,
                warning_count=warnings, error_count=1 if status == "rejected" else 0, reason=reason)
     return sid
 
@@ -98,7 +98,7 @@ def cells(board) -> dict[tuple[str, str, str], tuple[str, str | None]]:
 
 def test_board_statuses_as_of(ledger):
     make, ids = ledger
-    settings = make(datetime(2026, 3, 3, 2, tzinfo=timezone.utc))
+    settings = make(datetime(2026, 3, 3, 2, tzinfo=UTC))
     board = status_board(settings, as_of=date(2026, 3, 3), send_reminders=False)
     got = cells(board)
     assert {k: v for k, v in got.items() if k[0] == "form_counts"} == {
@@ -137,19 +137,19 @@ def test_board_statuses_as_of(ledger):
                        "FROM collection_status WHERE kind = 'form_counts' AND county_code = ? AND period = '2026-01'",
                        [QC]).fetchall()
     assert rows == [(QC, "form_counts", "2026-01", date(2026, 2, 5), "accepted_with_warnings", ids["qc_jan"],
-                     datetime(2026, 2, 5, 15, 30, tzinfo=timezone.utc))]
+                     datetime(2026, 2, 5, 15, 30, tzinfo=UTC))]
 
 
 def test_later_as_of_sees_later_receipts(ledger):
     make, ids = ledger
-    board = status_board(make(datetime(2026, 3, 12, tzinfo=timezone.utc)), as_of=date(2026, 3, 12),
+    board = status_board(make(datetime(2026, 3, 12, tzinfo=UTC)), as_of=date(2026, 3, 12),
                          send_reminders=False)
     got = cells(board)
     assert got[("form_counts", HM, "2026-02")] == ("late", ids["hm_feb"])
     assert got[("form_counts", WX, "2026-02")] == ("missing", None)
     assert got[("form_counts", QC, "2026-02")] == ("rejected", ids["qc_feb"])
     # before anything was received for 2025-12, the same cell was pending
-    early = status_board(make(datetime(2026, 1, 2, tzinfo=timezone.utc)), as_of=date(2026, 1, 2),
+    early = status_board(make(datetime(2026, 1, 2, tzinfo=UTC)), as_of=date(2026, 1, 2),
                          send_reminders=False)
     assert cells(early)[("form_counts", HM, "2025-12")] == ("pending", None)
 
@@ -157,7 +157,7 @@ def test_later_as_of_sees_later_receipts(ledger):
 def test_reminders_once_per_interval(ledger):
     make, ids = ledger
     port = free_port()
-    first_day = datetime(2026, 3, 3, 2, tzinfo=timezone.utc)
+    first_day = datetime(2026, 3, 3, 2, tzinfo=UTC)
     with SmtpServer(port) as smtp:
         board = status_board(make(first_day, port), as_of=date(2026, 3, 3))
         assert sorted(r.county_code for r in board.reminders) == sorted([QC, HM, WX])
@@ -169,7 +169,7 @@ def test_reminders_once_per_interval(ledger):
         qc = next(r for r in board.reminders if r.county_code == QC)
         assert ("form_counts", "2026-02") not in qc.cells  # rejected, but not yet past due
         assert len(smtp.inbox.envelopes) == 3
-        wx_mail = next(m for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes)
+        wx_mail = next(m for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes, strict=False)
                        if "wx@county.example" in e.rcpt_tos)
         assert set(next(e for e in smtp.inbox.envelopes if "wx@county.example" in e.rcpt_tos).rcpt_tos) == {
             "wx@county.example", "office@jianfu.example"}
@@ -185,7 +185,7 @@ def test_reminders_once_per_interval(ledger):
                        HM: [("form_counts", "2026-02"), ("work_groups", "2026-02")],  # its file comes 03-10
                        WX: [("form_counts", "2026-02"), ("work_groups", "2026-02")]}
         assert len(smtp.inbox.envelopes) == 6
-        qc_mail = [m for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes) if "qc@county.example" in e.rcpt_tos][-1]
+        qc_mail = [m for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes, strict=False) if "qc@county.example" in e.rcpt_tos][-1]
         assert "退回原因：unit_code 421126999999 is not in reference" in qc_mail.get_content()
 
         # eight days after the first: the first cells again, not those reminded two days ago
@@ -210,7 +210,7 @@ def test_reminders_once_per_interval(ledger):
 def test_failed_reminder_is_retried_or_withdrawn(ledger):
     make, ids = ledger
     port = free_port()
-    now = datetime(2026, 3, 3, 2, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 3, 2, tzinfo=UTC)
     down = status_board(make(now, port), as_of=date(2026, 3, 3))
     assert len(down.reminders) == 3 and not any(r.delivered for r in down.reminders)
     assert "NOT delivered" in down.describe()

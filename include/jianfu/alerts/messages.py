@@ -149,6 +149,6 @@ def markdown(alert: QuotaAlert, reference: Reference, warn_ratio: float) -> str:
     lines += [f"- {i.item_id} {i.topic}（{_dates(i)}，对象 {len(i.targets)} 个）" for i in items]
     if len(alert.items) > len(items):
         lines.append(f"- ……另有 {len(alert.items) - len(items)} 项 / {len(alert.items) - len(items)} more")
-    lines += ["", "**请 / To do:**", *(f"{n}. {z} / {e}" for n, (z, e) in enumerate(zip(zh_todo, en_todo), 1))]
+    lines += ["", "**请 / To do:**", *(f"{n}. {z} / {e}" for n, (z, e) in enumerate(zip(zh_todo, en_todo, strict=False), 1))]
     lines += ["", _en_status(alert, warn_ratio), "", f"`{alert.key}`"]
     return "\n".join(lines)

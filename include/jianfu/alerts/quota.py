@@ -12,7 +12,7 @@ from datetime import date
 
 import duckdb
 
-from ..config import ConfigError, RULE_DEFAULTS, Settings
+from ..config import RULE_DEFAULTS, ConfigError, Settings
 from ..reference import Reference
 from ..warehouse.publish import Warehouse
 from ..warehouse.views import connect
@@ -79,7 +79,7 @@ def load_quota_alerts(settings: Settings, reference: Reference, rules: dict[str,
             ).fetchall():
                 usage[(dept, int(year))] = (int(quota), int(used))
         alerts = []
-        for rule, dept, period, metric_value, threshold_value in flags:
+        for rule, dept, period, metric_value, _threshold in flags:
             year = int(str(period)[:4])
             if (dept, year) in usage:
                 quota, used = usage[(dept, year)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 from sqlalchemy import select, text
@@ -233,7 +233,7 @@ def alerts_table(engine: Engine) -> pa.Table:
     def utc(value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        return as_naive_utc(value).replace(tzinfo=timezone.utc)
+        return as_naive_utc(value).replace(tzinfo=UTC)
 
     return pa.table({
         "alert_key": [r["alert_key"] for r in rows],

@@ -20,9 +20,9 @@ transaction recording it: that channel is sent again by the next run (at least o
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
@@ -63,7 +63,7 @@ def create(conn: Connection, topic: str, notification: Notification) -> None:
         body=notification.body,
         markdown=notification.markdown,
         recipients=_csv(notification.recipients),
-        created_at=as_naive_utc(notification.created_at or datetime.now(timezone.utc)),
+        created_at=as_naive_utc(notification.created_at or datetime.now(UTC)),
         state=PENDING,
         channels_required="",
         channels_delivered="",
@@ -81,7 +81,7 @@ def set_state(conn: Connection, notification_ids: Iterable[str], state: str) -> 
 
 
 def _wall_clock() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def claim(engine: Engine, topic: str, only: Iterable[str] | None = None) -> list[RowMapping]:
@@ -113,7 +113,7 @@ def as_notification(row: RowMapping) -> Notification:
         body=row["body"],
         markdown=row["markdown"],
         recipients=tuple(r for r in (row["recipients"] or "").split(",") if r),
-        created_at=created.replace(tzinfo=timezone.utc) if created and created.tzinfo is None else created,
+        created_at=created.replace(tzinfo=UTC) if created and created.tzinfo is None else created,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..config import COLLECTION_DEFAULTS, ConfigError, Settings, load_collection, load_rules
@@ -34,7 +34,7 @@ def office_tz(settings: Settings) -> ZoneInfo:
 def office_date(value: datetime, tz: ZoneInfo) -> date:
     """The office's calendar day of a ledger timestamp (naive ledger times are UTC)."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(tz).date()
 
 

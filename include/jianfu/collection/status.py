@@ -18,8 +18,8 @@ from ..config import Settings
 from ..ledger import all_submissions, connect, create_schema
 from ..reference import Reference
 from ..warehouse.publish import Warehouse
-from .board import STATUSES, Cell, compute_cells
 from . import reminders as reminding
+from .board import STATUSES, Cell, compute_cells
 from .reminders import ReminderNotice
 from .schedule import Schedule, load_schedule, office_tz
 
@@ -82,7 +82,7 @@ class StatusBoard:
             omitted = len({c.period for c in cells}) - len(periods)
             lines = [f"{kind.kind} ({kind.describe()})" + (f"; {omitted} earlier period(s) not shown" if omitted else ""),
                      _pad("county", first) + "  " + "  ".join(_pad(p, width) for p in periods)]
-            for (code, _), label in zip(counties, labels):
+            for (code, _), label in zip(counties, labels, strict=False):
                 row = [SHORT[grid[(code, p)].status] if (code, p) in grid else "" for p in periods]
                 lines.append(_pad(label, first) + "  " + "  ".join(_pad(v, width) for v in row).rstrip())
             blocks.append("\n".join(lines))
