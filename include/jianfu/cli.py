@@ -84,9 +84,9 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    from .collection import status_board
+    from .collection import status_board, today
 
-    as_of = args.as_of or settings.now().date()
+    as_of = args.as_of or today(settings)  # the office's calendar day, not UTC's
     board = status_board(settings, as_of=as_of, send_reminders=not args.no_reminders)
     print(board.describe())
     return 0

@@ -9,7 +9,7 @@ serialises writers on both engines.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Iterator
 
 from sqlalchemy import (
@@ -205,5 +205,5 @@ def unfinished(conn: Connection) -> list[RowMapping]:
 
 
 def as_naive_utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; compare everything as naive UTC."""
-    return value.replace(tzinfo=None) if value.tzinfo else value
+    """SQLite returns naive datetimes (stored as UTC); compare everything as naive UTC."""
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value

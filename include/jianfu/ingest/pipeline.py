@@ -22,6 +22,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -136,6 +137,9 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
     """Steps 1-2: hash, archive, record. Returns the receipts that still need deciding."""
     now = settings.now()
     receipts: list[_Receipt] = []
+    # A file is received when it landed (its modification time), not when ingest happened to run:
+    # a county that sent on time is on time even if the office ingests days later. Never later
+    # than now, so a clock skew on the sender's side cannot make a file arrive in the future.
     for n, item in enumerate(found, start=1):
         if n % 100 == 0:
             progress(f"received {n}/{len(found)} files")
@@ -154,7 +158,8 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
         submission_id = sha[:16] if first is None else f"{sha[:16]}-{hashlib.sha1(source.encode()).hexdigest()[:6]}"
         row = dict(
             submission_id=submission_id, kind=item.kind, file_name=item.path.name, source_path=source,
-            sha256=sha, size_bytes=archived.size, archive_path=str(archived.path), received_at=now,
+            sha256=sha, size_bytes=archived.size, archive_path=str(archived.path),
+            received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, timezone.utc), now),
             status=ledger.RECEIVED, error_count=0, warning_count=0,
         )
         if first is not None:
