@@ -12,8 +12,12 @@ CREATE OR REPLACE TEMP MACRO in_scope(c) AS
 -- period_end('2024-02') = DATE '2024-02-29': the last day of a 'YYYY-MM' period.
 CREATE OR REPLACE TEMP MACRO period_end(p) AS last_day(CAST(p || '-01' AS DATE));
 
--- A unit as a clerk names it: county + township + its own name, e.g. 黄梅县小池镇, 黄梅县小池镇滨江村.
-CREATE OR REPLACE TEMP VIEW jf_unit_label AS
+-- Names for the detail sentences, joined by the rule files (LEFT JOIN: the code stands in for an
+-- unknown name). Materialised once per run, and only for the units of the counties in scope, so a
+-- per-county run does not label the whole country.
+-- jf_unit_label: a unit as a clerk names it, county + township + own name, e.g. 黄梅县小池镇,
+-- 黄梅县小池镇滨江村.
+CREATE OR REPLACE TEMP TABLE jf_unit_label AS
 SELECT
     u.unit_code,
     CASE u.level
@@ -23,10 +27,10 @@ SELECT
     END AS label
 FROM units AS u
 LEFT JOIN units AS c ON c.unit_code = u.county_code || '000000'
-LEFT JOIN units AS t ON t.unit_code = u.township_code AND u.level = 'village';
+LEFT JOIN units AS t ON t.unit_code = u.township_code AND u.level = 'village'
+WHERE in_scope(u.county_code);
 
--- unit_label(code) / dept_name(code): names for the detail sentences; the code when unknown.
-CREATE OR REPLACE TEMP MACRO unit_label(code) AS
-    coalesce((SELECT any_value(l.label) FROM jf_unit_label AS l WHERE l.unit_code = code), code);
-CREATE OR REPLACE TEMP MACRO dept_name(code) AS
-    coalesce((SELECT any_value(d.dept_name) FROM departments AS d WHERE d.dept_code = code), code);
+-- jf_dept_label: a department's name, e.g. 黄梅县农业农村局.
+CREATE OR REPLACE TEMP TABLE jf_dept_label AS
+SELECT dept_code, dept_name AS label
+FROM departments;

@@ -15,12 +15,13 @@ SELECT
     'DEPT_QUOTA_EXCEEDED' AS rule,
     'critical' AS severity,
     NULL AS county_code,
-    CAST(year AS VARCHAR) AS period,
+    CAST(e.year AS VARCHAR) AS period,
     NULL AS unit_code,
-    dept_code,
-    dept_code AS subject,
-    used AS metric,
-    quota AS threshold,
+    e.dept_code,
+    e.dept_code AS subject,
+    e.used AS metric,
+    e.quota AS threshold,
     format('{} {}年已开展督查检查考核事项{}项，超过年度限额{}项，请停止新增并压减事项：{}',
-           dept_name(dept_code), year, used, quota, array_to_string(items, '、')) AS detail
-FROM exceeded
+           coalesce(d.label, e.dept_code), e.year, e.used, e.quota, array_to_string(e.items, '、')) AS detail
+FROM exceeded AS e
+LEFT JOIN jf_dept_label AS d ON d.dept_code = e.dept_code

@@ -16,12 +16,14 @@ SELECT
     'DEPT_QUOTA_WARNING' AS rule,
     'warning' AS severity,
     NULL AS county_code,
-    CAST(year AS VARCHAR) AS period,
+    CAST(w.year AS VARCHAR) AS period,
     NULL AS unit_code,
-    dept_code,
-    dept_code AS subject,
-    used AS metric,
-    warning_level AS threshold,
+    w.dept_code,
+    w.dept_code AS subject,
+    w.used AS metric,
+    w.warning_level AS threshold,
     format('{} {}年已开展督查检查考核事项{}项，接近年度限额{}项（预警线{}项），请严控新增事项：{}',
-           dept_name(dept_code), year, used, quota, warning_level, array_to_string(items, '、')) AS detail
-FROM warned
+           coalesce(d.label, w.dept_code), w.year, w.used, w.quota, w.warning_level,
+           array_to_string(w.items, '、')) AS detail
+FROM warned AS w
+LEFT JOIN jf_dept_label AS d ON d.dept_code = w.dept_code

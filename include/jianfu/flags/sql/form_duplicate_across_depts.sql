@@ -112,8 +112,10 @@ SELECT
     d.similarity AS metric,
     getvariable('form_similarity_min') AS threshold,
     format('{} {}《{}》与{}《{}》内容重复（相似度{}，阈值{}），{}个单位两表都填：{}{}',
-           d.period, dept_name(d.dept_a), d.name_a, dept_name(d.dept_b), d.name_b,
+           d.period, coalesce(da.label, d.dept_a), d.name_a, coalesce(db.label, d.dept_b), d.name_b,
            printf('%.2f', d.similarity), getvariable('form_similarity_min'), len(d.units),
            n.unit_names, CASE WHEN len(d.units) > 10 THEN '等' ELSE '' END) AS detail
 FROM duplicates AS d
 JOIN named_units AS n USING (county_code, period, dept_a, form_a, dept_b, form_b)
+LEFT JOIN jf_dept_label AS da ON da.dept_code = d.dept_a
+LEFT JOIN jf_dept_label AS db ON db.dept_code = d.dept_b

@@ -41,14 +41,16 @@ over_frequency AS (
 SELECT
     'FORM_OVER_FREQUENCY' AS rule,
     'warning' AS severity,
-    county_code,
-    period,
-    unit_code,
-    dept_code,
-    unit_code || '|' || dept_code || '|' || form_id AS subject,
-    fill_count AS metric,
-    allowed AS threshold,
+    o.county_code,
+    o.period,
+    o.unit_code,
+    o.dept_code,
+    o.unit_code || '|' || o.dept_code || '|' || o.form_id AS subject,
+    o.fill_count AS metric,
+    o.allowed AS threshold,
     format('{} {}填报{}《{}》{}次，超过{}频次允许的{}次',
-           unit_label(unit_code), period, dept_name(dept_code), form_name,
-           fill_count, frequency_zh, allowed) AS detail
-FROM over_frequency
+           coalesce(u.label, o.unit_code), o.period, coalesce(d.label, o.dept_code), o.form_name,
+           o.fill_count, o.frequency_zh, o.allowed) AS detail
+FROM over_frequency AS o
+LEFT JOIN jf_unit_label AS u ON u.unit_code = o.unit_code
+LEFT JOIN jf_dept_label AS d ON d.dept_code = o.dept_code

@@ -24,15 +24,17 @@ same_name AS (
 SELECT
     'GROUP_DUPLICATE' AS rule,
     'warning' AS severity,
-    county_code,
-    period,
-    unit_code,
-    owner_dept_code AS dept_code,
-    unit_code || '|' || owner_dept_code || '|' || array_to_string(group_ids, ';') AS subject,
-    len(group_ids) AS metric,
+    s.county_code,
+    s.period,
+    s.unit_code,
+    s.owner_dept_code AS dept_code,
+    s.unit_code || '|' || s.owner_dept_code || '|' || array_to_string(s.group_ids, ';') AS subject,
+    len(s.group_ids) AS metric,
     2 AS threshold,
     format('{} {}建有{}个同名工作群：{}（群编号{}），建议合并',
-           unit_label(unit_code), dept_name(owner_dept_code), len(group_ids),
-           array_to_string(list_transform(group_names, lambda n: '「' || n || '」'), '、'),
-           array_to_string(group_ids, '、')) AS detail
-FROM same_name
+           coalesce(u.label, s.unit_code), coalesce(d.label, s.owner_dept_code), len(s.group_ids),
+           array_to_string(list_transform(s.group_names, lambda n: '「' || n || '」'), '、'),
+           array_to_string(s.group_ids, '、')) AS detail
+FROM same_name AS s
+LEFT JOIN jf_unit_label AS u ON u.unit_code = s.unit_code
+LEFT JOIN jf_dept_label AS d ON d.dept_code = s.owner_dept_code

@@ -28,19 +28,21 @@ overdue AS (
 SELECT
     'GROUP_TEMPORARY_OVERDUE' AS rule,
     'warning' AS severity,
-    county_code,
-    period,
-    unit_code,
-    owner_dept_code AS dept_code,
-    unit_code || '|' || group_id AS subject,
-    days AS metric,
-    limit_days AS threshold,
-    CASE WHEN task_end_date IS NOT NULL
+    o.county_code,
+    o.period,
+    o.unit_code,
+    o.owner_dept_code AS dept_code,
+    o.unit_code || '|' || o.group_id AS subject,
+    o.days AS metric,
+    o.limit_days AS threshold,
+    CASE WHEN o.task_end_date IS NOT NULL
         THEN format('{} {}建的临时工作群「{}」任务已于{}结束，截至{}已{}天仍未解散（宽限{}天）',
-                    unit_label(unit_code), dept_name(owner_dept_code), group_name, task_end_date,
-                    period_end, days, limit_days)
+                    coalesce(u.label, o.unit_code), coalesce(d.label, o.owner_dept_code), o.group_name,
+                    o.task_end_date, o.period_end, o.days, o.limit_days)
         ELSE format('{} {}建的临时工作群「{}」建于{}，截至{}已存在{}天，超过临时群最长{}天仍未解散',
-                    unit_label(unit_code), dept_name(owner_dept_code), group_name, created_date,
-                    period_end, days, limit_days)
+                    coalesce(u.label, o.unit_code), coalesce(d.label, o.owner_dept_code), o.group_name,
+                    o.created_date, o.period_end, o.days, o.limit_days)
     END AS detail
-FROM overdue
+FROM overdue AS o
+LEFT JOIN jf_unit_label AS u ON u.unit_code = o.unit_code
+LEFT JOIN jf_dept_label AS d ON d.dept_code = o.owner_dept_code

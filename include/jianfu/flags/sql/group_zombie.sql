@@ -18,14 +18,16 @@ zombies AS (
 SELECT
     'GROUP_ZOMBIE' AS rule,
     'warning' AS severity,
-    county_code,
-    period,
-    unit_code,
-    owner_dept_code AS dept_code,
-    unit_code || '|' || group_id AS subject,
-    days_inactive AS metric,
+    z.county_code,
+    z.period,
+    z.unit_code,
+    z.owner_dept_code AS dept_code,
+    z.unit_code || '|' || z.group_id AS subject,
+    z.days_inactive AS metric,
     getvariable('zombie_days') AS threshold,
     format('{} {}建的工作群「{}」截至{}已{}天无人活跃（最近活跃{}），达到僵尸群标准{}天，建议解散',
-           unit_label(unit_code), dept_name(owner_dept_code), group_name, period_end(period),
-           days_inactive, last_active_date, getvariable('zombie_days')) AS detail
-FROM zombies
+           coalesce(u.label, z.unit_code), coalesce(d.label, z.owner_dept_code), z.group_name,
+           period_end(z.period), z.days_inactive, z.last_active_date, getvariable('zombie_days')) AS detail
+FROM zombies AS z
+LEFT JOIN jf_unit_label AS u ON u.unit_code = z.unit_code
+LEFT JOIN jf_dept_label AS d ON d.dept_code = z.owner_dept_code

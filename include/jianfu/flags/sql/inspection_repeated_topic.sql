@@ -26,14 +26,16 @@ repeated AS (
 SELECT
     'INSPECTION_REPEATED_TOPIC' AS rule,
     'warning' AS severity,
-    county_code,
-    CAST(year AS VARCHAR) AS period,
-    target_unit_code AS unit_code,
-    dept_code,
-    dept_code || '|' || target_unit_code || '|' || array_to_string(item_ids, ';') AS subject,
-    visits AS metric,
+    r.county_code,
+    CAST(r.year AS VARCHAR) AS period,
+    r.target_unit_code AS unit_code,
+    r.dept_code,
+    r.dept_code || '|' || r.target_unit_code || '|' || array_to_string(r.item_ids, ';') AS subject,
+    r.visits AS metric,
     2 AS threshold,
     format('{} {}年对{}就「{}」重复开展{}次（事项{}），建议合并',
-           dept_name(dept_code), year, unit_label(target_unit_code), topic, visits,
-           array_to_string(item_ids, '、')) AS detail
-FROM repeated
+           coalesce(d.label, r.dept_code), r.year, coalesce(u.label, r.target_unit_code), r.topic,
+           r.visits, array_to_string(r.item_ids, '、')) AS detail
+FROM repeated AS r
+LEFT JOIN jf_unit_label AS u ON u.unit_code = r.target_unit_code
+LEFT JOIN jf_dept_label AS d ON d.dept_code = r.dept_code

@@ -27,25 +27,26 @@ overfrequent AS (
 listed AS (
     SELECT
         o.county_code, o.target_unit_code, o.quarter, o.visits,
-        string_agg(coalesce(d.dept_name, v.dept_code) || '「' || v.topic || '」(' || v.eff_date || ')', '；'
+        string_agg(coalesce(d.label, v.dept_code) || '「' || v.topic || '」(' || v.eff_date || ')', '；'
                    ORDER BY v.eff_date, v.dept_code, v.item_id) AS visit_list
     FROM overfrequent AS o
     JOIN visits AS v USING (county_code, target_unit_code, quarter)
-    LEFT JOIN departments AS d ON d.dept_code = v.dept_code
+    LEFT JOIN jf_dept_label AS d ON d.dept_code = v.dept_code
     GROUP BY ALL
 )
 
 SELECT
     'INSPECTION_TARGET_OVERFREQUENT' AS rule,
     'warning' AS severity,
-    county_code,
-    quarter AS period,
-    target_unit_code AS unit_code,
+    l.county_code,
+    l.quarter AS period,
+    l.target_unit_code AS unit_code,
     NULL AS dept_code,
-    target_unit_code AS subject,
-    visits AS metric,
+    l.target_unit_code AS subject,
+    l.visits AS metric,
     getvariable('target_quarter_visits_max') AS threshold,
     format('{} {}接受督查检查考核{}次，超过每季度上限{}次：{}',
-           unit_label(target_unit_code), quarter, visits, getvariable('target_quarter_visits_max'),
-           visit_list) AS detail
-FROM listed
+           coalesce(u.label, l.target_unit_code), l.quarter, l.visits,
+           getvariable('target_quarter_visits_max'), l.visit_list) AS detail
+FROM listed AS l
+LEFT JOIN jf_unit_label AS u ON u.unit_code = l.target_unit_code

@@ -49,14 +49,18 @@ uncoordinated AS (
 SELECT
     'INSPECTION_UNCOORDINATED' AS rule,
     'info' AS severity,
-    county_code,
-    period,
-    target_unit_code AS unit_code,
+    x.county_code,
+    x.period,
+    x.target_unit_code AS unit_code,
     NULL AS dept_code,
-    target_unit_code || '|' || token_a || '|' || token_b AS subject,
-    days_apart AS metric,
+    x.target_unit_code || '|' || x.token_a || '|' || x.token_b AS subject,
+    x.days_apart AS metric,
     getvariable('merge_window_days') AS threshold,
     format('{} 先后接受{}「{}」({})和{}「{}」({})，相隔{}天（不超过{}天）且未联合开展，应综合查一次',
-           unit_label(target_unit_code), dept_name(dept_a), topic_a, date_a,
-           dept_name(dept_b), topic_b, date_b, days_apart, getvariable('merge_window_days')) AS detail
-FROM uncoordinated
+           coalesce(u.label, x.target_unit_code), coalesce(da.label, x.dept_a), x.topic_a, x.date_a,
+           coalesce(db.label, x.dept_b), x.topic_b, x.date_b, x.days_apart,
+           getvariable('merge_window_days')) AS detail
+FROM uncoordinated AS x
+LEFT JOIN jf_unit_label AS u ON u.unit_code = x.target_unit_code
+LEFT JOIN jf_dept_label AS da ON da.dept_code = x.dept_a
+LEFT JOIN jf_dept_label AS db ON db.dept_code = x.dept_b

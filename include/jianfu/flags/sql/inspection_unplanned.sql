@@ -20,14 +20,17 @@ unplanned AS (
 SELECT
     'INSPECTION_UNPLANNED' AS rule,
     'warning' AS severity,
-    county_code,
-    CAST(year AS VARCHAR) AS period,
-    target_unit_code AS unit_code,
-    dept_code,
-    dept_code || ':' || item_id || '|' || target_unit_code AS subject,
+    p.county_code,
+    CAST(p.year AS VARCHAR) AS period,
+    p.target_unit_code AS unit_code,
+    p.dept_code,
+    p.dept_code || ':' || p.item_id || '|' || p.target_unit_code AS subject,
     1 AS metric,
     0 AS threshold,
     format('{}「{}」（事项{}）于{}对{}开展{}，未列入年度计划且无报批文号（计划外未报批）',
-           dept_name(dept_code), topic, item_id, eff_date, unit_label(target_unit_code),
-           MAP {'supervision': '督查', 'inspection': '检查', 'assessment': '考核'}[category]) AS detail
-FROM unplanned
+           coalesce(d.label, p.dept_code), p.topic, p.item_id, p.eff_date,
+           coalesce(u.label, p.target_unit_code),
+           MAP {'supervision': '督查', 'inspection': '检查', 'assessment': '考核'}[p.category]) AS detail
+FROM unplanned AS p
+LEFT JOIN jf_unit_label AS u ON u.unit_code = p.target_unit_code
+LEFT JOIN jf_dept_label AS d ON d.dept_code = p.dept_code

@@ -26,13 +26,14 @@ overloaded AS (
 SELECT
     'UNIT_GROUP_OVERLOAD' AS rule,
     'info' AS severity,
-    county_code,
-    period,
-    unit_code,
+    o.county_code,
+    o.period,
+    o.unit_code,
     NULL AS dept_code,
-    unit_code AS subject,
-    live AS metric,
+    o.unit_code AS subject,
+    o.live AS metric,
     getvariable('unit_groups_max') AS threshold,
     format('{} {}在用工作群{}个（不含僵尸群），超过上限{}个',
-           unit_label(unit_code), period, live, getvariable('unit_groups_max')) AS detail
-FROM overloaded
+           coalesce(u.label, o.unit_code), o.period, o.live, getvariable('unit_groups_max')) AS detail
+FROM overloaded AS o
+LEFT JOIN jf_unit_label AS u ON u.unit_code = o.unit_code

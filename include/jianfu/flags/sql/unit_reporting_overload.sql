@@ -27,13 +27,15 @@ overloaded AS (
 SELECT
     'UNIT_REPORTING_OVERLOAD' AS rule,
     'warning' AS severity,
-    county_code,
-    period,
-    unit_code,
+    o.county_code,
+    o.period,
+    o.unit_code,
     NULL AS dept_code,
-    unit_code AS subject,
-    fills AS metric,
+    o.unit_code AS subject,
+    o.fills AS metric,
     getvariable('unit_monthly_fills_max') AS threshold,
     format('{} {}共填报{}种报表{}次，超过每月上限{}次',
-           unit_label(unit_code), period, forms, fills, getvariable('unit_monthly_fills_max')) AS detail
-FROM overloaded
+           coalesce(u.label, o.unit_code), o.period, o.forms, o.fills,
+           getvariable('unit_monthly_fills_max')) AS detail
+FROM overloaded AS o
+LEFT JOIN jf_unit_label AS u ON u.unit_code = o.unit_code
