@@ -20,7 +20,6 @@ work too.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -348,6 +347,9 @@ def run_quota_alerts(settings: Settings) -> dict[str, Any]:
 
     result = run_alerts(settings)
     log.info("%s", _describe(result))
+    pending = retry_failure_alerts(settings)
+    if pending:
+        log.warning("%d failure alert(s) still undelivered; retried on the next run", pending)
     return _jsonable(result)
 
 
@@ -381,10 +383,12 @@ def collection_status(settings: Settings, as_of: date, send_reminders: bool = Tr
 
 
 # ----------------------------------------------------------------------------- failure alerts
-def failure_notification(context: Mapping[str, Any], settings: Settings):
-    """The message that says a jianfu task failed for good (after its retries)."""
-    from .alerts.channels import Notification
+#: Ledger topic of failure alerts: recorded like quota alerts, retried by the jianfu_alerts DAG.
+FAILURE_TOPIC = "airflow_failure"
 
+
+def failure_message(context: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(subject, body, markdown) saying which jianfu task failed for good and what to do."""
     ti = context.get("ti") or context.get("task_instance")
     dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
     task_id = getattr(ti, "task_id", "?")
@@ -396,13 +400,11 @@ def failure_notification(context: Mapping[str, Any], settings: Settings):
     error_line = error_line.replace("\n", " ")[:1000]
     where = f"{dag_id}.{task_id}" + (f"[{map_index}]" if map_index not in (None, -1) else "")
     log_url = getattr(ti, "log_url", None) or ""
-    key = f"{dag_id}|{task_id}|{map_index}|{run_id}|{try_number}"
-    notification_id = "airflow-failure-" + hashlib.sha256(key.encode()).hexdigest()[:16]
-    now = settings.now()
+    subject = f"[jianfu] 任务失败 Task failed: {where}"
     body = (
         f"jianfu 流水线任务失败（已用完重试次数）。\n"
         f"任务: {where}\n运行: {run_id}\n错误: {error_line}\n"
-        f"请查看 Airflow 任务日志，修复后在 Airflow 中清除该任务以重新运行。\n\n"
+        f"请查看 Airflow 任务日志，修复后在 Airflow 中清除（Clear）该任务以重新运行。\n\n"
         f"A jianfu pipeline task failed after its retries.\n"
         f"Task: {where}\nRun: {run_id}\nTry: {try_number}\nError: {error_line}\n"
         f"Read the task log{(': ' + log_url) if log_url else ''}, fix the cause, then clear the "
@@ -412,34 +414,38 @@ def failure_notification(context: Mapping[str, Any], settings: Settings):
         f"### jianfu 任务失败 / task failed\n\n- 任务 Task: `{where}`\n- 运行 Run: `{run_id}`\n"
         f"- 错误 Error: {error_line}\n" + (f"- [日志 Log]({log_url})\n" if log_url else "")
     )
-    return Notification(
-        notification_id=notification_id,
-        subject=f"[jianfu] 任务失败 Task failed: {where}",
-        body=body,
-        markdown=markdown,
-        recipients=tuple(settings.alert_emails),
-        created_at=now,
-    )
+    return subject, body, markdown
 
 
 def notify_failure(context: Mapping[str, Any]) -> None:
     """on_failure_callback of every jianfu task: tell the office through the alert channels.
 
-    A callback that raises would hide the original failure in the log, so every problem here is
-    logged and swallowed; the outbox channel is local and always on, so the message is at least
-    written there.
+    The message is recorded in the ledger like a quota alert, so a failed delivery is retried by
+    the next jianfu_alerts run. When the ledger itself is what is broken, it is still delivered,
+    just not recorded. A callback that raises would bury the original failure in the log, so
+    every problem here is logged and swallowed; the outbox channel is local and always on.
     """
     try:
-        from .alerts.channels import deliver
+        from .alerts import notify
 
         settings = task_settings()
-        result = deliver(settings, failure_notification(context, settings))
-        if result.errors:
-            log.warning("failure alert not delivered on %s: %s", ", ".join(result.errors), result.errors)
-        else:
-            log.info("failure alert sent on %s", ", ".join(result.succeeded))
+        subject, body, markdown = failure_message(context)
+        try:
+            outcome = notify(settings, subject, body, markdown=markdown, topic=FAILURE_TOPIC)
+        except Exception:  # noqa: BLE001 - e.g. the ledger database is down
+            log.warning("could not record the failure alert; delivering it unrecorded", exc_info=True)
+            outcome = notify(settings, subject, body, markdown=markdown, topic=FAILURE_TOPIC, record=False)
+        log.info("failure alert: %s", outcome)
     except Exception:  # noqa: BLE001
         log.exception("could not send the failure alert")
+
+
+def retry_failure_alerts(settings: Settings) -> int:
+    """Re-send failure alerts whose delivery failed before; returns how many are still pending."""
+    from .alerts import retry_pending
+
+    outcomes = retry_pending(settings, FAILURE_TOPIC)
+    return sum(1 for o in outcomes.values() if not getattr(o, "delivered", True))
 
 
 def default_args() -> dict[str, Any]:

@@ -1,0 +1,162 @@
+"""DAG integrity: the four DAGs import cleanly, are configured as the spec says, and do no work
+when parsed (the DAG processor parses every file every few seconds).
+
+Airflow runs in a subprocess with a fresh temporary AIRFLOW_HOME (see tests/airflow_helpers.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from airflow_helpers import AIRFLOW, DAG_IDS, ROOT, airflow_env, json_from_cli, run, run_python
+
+pytestmark = pytest.mark.airflow
+
+WRITERS = {"jianfu_ingest", "jianfu_build", "jianfu_alerts", "jianfu_collection"}
+
+INSPECT = """
+import json, sys, time
+started = time.monotonic()
+from airflow.dag_processing.dagbag import DagBag
+import_airflow = time.monotonic() - started
+started = time.monotonic()
+bag = DagBag(dag_folder=DAGS)
+parse = time.monotonic() - started
+dags = {}
+for dag_id, dag in bag.dags.items():
+    tasks = {}
+    for t in dag.tasks:
+        tasks[t.task_id] = {
+            "retries": t.retries,
+            "retry_delay": t.retry_delay.total_seconds(),
+            "on_failure_callback": [getattr(c, "__qualname__", repr(c)) for c in (
+                t.on_failure_callback if isinstance(t.on_failure_callback, list)
+                else [t.on_failure_callback] if t.on_failure_callback else [])],
+            "outlets": [getattr(o, "uri", repr(o)) for o in t.outlets],
+            "mapped": bool(getattr(t, "is_mapped", False)) or "Mapped" in type(t).__name__,
+            "type": type(t).__name__,
+            "trigger_rule": str(t.trigger_rule),
+        }
+    dags[dag_id] = {
+        "tags": sorted(dag.tags),
+        "doc_md": dag.doc_md or "",
+        "max_active_runs": dag.max_active_runs,
+        "catchup": dag.catchup,
+        "timetable": type(dag.timetable).__name__,
+        "timetable_summary": getattr(dag.timetable, "expression", None),
+        "timezone": str(getattr(dag.timetable, "timezone", "")),
+        "schedule_assets": sorted(o.uri for o in dag.timetable.asset_condition.objects)
+                           if getattr(dag.timetable, "asset_condition", None) is not None else [],
+        "tasks": tasks,
+    }
+jianfu_modules = sorted(m for m in sys.modules if m == "jianfu" or m.startswith("jianfu."))
+heavy = sorted(m for m in ("pandas", "great_expectations", "duckdb", "pyarrow", "openpyxl") if m in sys.modules)
+print("RESULT:" + json.dumps({
+    "import_errors": {k: str(v) for k, v in bag.import_errors.items()},
+    "dags": dags,
+    "parse_seconds": parse,
+    "file_seconds": {s.file: s.duration.total_seconds() if hasattr(s.duration, "total_seconds") else s.duration
+                     for s in bag.dagbag_stats},
+    "jianfu_modules": jianfu_modules,
+    "heavy_modules": heavy,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Parse dags/ once with a fresh AIRFLOW_HOME and a JIANFU_HOME that does not exist."""
+    tmp = tmp_path_factory.mktemp("dagbag")
+    jianfu_home = tmp / "no-such-home"
+    env = airflow_env(tmp / "airflow", JIANFU_HOME=str(jianfu_home))
+    report = run_python(f"DAGS = {str(ROOT / 'dags')!r}\n" + INSPECT, env, timeout=300)
+    report["jianfu_home_created"] = jianfu_home.exists()
+    report["airflow_home"] = str(tmp / "airflow")
+    return report
+
+
+def test_no_import_errors_and_four_dags(parsed: dict) -> None:
+    assert parsed["import_errors"] == {}
+    assert sorted(parsed["dags"]) == sorted(DAG_IDS)
+
+
+def test_tags_doc_and_catchup(parsed: dict) -> None:
+    for dag_id, dag in parsed["dags"].items():
+        assert "jianfu" in dag["tags"], dag_id
+        assert len(dag["tags"]) >= 2, f"{dag_id}: a tag for the stage as well"
+        assert dag["doc_md"].strip().startswith(f"### {dag_id}"), f"{dag_id}: doc_md=__doc__"
+        assert dag["catchup"] is False, dag_id
+
+
+def test_writers_run_one_at_a_time(parsed: dict) -> None:
+    for dag_id in WRITERS:
+        assert parsed["dags"][dag_id]["max_active_runs"] == 1, dag_id
+
+
+def test_every_task_retries_and_alerts_on_failure(parsed: dict) -> None:
+    for dag_id, dag in parsed["dags"].items():
+        for task_id, task in dag["tasks"].items():
+            assert task["retries"] >= 1, f"{dag_id}.{task_id}"
+            assert task["retry_delay"] >= 30, f"{dag_id}.{task_id}"
+            assert any("notify_failure" in c for c in task["on_failure_callback"]), f"{dag_id}.{task_id}"
+
+
+def _uris(uris: list[str]) -> list[str]:
+    return [u.rstrip("/") for u in uris]  # Airflow normalises "jianfu://warehouse" to ".../"
+
+
+def test_assets_chain_the_dags(parsed: dict) -> None:
+    dags = parsed["dags"]
+    accepted, warehouse = "jianfu://submissions/accepted", "jianfu://warehouse"
+    ingest = dags["jianfu_ingest"]
+    assert _uris(ingest["tasks"]["announce"]["outlets"]) == [accepted]
+    assert ingest["tasks"]["announce"]["trigger_rule"].lower().endswith("all_done")
+    assert ingest["tasks"]["ingest_batch"]["mapped"], "ingest is mapped over batches of counties"
+    assert ingest["timetable_summary"] == "*/15 * * * *"
+    assert _uris(dags["jianfu_build"]["schedule_assets"]) == [accepted]
+    assert _uris(dags["jianfu_build"]["tasks"]["build_warehouse"]["outlets"]) == [warehouse]
+    assert _uris(dags["jianfu_alerts"]["schedule_assets"]) == [warehouse]
+    assert dags["jianfu_collection"]["timetable_summary"] == "0 8 * * *"
+
+
+def test_no_work_at_parse_time(parsed: dict) -> None:
+    # Nothing is created where jianfu keeps its data...
+    assert not parsed["jianfu_home_created"]
+    # ...no stage module (and none of the heavy libraries they use) is imported...
+    assert set(parsed["jianfu_modules"]) <= {"jianfu", "jianfu.orchestration"}, parsed["jianfu_modules"]
+    assert not {"great_expectations", "duckdb", "openpyxl"} & set(parsed["heavy_modules"])
+    # ...and each file parses well within the DAG processor's budget.
+    assert parsed["file_seconds"], "the DagBag reported no files"
+    for path, seconds in parsed["file_seconds"].items():
+        assert seconds < 3.0, f"{path} took {seconds:.2f}s to parse"
+
+
+def test_airflow_dags_list_with_fresh_home(tmp_path: Path) -> None:
+    """`airflow dags list` on a brand-new AIRFLOW_HOME: the four DAGs, no import errors."""
+    env = airflow_env(tmp_path / "airflow", JIANFU_HOME=str(tmp_path / "data"))
+    run([AIRFLOW, "db", "migrate"], env)
+    listed = run([AIRFLOW, "dags", "list", "--local", "-o", "json"], env)
+    assert sorted(d["dag_id"] for d in json_from_cli(listed.stdout)) == sorted(DAG_IDS)
+    # With import errors Airflow says "Failed to load all files" on stderr.
+    assert "Failed to load" not in listed.stderr, listed.stderr
+    assert not (tmp_path / "data").exists(), "listing DAGs must not create JIANFU_HOME"
+
+
+def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    compose = str(ROOT / "docker-compose.yaml")
+    ok = run([binary, "-f", compose, "--env-file", str(ROOT / ".env.example"), "config", "-q"], env,
+             check=False)
+    assert ok.returncode == 0, ok.stderr
+    # No secret is baked in: without an env file the configuration is refused, naming what is missing.
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    refused = run([binary, "-f", compose, "--env-file", str(empty), "config", "-q"], env, check=False)
+    assert refused.returncode != 0
+    assert "POSTGRES_PASSWORD" in refused.stderr or "must be set" in refused.stderr, refused.stderr
