@@ -1,0 +1,149 @@
+"""Validation history and GX Data Docs under $JIANFU_HOME (SPEC.md section 6).
+
+Validation itself runs in an ephemeral context (engine.py); this file-backed context under
+$JIANFU_HOME/gx only keeps the suites and the results for the office to browse. Results are written
+per call of validate_batch (a few small JSON files), and the HTML site is built once at the end of an
+ingest run into $JIANFU_HOME/reports/data_docs/, rendering only results not rendered before, so its
+cost follows what is new rather than the length of the history.
+
+What is stored is trimmed for reading, not for audit (the ledger's reports are the record):
+reference value sets are cut to their first codes, failing rows to the first 200 per expectation,
+and every failing row names its submission.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import great_expectations as gx
+from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
+
+from ..config import Settings
+from ..ingest.frame import BatchItem
+from ..schema import KINDS
+from .prepare import FILE
+from .suites import read_suite_json
+
+SITE = "jianfu"
+#: Value sets longer than this are cut in stored results (a county's units would flood the page).
+VALUE_SET_SHOWN = 20
+#: Failing rows kept per expectation in stored results.
+ROWS_SHOWN = 200
+
+_LOCK = threading.RLock()
+_CONTEXTS: dict[Path, object] = {}
+
+
+def context_root(settings: Settings) -> Path:
+    """Where the file-backed GX context lives: $JIANFU_HOME/gx."""
+    return settings.home / "gx"
+
+
+def data_docs_dir(settings: Settings) -> Path:
+    return settings.reports / "data_docs"
+
+
+def _file_context(root: Path):
+    """The file-backed context at `root` (a directory named gx), created on first use."""
+    root = root.absolute()
+    with _LOCK:
+        ctx = _CONTEXTS.get(root)
+        if ctx is None:
+            if (root / "great_expectations.yml").exists():
+                ctx = gx.get_context(mode="file", context_root_dir=root)
+            elif root.name == "gx":
+                root.parent.mkdir(parents=True, exist_ok=True)
+                ctx = gx.get_context(mode="file", project_root_dir=root.parent)
+            else:
+                raise ValueError(f"GX context directory must be called 'gx' to be created: {root}")
+            ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+            sites = ctx.list_data_docs_sites()
+            for name in [n for n in sites if n != SITE]:
+                ctx.delete_data_docs_site(name)  # the scaffolded local_site would duplicate ours
+            _CONTEXTS[root] = ctx
+        return ctx
+
+
+def _trimmed(result: ExpectationSuiteValidationResult, keys: dict[int, str]) -> ExpectationSuiteValidationResult:
+    """A copy fit for browsing: short value sets, a bounded number of rows, submissions named."""
+    out = copy.deepcopy(result)
+    for res in out.results:
+        kwargs = res.expectation_config.kwargs
+        values = kwargs.get("value_set")
+        if isinstance(values, (list, tuple, set)) and len(values) > VALUE_SET_SHOWN:
+            values = sorted(values)
+            kwargs["value_set"] = [*values[:VALUE_SET_SHOWN], f"... {len(values) - VALUE_SET_SHOWN} more reference codes"]
+        body = res.result or {}
+        hits = body.get("unexpected_index_list")
+        if hits:
+            body["unexpected_index_list"] = [{"submission": keys.get(int(h[FILE])), **h} for h in hits[:ROWS_SHOWN]]
+        for name in ("unexpected_list", "partial_unexpected_list", "partial_unexpected_index_list"):
+            if isinstance(body.get(name), list):
+                body[name] = body[name][:ROWS_SHOWN]
+        body.pop("unexpected_index_query", None)
+    out.meta = {**(out.meta or {}), "jianfu_submissions": {str(i): k for i, k in keys.items()}}
+    return out
+
+
+def record_result(root: Path, kind_name: str, result: ExpectationSuiteValidationResult,
+                  indexed: list[tuple[int, BatchItem]], now: datetime) -> ValidationResultIdentifier:
+    """Store one suite run (one kind of one validate_batch call) in the history."""
+    keys = {index: item.key for index, item in indexed}
+    digest = hashlib.sha256("\n".join(keys.values()).encode()).hexdigest()[:12]
+    key = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=kind_name),
+        run_id=RunIdentifier(run_name=f"ingest-{now:%Y%m%dT%H%M%S}", run_time=now),
+        batch_identifier=f"{len(keys)}-files-{digest}",
+    )
+    with _LOCK:
+        _file_context(root).validation_results_store.set(key, _trimmed(result, keys))
+    return key
+
+
+def _site_config(target: Path) -> dict:
+    return {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(target)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+
+
+def _page(target: Path, key: ValidationResultIdentifier) -> Path:
+    """Where GX's site writes the page of one validation result."""
+    run = key.run_id
+    return (target / "validations" / key.expectation_suite_identifier.name / run.run_name
+            / run.run_time.strftime("%Y%m%dT%H%M%S.%fZ") / f"{key.batch_identifier}.html")
+
+
+def build_data_docs(settings: Settings) -> Path:
+    """Render the suites and any results not rendered yet into $JIANFU_HOME/reports/data_docs/;
+    returns the site's index.html."""
+    target = data_docs_dir(settings).absolute()
+    target.mkdir(parents=True, exist_ok=True)
+    with _LOCK:
+        ctx = _file_context(context_root(settings))
+        config = _site_config(target)
+        sites = ctx.list_data_docs_sites()
+        if SITE not in sites:
+            ctx.add_data_docs_site(SITE, config)
+        elif sites[SITE] != config:
+            ctx.update_data_docs_site(SITE, config)
+        suite_ids = []
+        for name in KINDS:
+            suite = gx.ExpectationSuite(**read_suite_json(name))
+            ctx.suites.add_or_update(suite)
+            suite_ids.append(ExpectationSuiteIdentifier(name=name))
+        fresh = [k for k in ctx.validation_results_store.list_keys() if not _page(target, k).exists()]
+        ctx.build_data_docs(site_names=[SITE], resource_identifiers=[*suite_ids, *fresh])
+    return target / "index.html"
