@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import duckdb
+import sqlalchemy
 
 from .. import ledger
 from ..config import Settings, load_rules
@@ -124,6 +125,9 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         result.recovered = len(warehouse.recover())
         engine = ledger.connect(settings.db_url)
         try:
+            if not sqlalchemy.inspect(engine).has_table("submissions"):
+                raise BuildError(f"the ledger at {settings.db_url} has no submissions table yet: "
+                                 "run `jianfu init` (and `jianfu ingest`) first")
             with engine.connect() as conn:  # one transaction: one consistent view of the ledger
                 in_force = ledger.in_force(conn)
                 receipts = ledger.all_submissions(conn)
