@@ -205,3 +205,12 @@ def test_build_to_an_object_store_url_equals_a_local_build(tmp_path: Path, memor
     # Incremental on the object store too: nothing changed, nothing written.
     again = build(Settings.from_env({**home.env, "JIANFU_WAREHOUSE": "memory://wh"}))
     assert again.written == 0, again.describe()
+
+
+def test_publish_keeps_the_snapshot_it_replaced_even_with_leftovers_above(tmp_path: Path):
+    wh = Warehouse(str(tmp_path / "wh"))
+    wh.publish("t", {"k=1": {"a.parquet": t(1)}})
+    wh.publish("t", {"k=1": {"a.parquet": t(2)}})
+    (tmp_path / "wh" / SNAPSHOTS / "t" / "00000005").mkdir()  # a killed publish's leftover
+    wh.publish("t", {"k=1": {"a.parquet": t(3)}})  # no recover() first
+    assert sorted(p.name for p in (tmp_path / "wh" / SNAPSHOTS / "t").iterdir()) == ["00000002", "00000006"]

@@ -265,7 +265,14 @@ class Warehouse:
                 link = self.table_path(table)
                 live = os.path.realpath(link) if os.path.islink(link) else None
                 before = len(removed)
-                self._collect_garbage(os.path.join(snapshots, table), live, removed)
+                # Keep the live snapshot and the newest one below it (a reader may be on it);
+                # those numbered above the live one are unfinished.
+                numbers = sorted(_snapshot_number(n) for n in os.listdir(os.path.join(snapshots, table)))
+                keep: set[int] = set()
+                if live is not None:
+                    keep.add(_snapshot_number(live))
+                    keep.update([n for n in numbers if n < _snapshot_number(live)][-1:])
+                self._collect_garbage(os.path.join(snapshots, table), keep, removed)
                 if live is None and len(removed) > before and not os.listdir(os.path.join(snapshots, table)):
                     os.rmdir(os.path.join(snapshots, table))
         return removed
@@ -376,27 +383,18 @@ class Warehouse:
         os.replace(tmp_link, link)
         _fsync_dir(self.root)
         result.snapshot = target
+        # Keep the new snapshot and the one just replaced (a reader may have resolved the link
+        # to it a moment ago); everything else — older ones, crash leftovers — goes.
+        keep = {number, previous} if live else {number}
         if self._cleaner is not None:
-            self._cleaning[table] = self._cleaner.submit(self._collect_garbage, snap_root, target)
+            self._cleaning[table] = self._cleaner.submit(self._collect_garbage, snap_root, keep)
         else:
-            self._collect_garbage(snap_root, target)
+            self._collect_garbage(snap_root, keep)
         return result
 
     @staticmethod
-    def _collect_garbage(snap_root: str, live: str | None, removed: list[str] | None = None) -> None:
-        """Keep the live snapshot and the newest one before it; remove the rest.
-
-        Snapshots numbered above the live one are unfinished (a killed publish); the one just
-        below may still be read by someone who resolved the link before the last swap.
-        """
-        live_number = _snapshot_number(live) if live else None
-        numbers = sorted(_snapshot_number(n) for n in os.listdir(snap_root))
-        keep: set[int] = set()
-        if live_number is not None:
-            keep.add(live_number)
-            older = [n for n in numbers if n < live_number]
-            if older:
-                keep.add(older[-1])
+    def _collect_garbage(snap_root: str, keep: set[int], removed: list[str] | None = None) -> None:
+        """Remove every snapshot of a table whose number is not in `keep`."""
         for name in os.listdir(snap_root):
             if _snapshot_number(name) not in keep:
                 shutil.rmtree(os.path.join(snap_root, name), ignore_errors=True)
