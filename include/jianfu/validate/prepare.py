@@ -53,8 +53,11 @@ _DTYPES = {INT: "float64", YEAR: "float64", NUMBER: "float64", BOOL: "boolean"}
 
 
 def received_month(received_at: datetime) -> tuple[int, int]:
-    """(year, month) of a receipt as the county sees it: aware times are read in China time."""
-    local = received_at.astimezone(CHINA) if received_at.tzinfo else received_at
+    """(year, month) of a receipt in China time, the calendar the county reports by: a file that
+    lands at 02:00 Beijing time on 1 April (still 31 March in UTC) may describe April. Naive times
+    are UTC, as the ledger stores them (jianfu.ledger.as_naive_utc)."""
+    aware = received_at if received_at.tzinfo else received_at.replace(tzinfo=timezone.utc)
+    local = aware.astimezone(CHINA)
     return local.year, local.month
 
 
@@ -140,8 +143,7 @@ def stack(indexed: list[tuple[int, BatchItem]], kind: Kind, reference: Reference
         ends = [pd.Timestamp(p // 12, p % 12 + 1, 1) + pd.offsets.MonthEnd(0) if p is not None else pd.NaT
                 for p in periods]
         date_unit = next((out[c.name].dtype for c in kind.columns if c.type == DATE), "datetime64[us]")
-        out["__period_end"] = pd.Series(np.repeat(np.array(ends, dtype="datetime64[us]"), lengths),
-                                        index=out.index).astype(date_unit)
+        out["__period_end"] = pd.Series(pd.DatetimeIndex(ends).repeat(lengths), index=out.index).astype(date_unit)
         out["__age_months"] = first_only([r - p if p is not None else None for r, p in zip(received_idx, periods)],
                                          "float64")
     else:
