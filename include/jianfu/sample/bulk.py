@@ -22,7 +22,7 @@ from .divisions import County, iter_counties
 from .forms import form_rows, issued_forms
 from .groups import county_groups, group_rows
 from .inspections import county_visits, snapshot
-from .pilot import months_before, render, write_landing
+from .pilot import months_before, pin_mtimes, render, write_landing
 from .reference_files import (UNIT_COLUMNS, background_quotas, write_collection, write_departments, write_quotas,
                               write_rules)
 from .render import Style
@@ -101,6 +101,7 @@ def build_bulk(out: Path, *, seed: int, now: datetime, province: str | None, sca
     write_quotas(reference / "quotas.csv", background_quotas({k: len(v) for k, v in used.items()}, seed, {}))
     write_rules(reference / "rules.yaml")
     write_collection(reference / "collection.yaml")
+    pin_mtimes(reference, now)
     return SampleSummary(out=out, scale=scale, seed=seed, files=sum(k["files"] for k in by_kind.values()),
                          rows=sum(k["rows"] for k in by_kind.values()), by_kind=by_kind, units=n_units,
                          departments=n_depts)

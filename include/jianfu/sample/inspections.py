@@ -11,7 +11,7 @@ department's topics are distinct, and an unplanned visit always carries its appr
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .catalog import CITY_INSPECTION_THEMES, INSPECTION_THEMES, PROVINCE_INSPECTION_THEMES, category_of
@@ -38,11 +38,18 @@ class Visit:
     in_plan: bool = True
     joint: str | None = None
     approval: str | None = None
+    pinned: bool = False  # planted: shown with its fate whatever the update's date
 
     def row(self, asof: date) -> dict:
-        """The inspections row of this visit in an update made on `asof` (past visits settled)."""
+        """The inspections row of this visit in an update made on `asof` (past visits settled).
+
+        Planted visits are pinned, so that every planted case holds for any `now` given to the
+        generator (with the default pilot dates they are in the past anyway).
+        """
         status, actual = "planned", None
-        if self.fate == "done" and self.actual is not None and self.actual < asof:
+        if self.pinned:
+            status, actual = self.fate, self.actual if self.fate == "done" else None
+        elif self.fate == "done" and self.actual is not None and self.actual < asof:
             status, actual = "done", self.actual
         elif self.fate == "cancelled" and self.planned < asof:
             status = "cancelled"
@@ -171,4 +178,3 @@ def snapshot(visits: list[Visit], asof: date) -> list[dict]:
     return [v.row(asof) for v in visits]
 
 
-__all__ = ["Item", "TargetCalendar", "Visit", "county_items", "county_visits", "replace", "snapshot"]

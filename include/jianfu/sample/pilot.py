@@ -81,6 +81,14 @@ def write_landing(landing: Path, subs: list[Submission]) -> None:
         os.utime(path, (stamp, stamp))
 
 
+def pin_mtimes(directory: Path, when: datetime) -> None:
+    """Give generated reference/truth files the generation's `now`, so reruns match to the mtime."""
+    stamp = when.timestamp()
+    for path in directory.rglob("*"):
+        if path.is_file():
+            os.utime(path, (stamp, stamp))
+
+
 def in_force_rows(subs: list[Submission], kind: str) -> list[dict]:
     """Rows of the versions in force of one kind, as the ingest will read them (absent columns empty)."""
     rows = []
@@ -120,8 +128,8 @@ def build(out: Path, seed: int, now: datetime) -> Built:
     ordered = expected_statuses(subs)
     for case in cases:  # name each in-force file's planted cases in its ledger row
         for sub in in_force(ordered):
-            kind, counties, period = case.where
-            if kind == sub.kind and sub.county in counties.split(",") and period in (sub.period, "*"):
+            kind, where_counties, period = case.where
+            if kind == sub.kind and sub.county in where_counties.split(",") and period in (sub.period, "*"):
                 if case.name not in sub.why:
                     sub.why.append(case.name)
 
@@ -147,4 +155,6 @@ def build(out: Path, seed: int, now: datetime) -> Built:
     write_ledger(truth / "ledger.csv", ordered)
     write_flags(truth / "flags.csv", flags)
     write_readme(truth / "README.md", cases, ordered, flags)
+    pin_mtimes(reference, now)
+    pin_mtimes(truth, now)
     return Built(ordered, cases, flags, quotas, n_units, n_depts)

@@ -134,7 +134,7 @@ class Planter:
         if fate == "done" and actual is None:
             actual = planned
         return Visit(county, self.year, item, dept, category, topic, target, planned, actual, fate, in_plan,
-                     joint, approval)
+                     joint, approval, pinned=True)
 
     # --- the cases -----------------------------------------------------------------------------
 

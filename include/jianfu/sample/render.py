@@ -60,7 +60,7 @@ _FULLWIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
 
 def _messy_zh(col: Column, k: int) -> str:
     name = col.zh
-    if k % 4 == 0:
+    if any(ch.isascii() for ch in name):
         return name.translate(_FULLWIDTH)  # 耗时（小时）, 近３０天消息数
     if k % 4 == 1:
         return f" {name} "
