@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +25,8 @@ from jianfu.validate import build_data_docs, load_suite, validate_batch
 from jianfu.validate.suites import read_suite_json
 
 COUNTY = "421127"
-RECEIVED = datetime(2025, 4, 3, 2, 0, tzinfo=timezone.utc)  # 2025-04-03 10:00 in China
-NOW = datetime(2025, 4, 3, 3, 0, tzinfo=timezone.utc)
+RECEIVED = datetime(2025, 4, 3, 2, 0, tzinfo=UTC)  # 2025-04-03 10:00 in China
+NOW = datetime(2025, 4, 3, 3, 0, tzinfo=UTC)
 
 #: Expectations each suite must hold (GX silently drops one it cannot build).
 EXPECTED_COUNTS = {"form_counts": 31, "work_groups": 38, "inspections": 31}
@@ -188,7 +188,7 @@ CASES: list[tuple[str, S.Kind, list[dict], set, dict]] = [
      {("period_in_future", "period", 2)}, {}),
     # 2025-03-31 20:00 UTC is 1 April 04:00 in China: April may be reported.
     ("fc_received_china_time", F, [good_form(period="2025-04")], set(),
-     {"received_at": datetime(2025, 3, 31, 20, 0, tzinfo=timezone.utc)}),
+     {"received_at": datetime(2025, 3, 31, 20, 0, tzinfo=UTC)}),
     ("fc_received_naive_is_utc", F, [good_form(period="2025-04")], set(),
      {"received_at": datetime(2025, 3, 31, 20, 0)}),
     ("fc_old", F, [good_form(period="2023-03")], {("period_too_old", "period", 2)}, {}),
@@ -453,7 +453,7 @@ def test_data_docs(reference, tmp_path, monkeypatch):
     assert "sub-1" in page
     # a second run adds its results without re-rendering the first ones
     before = {p: p.stat().st_mtime_ns for p in pages}
-    validate_batch(items[:1], reference, datetime(2025, 4, 4, tzinfo=timezone.utc), context_root=context_root(settings))
+    validate_batch(items[:1], reference, datetime(2025, 4, 4, tzinfo=UTC), context_root=context_root(settings))
     build_data_docs(settings)
     after = list((settings.reports / "data_docs" / "validations").rglob("*.html"))
     assert len(after) == 3
@@ -478,3 +478,42 @@ def test_batching_cost(reference):
     batch = time.perf_counter() - t0
     assert all(v == [] for v in out.values())
     assert batch < 10 * single + 5, (single, batch)
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end with the reader (a few; the cases above build frames directly)
+
+
+def _csv(path: Path, kind: S.Kind, rows: list[dict], title: str | None = None, encoding: str = "utf-8-sig") -> Path:
+    import csv
+
+    with path.open("w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh)
+        if title:
+            w.writerow([title])
+        w.writerow([c.zh for c in kind.columns])
+        for r in rows:
+            w.writerow(["" if r.get(c.name) is None else r[c.name] for c in kind.columns])
+    return path
+
+
+def test_end_to_end_with_reader(reference, tmp_path):
+    from jianfu.ingest.read import read_submission
+
+    files = {
+        "fc_bad": (F, _csv(tmp_path / "fc.csv", F, [good_form(), good_form(form_id="F-2", fill_count="1200"),
+                                                    good_form(form_id="F-3", dept_code="421127-nope")],
+                            title="黄梅县2025年3月报表填报统计", encoding="gb18030")),
+        "wg_good": (G, _csv(tmp_path / "wg.csv", G, [good_group(created_date="2024/01/10",
+                                                                last_active_date="2025年3月20日")])),
+        "in_warn": (V, _csv(tmp_path / "in.csv", V, [good_visit(year="2022", planned_date="2022-05-01",
+                                                                actual_date="2022-05-03")])),
+    }
+    items = [BatchItem(key, kind, read_submission(path, kind), RECEIVED) for key, (kind, path) in files.items()]
+    out = validate_batch(items, reference, NOW)
+    # title row 1, header row 2: the second data row is row 4 of the clerk's file
+    assert found(out["fc_bad"]) == {("out_of_range", "fill_count", 4), ("fill_count_high", "fill_count", 4),
+                                    ("unknown_dept", "dept_code", 5)}
+    assert {p.value for p in out["fc_bad"]} == {"1200", "421127-nope"}
+    assert out["wg_good"] == []
+    assert found(out["in_warn"]) == {("period_too_old", "year", 2)}

@@ -7,8 +7,8 @@ ingest run into $JIANFU_HOME/reports/data_docs/, rendering only results not rend
 cost follows what is new rather than the length of the history.
 
 What is stored is trimmed for reading, not for audit (the ledger's reports are the record):
-reference value sets are cut to their first codes, failing rows to the first 200 per expectation,
-and every failing row names its submission.
+value sets are cut to their first values, failing rows to the first 200 per expectation, and every
+failing row names its submission (in place of its position in the batch).
 """
 
 from __future__ import annotations
@@ -74,8 +74,10 @@ def _file_context(root: Path):
         return ctx
 
 
-def _trimmed(result: ExpectationSuiteValidationResult, keys: dict[int, str]) -> ExpectationSuiteValidationResult:
-    """A copy fit for browsing: short value sets, a bounded number of rows, submissions named."""
+def _trimmed(result: ExpectationSuiteValidationResult, keys: dict[int, str],
+             run_id: RunIdentifier) -> ExpectationSuiteValidationResult:
+    """A copy fit for browsing: short value sets, a bounded number of rows, and the `__file` of
+    each failing row replaced by its submission id (what the office can look up in the ledger)."""
     out = copy.deepcopy(result)
     for res in out.results:
         kwargs = res.expectation_config.kwargs
@@ -86,12 +88,13 @@ def _trimmed(result: ExpectationSuiteValidationResult, keys: dict[int, str]) -> 
         body = res.result or {}
         hits = body.get("unexpected_index_list")
         if hits:
-            body["unexpected_index_list"] = [{"submission": keys.get(int(h[FILE])), **h} for h in hits[:ROWS_SHOWN]]
+            body["unexpected_index_list"] = [{**h, FILE: keys.get(int(h[FILE]))} for h in hits[:ROWS_SHOWN]]
         for name in ("unexpected_list", "partial_unexpected_list", "partial_unexpected_index_list"):
             if isinstance(body.get(name), list):
                 body[name] = body[name][:ROWS_SHOWN]
         body.pop("unexpected_index_query", None)
-    out.meta = {**(out.meta or {}), "jianfu_submissions": {str(i): k for i, k in keys.items()}}
+    out.meta = {**(out.meta or {}), "run_id": run_id, "validation_time": run_id.run_time,
+                "jianfu_submissions": sorted(keys.values())}
     return out
 
 
@@ -100,13 +103,14 @@ def record_result(root: Path, kind_name: str, result: ExpectationSuiteValidation
     """Store one suite run (one kind of one validate_batch call) in the history."""
     keys = {index: item.key for index, item in indexed}
     digest = hashlib.sha256("\n".join(keys.values()).encode()).hexdigest()[:12]
+    run_id = RunIdentifier(run_name=f"ingest-{now:%Y%m%dT%H%M%S}", run_time=now)
     key = ValidationResultIdentifier(
         expectation_suite_identifier=ExpectationSuiteIdentifier(name=kind_name),
-        run_id=RunIdentifier(run_name=f"ingest-{now:%Y%m%dT%H%M%S}", run_time=now),
+        run_id=run_id,
         batch_identifier=f"{len(keys)}-files-{digest}",
     )
     with _LOCK:
-        _file_context(root).validation_results_store.set(key, _trimmed(result, keys))
+        _file_context(root).validation_results_store.set(key, _trimmed(result, keys, run_id))
     return key
 
 
