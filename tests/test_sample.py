@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import os
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
-from sample_helpers.reader import read
 
 from jianfu.config import COLLECTION_DEFAULTS, RULE_DEFAULTS, load_collection, load_rules
 from jianfu.reference import Reference
@@ -19,8 +18,9 @@ from jianfu.sample.pilot import Built, build, in_force_rows, months_before
 from jianfu.sample.truth import RULES, expected_flag_rows, expected_flags, normalise_name
 from jianfu.schema import kind as kind_of
 from jianfu.schema import split_list
+from sample_helpers.reader import read
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_another_seed_gives_other_data(pilot, tmp_path: Path) -> None:
 
 def test_pilot_months_are_the_three_before_now() -> None:
     assert months_before(NOW, 3) == ["2026-08", "2026-09", "2026-10"]
-    assert months_before(datetime(2027, 2, 1, tzinfo=timezone.utc), 3) == ["2026-11", "2026-12", "2027-01"]
+    assert months_before(datetime(2027, 2, 1, tzinfo=UTC), 3) == ["2026-11", "2026-12", "2027-01"]
 
 
 def test_ledger_lists_every_landing_file_in_receipt_order(pilot) -> None:
@@ -149,8 +149,8 @@ def test_truth_is_exactly_the_planted_cases(pilot) -> None:
     assert sum(1 for c in built.cases if c.misses) >= 25
 
 
-@pytest.mark.parametrize("now", [datetime(2027, 2, 10, 9, tzinfo=timezone.utc),
-                                 datetime(2026, 7, 31, 23, tzinfo=timezone.utc)])
+@pytest.mark.parametrize("now", [datetime(2027, 2, 10, 9, tzinfo=UTC),
+                                 datetime(2026, 7, 31, 23, tzinfo=UTC)])
 def test_planted_cases_hold_for_another_now_and_seed(tmp_path: Path, now: datetime) -> None:
     built = build(tmp_path, 3, now)
     assert built.flags == {f for c in built.cases for f in c.fires}
@@ -180,7 +180,7 @@ def test_files_read_back_to_the_rows_in_force(pilot, read_back) -> None:
         rows, skipped = read_back[sub.relpath]
         expected = in_force_rows([sub], sub.kind) if sub.status != "superseded" else sub.rows
         assert len(rows) == len(expected), sub.relpath
-        for got, want in zip(rows, expected):
+        for got, want in zip(rows, expected, strict=True):
             for col in kind_of(sub.kind).columns:
                 w, g = want.get(col.name), got[col.name]
                 if col.name in sub.style.drop_columns:

@@ -83,7 +83,7 @@ def read(data: bytes, kind: Kind) -> tuple[list[dict], dict[str, int]]:
     grid = cells(data)
     header_at = next(i for i, row in enumerate(grid[:11]) if sum(fold(v) in names for v in row if v is not None) >= 3)
     header = [names.get(fold(v)) if v is not None else None for v in grid[header_at]]
-    skipped = {"title": header_at, "blank": 0, "note": 0, "extra": sum(1 for h, v in zip(header, grid[header_at])
+    skipped = {"title": header_at, "blank": 0, "note": 0, "extra": sum(1 for h, v in zip(header, grid[header_at], strict=True)
                                                                       if h is None and not _blank(v))}
     rows = []
     for raw in grid[header_at + 1:]:

@@ -12,7 +12,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 SCALES = ("pilot", "province", "national")
@@ -56,7 +56,7 @@ def generate(out: Path, *, seed: int = 7, scale: str = "pilot", now: datetime) -
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: expected one of {', '.join(SCALES)}")
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     out = Path(out)
     started = time.perf_counter()
     if scale == "pilot":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import SampleSummary
@@ -23,8 +23,14 @@ from .forms import form_rows, issued_forms
 from .groups import county_groups, group_rows
 from .inspections import county_visits, snapshot
 from .pilot import months_before, pin_mtimes, render, write_landing
-from .reference_files import (UNIT_COLUMNS, background_quotas, write_collection, write_departments, write_quotas,
-                              write_rules)
+from .reference_files import (
+    UNIT_COLUMNS,
+    background_quotas,
+    write_collection,
+    write_departments,
+    write_quotas,
+    write_rules,
+)
 from .render import Style
 from .submissions import Submission
 from .truth import period_end
@@ -42,7 +48,7 @@ KIND_ZH = {"form_counts": "报表填报统计", "work_groups": "政务工作群�
 def _sent(seed: int, county: str, kind: str, period: str) -> datetime:
     rng = random.Random(f"{seed}/bulk-sent/{county}/{kind}")
     first = period_end(period) + timedelta(days=1)
-    return datetime(first.year, first.month, first.day, 8, 0, tzinfo=timezone.utc) + timedelta(
+    return datetime(first.year, first.month, first.day, 8, 0, tzinfo=UTC) + timedelta(
         days=rng.randint(0, 4), minutes=rng.randint(0, 600))
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import gzip
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
-from typing import Iterator
 
 DATA = Path(__file__).parent / "data"
 PILOT_UNITS = DATA / "pilot_units.csv"

@@ -368,7 +368,7 @@ class Planter:
         names = ("第1网格工作群", "第2网格工作群", "第 3 网格工作群")
         gids = [f"WX-G{k}" for k in (1, 2, 3)]
         add(c, p, *(self._group(c, p, u, gid, u.name + n, owner, created=long_ago(p), last_active=end)
-                    for gid, n in zip(gids, names)))
+                    for gid, n in zip(gids, names, strict=True)))
         # Same name, different owner departments; and Chinese ordinals, which are not digits.
         add(c, p, self._group(c, p, u, "WX-G4", u.name + "防溺水宣传群", f"{c}-EDU", created=long_ago(p), last_active=end),
             self._group(c, p, u, "WX-G5", u.name + "防溺水宣传群", f"{c}-EMERG", created=long_ago(p), last_active=end),

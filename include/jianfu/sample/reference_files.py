@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import math
 import random
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 from ..config import RULE_DEFAULTS
 from .departments import Dept
@@ -38,7 +39,7 @@ _RULE_COMMENTS = {
 }
 
 
-def _csv_writer(fh: TextIO) -> "csv._writer":
+def _csv_writer(fh: TextIO) -> csv._writer:
     return csv.writer(fh, lineterminator="\n")
 
 

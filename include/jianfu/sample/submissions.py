@@ -30,7 +30,7 @@ class Submission:
     why: list[str] = field(default_factory=list)
     valid: bool = True  # passes every critical check of SPEC.md 6.1
     raw: bytes | None = None  # given bytes (junk, empty); rows are then ignored
-    copy_of: "Submission | None" = None  # a byte-identical copy of that file
+    copy_of: Submission | None = None  # a byte-identical copy of that file
     title: str = ""
     data: bytes = b""  # filled by rendering
     status: str = ""  # filled by expected_statuses

@@ -15,10 +15,11 @@ import calendar
 import math
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import lru_cache
 from itertools import combinations
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..config import RULE_DEFAULTS
 from ..schema import LIST_SEPARATORS

@@ -12,12 +12,24 @@ from __future__ import annotations
 import copy
 import random
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from .divisions import County
 from .inspections import Visit, snapshot
-from .planted import FORMS, GROUPS, INSPECTIONS, HUANGMEI, HUGUAN, NANJING, NINGYUAN, SHANDAN, SHANGDANG, WUXIANG
-from .planted import Case, Planter
+from .planted import (
+    FORMS,
+    GROUPS,
+    HUANGMEI,
+    HUGUAN,
+    INSPECTIONS,
+    NANJING,
+    NINGYUAN,
+    SHANDAN,
+    SHANGDANG,
+    WUXIANG,
+    Case,
+    Planter,
+)
 from .render import Style
 from .submissions import Submission
 from .truth import period_end
@@ -86,7 +98,7 @@ class Plan:
         first = period_end(period) + timedelta(days=1)
         day = rng.randint(5, 9) if rng.random() < 0.15 else rng.randint(0, 3)
         return datetime(first.year, first.month, first.day, rng.randint(8, 17), rng.randint(0, 59),
-                        rng.randint(0, 59), tzinfo=timezone.utc) + timedelta(days=day)
+                        rng.randint(0, 59), tzinfo=UTC) + timedelta(days=day)
 
     def name(self, county: str, kind: str, period: str, style: Style, suffix: str = "", asof: date | None = None) -> str:
         cname = self.d.counties[county].name
