@@ -13,8 +13,10 @@
 -- older version of the form), the pair fires when it is similar for at least one unit, and the
 -- units named are those for which it is. Normally every row of a form carries the same name and
 -- items, and each distinct pair of descriptions is compared once, not once per unit.
--- Pairs are found through the units that filled both (a self-join per unit), never by pairing all
--- forms of a county, so the cost follows the forms a unit actually fills.
+-- Cost: forms are never paired blindly. Candidate pairs are those sharing a normalised item (an
+-- inverted index: join on the item) or a normalised name; only those get a similarity, and only
+-- the similar ones are checked for a unit that filled both. (With form_similarity_min <= 0 every
+-- pair of a county-month is a candidate, as the rule then says.)
 WITH form_rows AS (
     SELECT *
     FROM form_counts
@@ -29,10 +31,14 @@ filled AS (
 ),
 
 -- each distinct description of a form (normally one per form and month), normalised once:
--- data_items split on the list separators, each item normalised, empty items dropped
-descriptions AS (
+-- data_items split on the list separators, each item normalised, empty items dropped.
+-- desc_id and token_rank are small integers standing for the description and for its
+-- `dept:form` token (ranked in the token's sort order), so the pairing below joins on numbers.
+descriptions AS MATERIALIZED (  -- computed once: the normalisers are Python functions
     SELECT
         *,
+        row_number() OVER () AS desc_id,
+        dense_rank() OVER (ORDER BY dept_code || ':' || form_id) AS token_rank,
         norm_name(form_name) AS name_norm,
         list_sort(list_distinct(list_filter(
             list_transform(split_list(data_items), lambda item: norm_name(item)),
@@ -40,40 +46,85 @@ descriptions AS (
     FROM (SELECT DISTINCT county_code, period, dept_code, form_id, form_name, data_items FROM filled)
 ),
 
--- pairs of forms of different departments filled by the same unit, per pair of descriptions
-co_filled AS (
-    SELECT
-        a.county_code, a.period,
-        a.dept_code AS dept_a, a.form_id AS form_a, a.form_name AS name_a, a.data_items AS items_a,
-        b.dept_code AS dept_b, b.form_id AS form_b, b.form_name AS name_b, b.data_items AS items_b,
-        list(a.unit_code ORDER BY a.unit_code) AS units
-    FROM filled AS a
-    JOIN filled AS b
+-- the units that filled each description
+description_units AS (
+    SELECT d.desc_id, list(f.unit_code) AS units
+    FROM filled AS f
+    JOIN descriptions AS d USING (county_code, period, dept_code, form_id, form_name, data_items)
+    GROUP BY d.desc_id
+),
+
+description_items AS (
+    SELECT desc_id, county_code, period, dept_code, token_rank, unnest(items) AS item
+    FROM descriptions
+),
+
+-- pairs of descriptions of different departments with items in common, and how many
+shared_items AS (
+    SELECT a.desc_id AS desc_a, b.desc_id AS desc_b, count(*) AS shared
+    FROM description_items AS a
+    JOIN description_items AS b
       ON a.county_code = b.county_code
      AND a.period = b.period
-     AND a.unit_code = b.unit_code
+     AND a.item = b.item
      AND a.dept_code <> b.dept_code
-     AND a.dept_code || ':' || a.form_id < b.dept_code || ':' || b.form_id
+     AND a.token_rank < b.token_rank
     GROUP BY ALL
+),
+
+candidates AS (
+    SELECT desc_a, desc_b FROM shared_items
+    UNION
+    SELECT a.desc_id, b.desc_id  -- equal names (they decide when a form lists no items)
+    FROM descriptions AS a
+    JOIN descriptions AS b
+      ON a.county_code = b.county_code
+     AND a.period = b.period
+     AND a.name_norm = b.name_norm
+     AND a.dept_code <> b.dept_code
+     AND a.token_rank < b.token_rank
+    WHERE a.name_norm <> ''
+    UNION
+    SELECT a.desc_id, b.desc_id  -- every pair, only when even similarity 0 is enough
+    FROM descriptions AS a
+    JOIN descriptions AS b
+      ON a.county_code = b.county_code
+     AND a.period = b.period
+     AND a.dept_code <> b.dept_code
+     AND a.token_rank < b.token_rank
+    WHERE getvariable('form_similarity_min') <= 0
 ),
 
 similarity AS (
     SELECT
-        p.*,
+        c.desc_a, c.desc_b,
+        da.county_code, da.period,
+        da.dept_code AS dept_a, da.form_id AS form_a, da.form_name AS name_a,
+        db.dept_code AS dept_b, db.form_id AS form_b, db.form_name AS name_b,
         CASE
-            WHEN len(da.items) > 0 AND len(db.items) > 0
-                THEN len(list_intersect(da.items, db.items))
-                     / len(list_distinct(list_concat(da.items, db.items)))
+            WHEN len(da.items) > 0 AND len(db.items) > 0  -- Jaccard: |A ∩ B| / |A ∪ B|
+                THEN coalesce(s.shared, 0) / (len(da.items) + len(db.items) - coalesce(s.shared, 0))
             WHEN da.name_norm <> '' AND da.name_norm = db.name_norm THEN 1.0
             ELSE 0.0
         END AS similarity
-    FROM co_filled AS p
-    JOIN descriptions AS da
-      ON (da.county_code, da.period, da.dept_code, da.form_id, da.form_name, da.data_items)
-       = (p.county_code, p.period, p.dept_a, p.form_a, p.name_a, p.items_a)
-    JOIN descriptions AS db
-      ON (db.county_code, db.period, db.dept_code, db.form_id, db.form_name, db.data_items)
-       = (p.county_code, p.period, p.dept_b, p.form_b, p.name_b, p.items_b)
+    FROM candidates AS c
+    JOIN descriptions AS da ON da.desc_id = c.desc_a
+    JOIN descriptions AS db ON db.desc_id = c.desc_b
+    LEFT JOIN shared_items AS s ON s.desc_a = c.desc_a AND s.desc_b = c.desc_b
+),
+
+similar_pairs AS (
+    SELECT *
+    FROM similarity
+    WHERE similarity >= getvariable('form_similarity_min')
+),
+
+-- the units that filled both descriptions of a similar pair (none: not a duplicate after all)
+affected AS (
+    SELECT s.*, unnest(list_intersect(ua.units, ub.units)) AS unit_code
+    FROM similar_pairs AS s
+    JOIN description_units AS ua ON ua.desc_id = s.desc_a
+    JOIN description_units AS ub ON ub.desc_id = s.desc_b
 ),
 
 -- one flag per form pair: the best similarity, and every unit for which it reaches the threshold
@@ -83,10 +134,9 @@ duplicates AS (
         max(similarity) AS similarity,
         min(name_a) AS name_a,
         min(name_b) AS name_b,
-        list_sort(list_distinct(flatten(list(units)))) AS units
-    FROM similarity
-    WHERE similarity >= getvariable('form_similarity_min')
-    GROUP BY ALL
+        list(DISTINCT unit_code ORDER BY unit_code) AS units
+    FROM affected
+    GROUP BY county_code, period, dept_a, form_a, dept_b, form_b
 ),
 
 -- the units, named, for the detail sentence (at most 10 named)
