@@ -19,6 +19,25 @@ from typing import Any
 WORKER = Path(__file__).resolve().parent / "worker.py"
 
 
+def child_env(pycache: Path, env: dict[str, str], *, bytecode_cache: bool = True) -> dict[str, str]:
+    """The environment of a phase's process.
+
+    Bytecode is cached under `pycache` (PYTHONPYCACHEPREFIX, bench/out/pycache): an installed jianfu compiles
+    Great Expectations, pandas and SQLAlchemy once and loads .pyc files after that, but this
+    machine sets PYTHONDONTWRITEBYTECODE=1, under which every process would compile GX from source
+    again (seconds per process) — a cost of the sandbox, not of jianfu. The cache lives in the
+    bench's own output, so neither the venv nor the source tree is written to.
+    """
+    merged = {**os.environ, **env}
+    if bytecode_cache:
+        merged.pop("PYTHONDONTWRITEBYTECODE", None)
+        merged["PYTHONPYCACHEPREFIX"] = str(pycache)
+    else:
+        merged["PYTHONDONTWRITEBYTECODE"] = "1"
+        merged.pop("PYTHONPYCACHEPREFIX", None)
+    return merged
+
+
 @dataclass
 class PhaseRun:
     label: str
@@ -44,7 +63,8 @@ def skipped(label: str, phase: str, why: str) -> PhaseRun:
 
 
 def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, str],
-              profile: Path | None = None, timeout: float = 1200) -> PhaseRun:
+              profile: Path | None = None, timeout: float = 1200, bytecode_cache: bool = True,
+              pycache: Path | None = None) -> PhaseRun:
     """Run `phase` in a fresh interpreter with `env`; never raises for a phase that fails."""
     runs, logs = out / "runs", out / "logs"
     runs.mkdir(parents=True, exist_ok=True)
@@ -59,7 +79,7 @@ def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, s
     started = time.perf_counter()
     with log_file.open("w") as log:
         try:
-            proc = subprocess.run(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+            proc = subprocess.run(command, env=child_env(pycache or out / "pycache", env, bytecode_cache=bytecode_cache), stdout=log, stderr=subprocess.STDOUT,
                                   timeout=timeout, check=False)
             code = proc.returncode
         except subprocess.TimeoutExpired:

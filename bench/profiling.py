@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def profiled(label: str, phase: str, args: dict, env: dict[str, str]) -> None:
         prof = folder / f"{label}.prof"
-        run = run_phase(label, phase, args, out=folder, env=env, profile=prof)
+        run = run_phase(label, phase, args, out=folder, env=env, profile=prof, pycache=cfg.out / "pycache")
         if run.ok:
             done.append(write_text(prof, opts.top))
 

@@ -21,6 +21,9 @@ JIANFU_PHASES = ("ingest", "ingest_nodocs", "build", "build_noop", "queries", "r
 
 PHASE_NOTES = {
     "sample": "`jianfu sample --scale province` (not measured against a target)",
+    "imports_warmup": "import every module once: fills the bytecode cache",
+    "imports": "import every module again, cache warm (see Imports)",
+    "imports_nocache": "the same without a bytecode cache (see Imports)",
     "baseline": "pyarrow `read_csv` + `write_table` of every CSV, nothing else",
     "ingest": "`jianfu ingest` (CLI default: GX Data Docs refreshed)",
     "ingest_nodocs": "`ingest(..., data_docs=False)` in a second home",
@@ -78,34 +81,57 @@ def peak_jianfu(results: dict) -> tuple[int | None, str | None]:
     return max(peaks) if peaks else (None, None)
 
 
+def _work(results: dict, label: str) -> float | None:
+    """A phase's seconds without importing its modules (the baseline: its own read/write loop)."""
+    run = _run(results, label)
+    if not run:
+        return None
+    if label.endswith("baseline"):
+        return run["result"].get("work_seconds", run["seconds"])
+    return run["seconds"] - (run.get("import_seconds") or 0.0)
+
+
+def _ratio_target(name: str, num: str, den: str, results: dict, limit: float, aim: float,
+                  as_share: bool) -> dict[str, Any]:
+    def fmt(value: float) -> str:
+        return f"{value:.1%}" if as_share else f"{value:.2f}×"
+
+    entry: dict[str, Any] = {"name": name, "limit": f"≤ {limit:.0%}" if as_share else f"≤ {limit:.0f}×",
+                             "aim": f"{aim:.0%}" if as_share else f"{aim:.0f}×"}
+    for key, get in (("", _secs), ("work_", _work)):
+        a, b = get(results, num), get(results, den)
+        r = _ratio(a, b)
+        entry[key + "figure"] = f"{fmt(r)} ({_fmt_s(a)} s ÷ {_fmt_s(b)} s)" if r is not None else "—"
+        entry[key + "met"] = None if r is None else r <= limit
+        entry[key + "value"] = r
+    return entry
+
+
 def targets(results: dict) -> list[dict[str, Any]]:
-    """Each target: what it is, the figure, limit, aim and whether the limit is met."""
-    ingest, base = _secs(results, "ingest"), _secs(results, "baseline")
-    ingest_ratio = _ratio(ingest, base)
-    share = _ratio(_secs(results, "resubmit_build"), _secs(results, "build"))
+    """Each target: the figure as the command costs it (imports included) and the work alone.
+
+    The limit is judged on the first (`met`); `work_met` says whether the work alone meets it,
+    i.e. whether what is left over is the fixed cost of importing the libraries.
+    """
     p50 = query_worst_p50(results, "native")
     peak, peak_label = peak_jianfu(results)
     total = results.get("total_seconds")
     complete = bool(results["runs"]) and all(r["status"] in ("ok", "reused") for r in results["runs"].values())
+    same = {"work_figure": "same", "work_met": None}
     return [
-        {"name": "ingest ÷ pyarrow baseline, province month",
-         "figure": f"{ingest_ratio:.2f}× ({_fmt_s(ingest)} s ÷ {_fmt_s(base)} s)" if ingest_ratio else "—",
-         "limit": f"≤ {INGEST_RATIO[0]:.0f}×", "aim": f"{INGEST_RATIO[1]:.0f}×",
-         "met": None if ingest_ratio is None else ingest_ratio <= INGEST_RATIO[0]},
-        {"name": "one-county resubmission build ÷ full build",
-         "figure": f"{share:.1%} ({_fmt_s(_secs(results, 'resubmit_build'))} s ÷ {_fmt_s(_secs(results, 'build'))} s)"
-         if share is not None else "—",
-         "limit": f"≤ {RESUBMIT_SHARE[0]:.0%}", "aim": f"{RESUBMIT_SHARE[1]:.0%}",
-         "met": None if share is None else share <= RESUBMIT_SHARE[0]},
+        _ratio_target("ingest ÷ pyarrow baseline, province month", "ingest", "baseline", results,
+                      *INGEST_RATIO, as_share=False),
+        _ratio_target("one-county resubmission build ÷ full build", "resubmit_build", "build", results,
+                      *RESUBMIT_SHARE, as_share=True),
         {"name": "county-year analyst query p50 (slowest of five, open DuckDB connection)",
          "figure": f"{p50:.1f} ms" if p50 is not None else "—", "limit": f"≤ {QUERY_P50_MS:.0f} ms", "aim": "",
-         "met": None if p50 is None else p50 <= QUERY_P50_MS},
+         "met": None if p50 is None else p50 <= QUERY_P50_MS, **same},
         {"name": "peak memory of any jianfu phase",
          "figure": f"{_fmt_bytes(peak)} ({peak_label})" if peak else "—", "limit": "≤ 2 GiB", "aim": "",
-         "met": None if peak is None else peak <= PEAK_BYTES},
+         "met": None if peak is None else peak <= PEAK_BYTES, **same},
         {"name": "`make bench` wall time",
          "figure": f"{total / 60:.1f} min" if total else "—", "limit": "≤ 15 min", "aim": "",
-         "met": None if total is None or not complete else total <= TOTAL_SECONDS},
+         "met": None if total is None or not complete else total <= TOTAL_SECONDS, **same},
     ]
 
 
@@ -184,26 +210,48 @@ def _per_file(results: dict) -> list[str]:
     if base and ingest:
         n = base["result"]["files"]
         files = ingest["result"]["files"] or 1
-        lines.append(f"- province month: ingest {ingest['seconds'] / files * 1000:.0f} ms per file "
-                     f"({files} files), baseline {base['seconds'] / max(n, 1) * 1000:.1f} ms per file ({n} CSV)")
+        lines.append(f"- province month: ingest {ingest['seconds'] / files * 1000:.0f} ms per file as the command "
+                     f"runs, {_work(results, 'ingest') / files * 1000:.0f} ms of work ({files} files); baseline "
+                     f"{base['seconds'] / max(n, 1) * 1000:.1f} ms per file ({n} CSV)")
     sb, s1, sn = _run(results, "small_baseline"), _run(results, "small_ingest_1"), _run(results, "small_ingest_n")
     small = results.get("small")
     if small and sb:
         n = sb["result"]["files"]
         per = sorted(sb["result"]["per_file_seconds"])
-        lines.append(f"- the {n} smallest CSV files ({small['bytes'] / 1024:.0f} KiB in all): baseline "
-                     f"{sb['seconds'] / n * 1000:.1f} ms per file (median {per[len(per) // 2] * 1000:.1f} ms)")
+        median = per[len(per) // 2]
+        lines.append(f"- the {n} smallest CSV files ({small['bytes'] / 1024:.0f} KiB in all, "
+                     f"{sb['result']['rows']:,} rows): baseline median {median * 1000:.1f} ms per file "
+                     f"(mean {sum(per) / n * 1000:.1f} ms: the first call pays pyarrow's lazy set-up)")
         if s1 and sn:
-            marginal = (sn["seconds"] - s1["seconds"]) / max(n - 1, 1)
-            lines.append(f"- ingest of those files without Data Docs: one file alone {s1['seconds']:.2f} s; "
-                         f"all {n} {sn['seconds']:.2f} s = {sn['seconds'] / n * 1000:.0f} ms per file; "
-                         f"each file after the first adds {marginal * 1000:.0f} ms "
-                         f"(≈ {marginal / (sb['seconds'] / n):.0f}× the baseline's per-file time); "
-                         f"fixed cost of a run ≈ {max(s1['seconds'] - marginal, 0):.2f} s")
+            w1, wn = _work(results, "small_ingest_1"), _work(results, "small_ingest_n")
+            marginal = (wn - w1) / max(n - 1, 1)
+            lines.append(f"- ingest of those files without Data Docs, work alone (imports excluded): one file "
+                         f"{w1:.2f} s, all {n} {wn:.2f} s — {wn / n * 1000:.0f} ms per file on average; each "
+                         f"file after the first adds **{marginal * 1000:.0f} ms** "
+                         f"(≈ {marginal / median:.0f}× the baseline's median per-file time); the fixed cost "
+                         f"of a run (GX context, suites, ledger, first batch) ≈ {max(w1 - marginal, 0):.2f} s, "
+                         f"plus {s1['import_seconds']:.2f} s of imports")
     if not lines:
         lines.append("Not measured in this run (see the phases table).")
     lines += ["", "The validation issue measured GX 1.24 at about 0.24 s per small batch against 14 ms for "
-              "pyarrow to parse the same file; the lines above are this run's equivalent."]
+              "pyarrow to parse the same file; the marginal figure above is this run's equivalent (ingest "
+              "validates every file of a kind in one GX batch, so a file adds its reading, its share of the "
+              "batch, its ledger rows and its staging)."]
+    return lines
+
+
+def _imports(results: dict) -> list[str]:
+    warm, cold = _run(results, "imports"), _run(results, "imports_nocache")
+    if not warm:
+        return ["Not measured in this run."]
+    lines = ["Each module's import in a fresh process, in this order (a line times only what it adds), "
+             "with the bytecode cache warm and without one (this machine sets PYTHONDONTWRITEBYTECODE=1; "
+             "the bench caches bytecode under bench/out/pycache as an installed Python would):", "",
+             "| module | warm cache s | no cache s |", "|---|---:|---:|"]
+    for module, secs in warm["result"]["modules"].items():
+        c = cold["result"]["modules"].get(module) if cold else None
+        lines.append(f"| {module} | {secs:.2f} | {_fmt_s(c)} |")
+    lines.append(f"| **all** | {warm['seconds']:.2f} | {_fmt_s(cold['seconds'] if cold else None)} |")
     return lines
 
 
@@ -256,11 +304,17 @@ def render(results: dict) -> str:
            f"Generated by `make bench` ({results['machine']['date']}); do not edit by hand — run it again. "
            "One run measures every phase in its own process on the same data; the figures below are "
            "from that one run.", "", "## Targets", "",
-           "| target | measured | limit | aim | met |", "|---|---|---|---|---|"]
+           "| target | measured (as the command runs) | met | work alone (imports excluded) | met | limit | aim |",
+           "|---|---|---|---|---|---|---|"]
     for t in targets(results):
-        out.append(f"| {t['name']} | {t['figure']} | {t['limit']} | {t['aim']} | {_yes(t['met'])} |")
+        out.append(f"| {t['name']} | {t['figure']} | {_yes(t['met'])} | {t['work_figure']} | "
+                   f"{_yes(t['work_met'])} | {t['limit']} | {t['aim']} |")
+    out += ["", "*As the command runs*: each phase timed in its own process from importing the stage to its "
+            "return — every `jianfu ingest` / `jianfu build` pays the imports (Great Expectations above all). "
+            "*Work alone*: the same minus the time spent importing modules (baseline: its read/write loop "
+            "without importing pyarrow). The limit is judged on the first."]
     out += ["", "## Machine", "", *_machine(results["machine"]), "", "## Data set", "", *_dataset(results),
-            "", "## Phases", "", *_phases(results), "", "## Per-file overhead", "", *_per_file(results),
+            "", "## Phases", "", *_phases(results), "", "## Per-file overhead", "", *_per_file(results), "", "## Imports", "", *_imports(results),
             "", "## Analyst queries", "", *_queries(results), "", "## One-county resubmission", "",
             *_resubmission(results), "", "## Peak memory", "",
             "Peak resident set size (ru_maxrss) of each phase's own process, in the phases table; the "
@@ -285,6 +339,7 @@ def summary(results: dict) -> str:
     """A few lines for the terminal."""
     lines = ["make bench:"]
     for t in targets(results):
-        lines.append(f"  {'ok ' if t['met'] else ('-- ' if t['met'] is None else 'NO ')} {t['name']}: "
-                     f"{t['figure']} (limit {t['limit']})")
+        mark = "ok " if t["met"] else ("-- " if t["met"] is None else "NO ")
+        work = f"; work alone {t['work_figure']}" if t["work_figure"] != "same" else ""
+        lines.append(f"  {mark} {t['name']}: {t['figure']}{work} (limit {t['limit']})")
     return "\n".join(lines)
