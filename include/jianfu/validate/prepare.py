@@ -20,20 +20,36 @@ a period is when received); every verdict comes from a GX expectation of the sui
 - inspections: `__age_years` (years from the plan's year to the year received), `__age_months`
   (months from December of that year to the month received), `__planned_date_year`,
   `__actual_date_year`.
+- `__county_ref`, `__unit_ref`, `__dept_ref`: the codes joined to the reference (see
+  join_reference); the suites decide which levels a kind accepts.
+
+File-level values (`__age_*`, `__county_ref`) sit on the first row of each file only, so those
+rules speak once per file. Numbers go to GX as float64 (see _DTYPES).
 """
 
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 
 from ..ingest.frame import ROW, BatchItem, raw
 from ..reference import Reference
-from ..schema import BOOL, COUNTY_CODE_RE, DATE, DEPT_CODE, DEPT_CODE_RE, INT, NUMBER, UNIT_CODE_RE, YEAR, Kind
+from ..schema import (
+    BOOL,
+    COUNTY_CODE_RE,
+    DATE,
+    DEPT_CODE,
+    DEPT_CODE_RE,
+    INT,
+    NUMBER,
+    UNIT_CODE_RE,
+    YEAR,
+    Kind,
+)
 
 FILE = "__file"
 POS = "__pos"
@@ -56,7 +72,7 @@ def received_month(received_at: datetime) -> tuple[int, int]:
     """(year, month) of a receipt in China time, the calendar the county reports by: a file that
     lands at 02:00 Beijing time on 1 April (still 31 March in UTC) may describe April. Naive times
     are UTC, as the ledger stores them (jianfu.ledger.as_naive_utc)."""
-    aware = received_at if received_at.tzinfo else received_at.replace(tzinfo=timezone.utc)
+    aware = received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC)
     local = aware.astimezone(CHINA)
     return local.year, local.month
 
@@ -144,14 +160,14 @@ def stack(indexed: list[tuple[int, BatchItem]], kind: Kind, reference: Reference
                 for p in periods]
         date_unit = next((out[c.name].dtype for c in kind.columns if c.type == DATE), "datetime64[us]")
         out["__period_end"] = pd.Series(pd.DatetimeIndex(ends).repeat(lengths), index=out.index).astype(date_unit)
-        out["__age_months"] = first_only([r - p if p is not None else None for r, p in zip(received_idx, periods)],
+        out["__age_months"] = first_only([r - p if p is not None else None for r, p in zip(received_idx, periods, strict=True)],
                                          "float64")
     else:
         years = [_year(item.read.period) for _, item in indexed]
-        out["__age_years"] = first_only([r[0] - y if y is not None else None for r, y in zip(received, years)],
+        out["__age_years"] = first_only([r[0] - y if y is not None else None for r, y in zip(received, years, strict=True)],
                                         "float64")
         out["__age_months"] = first_only(
-            [r - (y * 12 + 11) if y is not None else None for r, y in zip(received_idx, years)], "float64")
+            [r - (y * 12 + 11) if y is not None else None for r, y in zip(received_idx, years, strict=True)], "float64")
         for col in ("planned_date", "actual_date"):
             out[f"__{col}_year"] = out[col].dt.year.astype("float64")
     join_reference(out, kind, reference)
