@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from machine import load_average
+
 WORKER = Path(__file__).resolve().parent / "worker.py"
 
 
@@ -47,6 +49,7 @@ class PhaseRun:
     wall_seconds: float | None = None  # the child process from start to exit (interpreter, imports)
     peak_rss_bytes: int | None = None
     import_seconds: float | None = None  # of `seconds`: importing the stage's modules
+    load: float | None = None  # 1-minute load average when the phase started (other work on the cores)
     error: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
 
@@ -76,6 +79,7 @@ def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, s
     if profile is not None:
         command += ["--profile", str(profile)]
     print(f"[bench] {label}: running", file=sys.stderr, flush=True)
+    load = load_average()
     started = time.perf_counter()
     with log_file.open("w") as log:
         try:
@@ -86,14 +90,14 @@ def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, s
             code = None
     wall = time.perf_counter() - started
     if code is None:
-        run = PhaseRun(label, phase, "failed", wall_seconds=wall, error=f"timed out after {timeout:.0f} s")
+        run = PhaseRun(label, phase, "failed", wall_seconds=wall, error=f"timed out after {timeout:.0f} s", load=load)
     elif not result_file.exists():
         tail = log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        run = PhaseRun(label, phase, "failed", wall_seconds=wall, error=f"exit {code}: {tail[0]}")
+        run = PhaseRun(label, phase, "failed", wall_seconds=wall, error=f"exit {code}: {tail[0]}", load=load)
     else:
         data = json.loads(result_file.read_text())
         run = PhaseRun(label, phase, data["status"], data.get("seconds"), wall, data.get("peak_rss_bytes"),
-                       data.get("import_seconds"), data.get("error"), data.get("result") or {})
+                       data.get("import_seconds"), load, data.get("error"), data.get("result") or {})
         if data.get("traceback"):
             with log_file.open("a") as log:
                 log.write(data["traceback"])

@@ -60,6 +60,10 @@ def _fmt_bytes(value: int | None) -> str:
     return f"{value / GIB:.2f} GiB" if value >= GIB else f"{value / 2**20:.0f} MiB"
 
 
+def _fmt_load(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
 def _yes(ok: bool | None) -> str:
     return "—" if ok is None else ("**yes**" if ok else "**NO**")
 
@@ -183,19 +187,20 @@ def _dataset(results: dict) -> list[str]:
 
 def _phases(results: dict) -> list[str]:
     base = _secs(results, "baseline")
-    lines = ["| phase | what | seconds | of which imports | process wall s | × baseline | peak RSS | status |",
-             "|---|---|---:|---:|---:|---:|---:|---|"]
+    lines = ["| phase | what | seconds | of which imports | process wall s | × baseline | peak RSS | load | status |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for label, r in results["runs"].items():
         ratio = _ratio(r.get("seconds"), base) if label.startswith(("ingest", "build", "resubmit")) else None
         status = r["status"] if not r.get("error") else f"{r['status']}: {r['error']}"
         lines.append(f"| {label} | {PHASE_NOTES.get(label, '')} | {_fmt_s(r.get('seconds'))} | "
                      f"{_fmt_s(r.get('import_seconds'))} | {_fmt_s(r.get('wall_seconds'))} | {f'{ratio:.2f}×' if ratio else '—'} | "
-                     f"{_fmt_bytes(r.get('peak_rss_bytes'))} | {status.replace('|', '/')} |")
+                     f"{_fmt_bytes(r.get('peak_rss_bytes'))} | {_fmt_load(r.get('load'))} | {status.replace('|', '/')} |")
     lines += ["", "*seconds*: the phase timed inside its own process, from importing the stage's module "
               "to its return (importing jianfu's ingest imports Great Expectations: every `jianfu ingest` "
               "pays it, so it is counted; *of which imports* shows how much). *process wall*: the whole "
               "child process including interpreter start, as seen from the shell. *× baseline*: seconds "
-              "÷ the baseline's seconds (which include importing pyarrow)."]
+              "÷ the baseline's seconds (which include importing pyarrow). *load*: the 1-minute load average "
+              "when the phase started; above the core count, other processes were competing for the CPU."]
     docs, nodocs = _secs(results, "ingest"), _secs(results, "ingest_nodocs")
     if docs is not None and nodocs is not None:
         lines += ["", f"GX Data Docs cost {docs - nodocs:.2f} s of the ingest "

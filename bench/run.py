@@ -10,7 +10,8 @@ Phases, each in its own process (worker.py) so that each has its own peak memory
  7. queries     five county-year analyst queries, p50/p95;
  8. resubmit_ingest / resubmit_build  one county resends its form counts with one value changed;
  9. small_*     per-file overhead: the smallest files alone, ingest of 1 and of N files vs baseline.
-Then bench/out/results.json and docs/BENCHMARKS.md are written.
+Then bench/out/results.json and docs/BENCHMARKS.md are written (`--render` rewrites the document
+from the last results.json without measuring again).
 
 Environment knobs (all optional): BENCH_SEED (7), BENCH_SCALE (province), JIANFU_SAMPLE_PROVINCE
 (the generator's default, 42 湖北省), BENCH_NOW (2026-11-21T12:00:00+00:00: the pinned clock),
@@ -104,8 +105,19 @@ def sample_phase(cfg: Config, sample_dir: Path) -> PhaseRun:
     return run
 
 
-def main() -> int:
+def render_only(cfg: Config) -> int:
+    """`bench/run.py --render`: docs/BENCHMARKS.md again from the last run's results.json."""
+    results = json.loads((cfg.out / "results.json").read_text())
+    if cfg.doc:
+        cfg.doc.write_text(report.render(results))
+    print(report.summary(results))
+    return 0
+
+
+def main(argv: list[str]) -> int:
     cfg = Config.from_env()
+    if "--render" in argv:
+        return render_only(cfg)
     started = time.perf_counter()
     cfg.out.mkdir(parents=True, exist_ok=True)
     sample_dir, reference = cfg.out / "sample", cfg.out / "sample" / "reference"
@@ -181,4 +193,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
