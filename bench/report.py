@@ -164,7 +164,7 @@ def _dataset(results: dict) -> list[str]:
     cfg = results["config"]
     lines = [
         f"`jianfu sample --scale {cfg['scale']} --seed {cfg['seed']}` "
-        f"(province {cfg['province'] or 'default (42 湖北省)'}, clock pinned at {cfg['now']}):",
+        f"JIANFU_SAMPLE_PROVINCE={cfg['province']}, clock pinned at {cfg['now']}:",
         "",
         f"- {d['files']} files, {d['bytes'] / 2**20:.1f} MiB, "
         f"{rows:,} rows accepted by ingest" if rows is not None else f"- {d['files']} files",
@@ -327,7 +327,7 @@ def render(results: dict) -> str:
             "## How to reproduce", "", "```bash", "make bench          # = .venv/bin/python bench/run.py",
             "```", "",
             "Knobs (environment): `BENCH_SEED` (7), `BENCH_SCALE` (province), `JIANFU_SAMPLE_PROVINCE` "
-            "(2-digit code; default 42 湖北省), `BENCH_NOW` (pinned clock, default "
+            "(2-digit code; default 14 山西省: 121 counties, the size the issue describes), `BENCH_NOW` (pinned clock, default "
             "2026-11-21T12:00:00+00:00), `BENCH_QUERY_REPEATS` (20), `BENCH_NODOCS` (1: also time ingest "
             "without Data Docs), `BENCH_SMALL_PER_KIND` (4), `BENCH_FRESH_SAMPLE` (1: regenerate the "
             "sample even if unchanged), `BENCH_OUT` (bench/out), `BENCH_DOC` (this file; empty to skip).",
