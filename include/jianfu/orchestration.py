@@ -449,11 +449,17 @@ def retry_failure_alerts(settings: Settings) -> int:
 
 
 def default_args() -> dict[str, Any]:
-    """Task defaults shared by every jianfu DAG: retries with backoff and the failure alert."""
+    """Task defaults shared by every jianfu DAG: retries with backoff and the failure alert.
+
+    JIANFU_TASK_RETRIES and JIANFU_RETRY_DELAY_SECONDS override the retry policy (tests and the
+    demo fail fast instead of waiting minutes); reading two variables is all this does at parse time.
+    """
+    retries = int(os.environ.get("JIANFU_TASK_RETRIES") or RETRIES)
+    delay = os.environ.get("JIANFU_RETRY_DELAY_SECONDS")
     return {
         "owner": "jianfu",
-        "retries": RETRIES,
-        "retry_delay": RETRY_DELAY,
+        "retries": retries,
+        "retry_delay": timedelta(seconds=float(delay)) if delay else RETRY_DELAY,
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": MAX_RETRY_DELAY,
         "on_failure_callback": notify_failure,
@@ -504,35 +510,101 @@ def summary_text(settings: Settings, airflow_home: str | None = None) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------ driving a live Airflow
+DAG_IDS = ("jianfu_ingest", "jianfu_build", "jianfu_alerts", "jianfu_collection")
+
+
+def run_chain(timeout: float = 900.0, poll: float = 3.0, say=print) -> dict[str, str]:
+    """Run the whole pipeline through a *running* Airflow and wait for it (demo, stack test).
+
+    Needs the scheduler, dag-processor and api-server of the current AIRFLOW_HOME running (any
+    executor). It waits for the DAGs to be parsed, unpauses them, triggers jianfu_ingest, lets the
+    Assets schedule jianfu_build and jianfu_alerts, then triggers jianfu_collection. Returns
+    dag_id -> final state of the run it waited for; raises TimeoutError or RuntimeError (naming the
+    DAG) when a run fails or the chain stalls. Uses Airflow's own ORM, so it needs the metadata DB,
+    not the REST API and its credentials.
+    """
+    import time
+
+    from airflow.api.common.trigger_dag import trigger_dag
+    from airflow.models.dag import DagModel
+    from airflow.models.dagrun import DagRun
+    from airflow.models.serialized_dag import SerializedDagModel
+    from airflow.utils import timezone
+    from airflow.utils.session import create_session
+    from airflow.utils.types import DagRunTriggeredByType
+
+    deadline = time.monotonic() + timeout
+
+    def wait(what: str, check) -> Any:
+        while True:
+            value = check()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"gave up after {timeout:.0f}s waiting for {what}")
+            time.sleep(poll)
+
+    def parsed() -> bool:
+        with create_session() as session:
+            return all(SerializedDagModel.has_dag(d, session=session) for d in DAG_IDS)
+
+    say("waiting for the dag-processor to parse the DAGs ...")
+    wait("the four jianfu DAGs to be parsed", parsed)
+    with create_session() as session:
+        for dag_id in DAG_IDS:
+            model = DagModel.get_dagmodel(dag_id, session=session)
+            model.is_paused = False
+    started = timezone.utcnow()
+
+    def finished(dag_id: str, run_id: str | None = None) -> DagRun | None:
+        with create_session() as session:
+            query = session.query(DagRun).filter(DagRun.dag_id == dag_id)
+            query = query.filter(DagRun.run_id == run_id) if run_id else query.filter(DagRun.queued_at >= started)
+            runs = query.all()
+            if any(r.state == "failed" for r in runs):
+                bad = next(r for r in runs if r.state == "failed")
+                raise RuntimeError(f"{dag_id} run {bad.run_id} failed: see its task logs in the Airflow UI")
+            done = [r for r in runs if r.state == "success"]
+            if done and not any(r.state in ("queued", "running") for r in runs):
+                session.expunge_all()
+                return done[-1]
+            return None
+
+    results: dict[str, str] = {}
+    for dag_id in DAG_IDS:
+        if dag_id in ("jianfu_ingest", "jianfu_collection"):
+            with create_session() as session:
+                run = trigger_dag(dag_id, triggered_by=DagRunTriggeredByType.CLI, session=session)
+                run_id = run.run_id if run else None
+            say(f"triggered {dag_id} ({run_id})")
+        else:
+            run_id = None
+            say(f"waiting for {dag_id}, scheduled by its Asset ...")
+        run = wait(f"a successful run of {dag_id}", lambda d=dag_id, r=run_id: finished(d, r))
+        results[dag_id] = str(run.state)
+        say(f"{dag_id}: {run.state} ({run.run_id})")
+    return results
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m jianfu.orchestration summary`: the demo summary for the current environment."""
+    """`python -m jianfu.orchestration summary|run-chain [TIMEOUT]`: tooling of `make demo`."""
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] != ["summary"]:
-        print("usage: python -m jianfu.orchestration summary", file=sys.stderr)
-        return 2
-    print(summary_text(task_settings(), os.environ.get("AIRFLOW_HOME")))
-    return 0
+    if args[:1] == ["summary"]:
+        print(summary_text(task_settings(), os.environ.get("AIRFLOW_HOME")))
+        return 0
+    if args[:1] == ["run-chain"]:
+        try:
+            run_chain(timeout=float(args[1]) if len(args) > 1 else 900.0, say=lambda m: print(m, flush=True))
+        except (TimeoutError, RuntimeError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    print("usage: python -m jianfu.orchestration summary | run-chain [TIMEOUT_SECONDS]", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-
-
-__all__: list[str] = [
-    "ACCEPTED_SUBMISSIONS",
-    "WAREHOUSE",
-    "TAGS",
-    "airflow_overrides",
-    "task_settings",
-    "plan_ingest",
-    "ingest_batch",
-    "merge_ingest_results",
-    "build_warehouse",
-    "run_quota_alerts",
-    "collection_status",
-    "notify_failure",
-    "default_args",
-    "summary_text",
-]
