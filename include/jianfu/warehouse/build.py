@@ -167,17 +167,17 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         result.tables["submissions"].add(warehouse.publish_table("submissions", receipts_table) if full
                                          else whole.publish_if_changed(warehouse, "submissions", receipts_table))
 
-        def connection(need_quotas: bool) -> duckdb.DuckDBPyConnection:
+        def connection(counties: set[str], need_quotas: bool) -> duckdb.DuckDBPyConnection:
             con = duckdb.connect(":memory:")
-            views.register(con, warehouse, list(KINDS))
+            views.register(con, warehouse, ["units", "departments"])
+            everyone = counties >= set(county_sources)
+            for kind_name in KINDS:
+                whole_table = everyone or (kind_name == "inspections" and need_quotas)
+                views.register_counties(con, warehouse, kind_name, None if whole_table else counties)
             quotas = whole.quotas_table(reference()) if need_quotas else whole.QUOTAS_SCHEMA.empty_table()
-            # Native tables, not registered Arrow: the flag SQL looks names up in them per row.
-            for name, table in (("units", warehouse.read_file("units", "", whole.FILE)),
-                                ("departments", warehouse.read_file("departments", "", whole.FILE)),
-                                ("quotas", quotas)):
-                con.register("__jf_arrow", table)
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM __jf_arrow")
-                con.unregister("__jf_arrow")
+            con.register("__jf_quotas", quotas)
+            con.execute("CREATE TABLE quotas AS SELECT * FROM __jf_quotas")
+            con.unregister("__jf_quotas")
             return con
 
         inspections = {r["submission_id"] for r in in_force if r["kind"] == "inspections"}

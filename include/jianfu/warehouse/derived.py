@@ -99,15 +99,17 @@ def _same(warehouse: Warehouse, table: str, name: str, data: pa.Table) -> bool:
         return False
 
 
-def build_derived(warehouse: Warehouse, con_factory: Callable[[bool], duckdb.DuckDBPyConnection], rules: Mapping,
+def build_derived(warehouse: Warehouse, con_factory: Callable[[set[str], bool], duckdb.DuckDBPyConnection],
+                  rules: Mapping,
                   base: str, county_sources: Mapping[str, set[str]], inspection_sources: set[str], *,
                   full: bool, progress: Callable[[str], None]) -> DerivedResult:
     """Bring flags, burden and quota_usage up to date with the submission tables just published.
 
     `county_sources` maps every county with data in force to the submission ids it has in force;
     `inspection_sources` are all inspections submission ids in force; `base` is the
-    global_fingerprint. `con_factory(need_quotas)` gives a DuckDB connection with the relations
-    the flag SQL reads (quotas.csv is only parsed when the quota tables are recomputed).
+    global_fingerprint. `con_factory(counties, need_quotas)` gives a DuckDB connection with the
+    relations the flag SQL reads, holding at least the rows of `counties` (and every county's
+    inspections and the quotas when `need_quotas`).
     """
     out = DerivedResult()
     try:
@@ -137,7 +139,7 @@ def build_derived(warehouse: Warehouse, con_factory: Callable[[bool], duckdb.Duc
             and all(warehouse.exists(t) for t in ("flags", "burden", "quota_usage")):
         return out
 
-    con = con_factory(quota_stale or usage_stale)
+    con = con_factory(flag_counties | burden_counties, quota_stale or usage_stale)
     try:
         flag_files: dict[str, pa.Table | None] = {n: None for n in gone_flags}
         if flag_counties:
