@@ -37,7 +37,7 @@ TOPICS = ("安全检查", "安全 检查！", "环境督查", "考核")
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "semiannual", "annual", "once", "adhoc")
 
 SETTINGS = settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
     derandomize=False,
@@ -220,7 +220,9 @@ def test_every_rule_equals_the_brute_force_oracle(con, data):
             f"{rule}: SQL only {sorted(sql.get(rule, set()) - oracle.get(rule, set()))}, "
             f"oracle only {sorted(oracle.get(rule, set()) - sql.get(rule, set()))}"
         )
-    assert len(got) == len({(r["rule"], r["period"], r["subject"]) for r in got})  # no flag twice
+    # no flag twice. (Not flag_id alone: SPEC's FORM_DUPLICATE_ACROSS_DEPTS subject has no county,
+    # so the same pair of city and county forms flagged in two counties shares its flag_id.)
+    assert len(got) == len({(r["rule"], r["period"], r["subject"], r["county_code"]) for r in got})
 
 
 def _burden_oracle(data: dict, rules: dict) -> list[dict]:
@@ -248,7 +250,7 @@ def _burden_oracle(data: dict, rules: dict) -> list[dict]:
     return sorted(rows.values(), key=lambda r: (r["county_code"], r["period"], r["unit_code"]))
 
 
-@settings(SETTINGS, max_examples=20)
+@settings(SETTINGS, max_examples=10)
 @given(data=submissions())
 def test_per_county_equals_full_and_burden_equals_a_direct_count(con, data):
     _load(con, data)
