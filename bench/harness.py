@@ -79,7 +79,7 @@ def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, s
     if profile is not None:
         command += ["--profile", str(profile)]
     print(f"[bench] {label}: running", file=sys.stderr, flush=True)
-    load = load_average()
+    load = (load_average() or [None])[0]
     started = time.perf_counter()
     with log_file.open("w") as log:
         try:

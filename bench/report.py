@@ -60,7 +60,9 @@ def _fmt_bytes(value: int | None) -> str:
     return f"{value / GIB:.2f} GiB" if value >= GIB else f"{value / 2**20:.0f} MiB"
 
 
-def _fmt_load(value: float | None) -> str:
+def _fmt_load(value: float | list[float] | None) -> str:
+    if isinstance(value, list):  # the whole /proc/loadavg triple: the 1-minute figure
+        value = value[0] if value else None
     return "—" if value is None else f"{value:.1f}"
 
 
@@ -224,7 +226,7 @@ def _per_file(results: dict) -> list[str]:
         n = sb["result"]["files"]
         per = sorted(sb["result"]["per_file_seconds"])
         median = per[len(per) // 2]
-        lines.append(f"- the {n} smallest CSV files ({small['bytes'] / 1024:.0f} KiB in all, "
+        lines.append(f"- the {n} smallest {small.get('kind', '')} CSV files ({small['bytes'] / 1024:.0f} KiB in all, "
                      f"{sb['result']['rows']:,} rows): baseline median {median * 1000:.1f} ms per file "
                      f"(mean {sum(per) / n * 1000:.1f} ms: the first call pays pyarrow's lazy set-up)")
         if s1 and sn:
@@ -240,8 +242,8 @@ def _per_file(results: dict) -> list[str]:
         lines.append("Not measured in this run (see the phases table).")
     lines += ["", "The validation issue measured GX 1.24 at about 0.24 s per small batch against 14 ms for "
               "pyarrow to parse the same file; the marginal figure above is this run's equivalent (ingest "
-              "validates every file of a kind in one GX batch, so a file adds its reading, its share of the "
-              "batch, its ledger rows and its staging)."]
+              "validates every file of a kind in one GX batch, so a file of a kind already in the run adds its "
+              "reading, its share of the batch, its ledger rows and its staging; a kind adds a GX suite run)."]
     return lines
 
 
@@ -329,7 +331,7 @@ def render(results: dict) -> str:
             "Knobs (environment): `BENCH_SEED` (7), `BENCH_SCALE` (province), `JIANFU_SAMPLE_PROVINCE` "
             "(2-digit code; default 14 山西省: 121 counties, the size the issue describes), `BENCH_NOW` (pinned clock, default "
             "2026-11-21T12:00:00+00:00), `BENCH_QUERY_REPEATS` (20), `BENCH_NODOCS` (1: also time ingest "
-            "without Data Docs), `BENCH_SMALL_PER_KIND` (4), `BENCH_FRESH_SAMPLE` (1: regenerate the "
+            "without Data Docs), `BENCH_SMALL_KIND` (inspections) and `BENCH_SMALL_FILES` (12): the small files of the per-file figure, `BENCH_FRESH_SAMPLE` (1: regenerate the "
             "sample even if unchanged), `BENCH_OUT` (bench/out), `BENCH_DOC` (this file; empty to skip).",
             "", "Everything a run produced stays in `bench/out/`: `results.json`, per-phase arguments and "
             "results in `runs/`, each phase's output in `logs/`, the warehouse of the run in "

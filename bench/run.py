@@ -9,13 +9,13 @@ Phases, each in its own process (worker.py) so that each has its own peak memory
  6. build_noop  `jianfu build` again with nothing changed;
  7. queries     five county-year analyst queries, p50/p95;
  8. resubmit_ingest / resubmit_build  one county resends its form counts with one value changed;
- 9. small_*     per-file overhead: the smallest files alone, ingest of 1 and of N files vs baseline.
+ 9. small_*     per-file overhead: the N smallest files of one kind, ingest of 1 and of N vs baseline.
 Then bench/out/results.json and docs/BENCHMARKS.md are written (`--render` rewrites the document
 from the last results.json without measuring again).
 
 Environment knobs (all optional): BENCH_SEED (7), BENCH_SCALE (province), JIANFU_SAMPLE_PROVINCE
 (14 山西省, the size the issue describes), BENCH_NOW (2026-11-21T12:00:00+00:00: the pinned clock),
-BENCH_QUERY_REPEATS (20), BENCH_NODOCS (1), BENCH_SMALL_PER_KIND (4), BENCH_FRESH_SAMPLE (0),
+BENCH_QUERY_REPEATS (20), BENCH_NODOCS (1), BENCH_SMALL_KIND (inspections), BENCH_SMALL_FILES (12), BENCH_FRESH_SAMPLE (0),
 BENCH_OUT (bench/out), BENCH_DOC (docs/BENCHMARKS.md; empty: do not write it).
 """
 
@@ -55,7 +55,8 @@ class Config:
     now: str
     repeats: int
     nodocs: bool
-    small_per_kind: int
+    small_kind: str
+    small_files: int
     fresh_sample: bool
     out: Path
     doc: Path | None
@@ -71,7 +72,8 @@ class Config:
             now=env.get("BENCH_NOW", "2026-11-21T12:00:00+00:00"),
             repeats=int(env.get("BENCH_QUERY_REPEATS", "20")),
             nodocs=env.get("BENCH_NODOCS", "1") != "0",
-            small_per_kind=int(env.get("BENCH_SMALL_PER_KIND", "4")),
+            small_kind=env.get("BENCH_SMALL_KIND", "inspections"),
+            small_files=int(env.get("BENCH_SMALL_FILES", "12")),
             fresh_sample=env.get("BENCH_FRESH_SAMPLE", "0") == "1",
             out=Path(env.get("BENCH_OUT", str(ROOT / "bench" / "out"))).absolute(),
             doc=Path(doc).absolute() if doc else None,
@@ -170,9 +172,10 @@ def main(argv: list[str]) -> int:
         run("resubmit_ingest", "ingest", {"data_docs": True}, later, needs=("build",))
         run("resubmit_build", "build", {"full": False}, later, needs=("resubmit_ingest",))
 
-        small = dataset.smallest(files, sample_dir, cfg.small_per_kind)
+        small = dataset.smallest(files, sample_dir, cfg.small_kind, cfg.small_files)
         if small:
-            results["small"] = {"files": [p.name for p in small], "bytes": sum(p.stat().st_size for p in small)}
+            results["small"] = {"kind": cfg.small_kind, "files": [p.name for p in small],
+                                "bytes": sum(p.stat().st_size for p in small)}
             run("small_baseline", "baseline", {"files": [str(p) for p in small],
                                                "out": str(cfg.out / "baseline-small")}, {})
             one = dataset.subset_home(cfg.out / "home-small-1", sample_dir, small[:1])
