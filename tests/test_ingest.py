@@ -15,7 +15,7 @@ from jianfu import ledger
 from jianfu.config import Settings
 from jianfu.ingest.pipeline import ingest
 
-T = 1_790_000_000  # a fixed mtime base: receipt order is by mtime, then path
+T = 1_794_268_800  # 2026-11-10 UTC, a fixed mtime base: receipt order is by mtime, then path
 
 
 @pytest.fixture

@@ -101,7 +101,12 @@ def create_schema(engine: Engine) -> None:
     # Stages that keep state in the ledger register their tables on import.
     from . import ledger_tables  # noqa: F401
 
-    metadata.create_all(engine)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Two processes creating the same tables at once trip over PostgreSQL's catalogue
+            # (duplicate pg_type rows); take turns instead.
+            conn.execute(text("SELECT pg_advisory_xact_lock(74255106)"))
+        metadata.create_all(conn)
 
 
 @contextmanager

@@ -223,12 +223,14 @@ def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress
 def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Settings) -> None:
     """Step 4: one GX run per kind over every readable file."""
     from ..validate import validate_batch
+    from ..validate.docs import context_root
 
     items = [BatchItem(r.row["submission_id"], KINDS[r.row["kind"]], r.read, ledger.as_naive_utc(r.row["received_at"]))
              for r in receipts if r.read is not None]
     if not items:
         return
-    found = validate_batch(items, reference, settings.now())
+    # Validation results go to a file-backed GX context so Data Docs show the history.
+    found = validate_batch(items, reference, settings.now(), context_root=context_root(settings))
     for receipt in receipts:
         receipt.problems.extend(found.get(receipt.row["submission_id"], []))
 
