@@ -15,12 +15,11 @@ import pyarrow.fs as pafs
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_warehouse import WarehouseHome, snapshot  # noqa: E402
-
+from jianfu.config import Settings  # noqa: E402
 from jianfu.warehouse import views  # noqa: E402
 from jianfu.warehouse.build import build  # noqa: E402
-from jianfu.config import Settings  # noqa: E402
 from jianfu.warehouse.publish import SNAPSHOTS, Warehouse  # noqa: E402
+from test_warehouse import WarehouseHome, snapshot  # noqa: E402
 
 
 def t(*values: int) -> pa.Table:

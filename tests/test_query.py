@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_warehouse import WarehouseHome  # noqa: E402
-
 from jianfu.cli import main  # noqa: E402
 from jianfu.config import Settings  # noqa: E402
 from jianfu.warehouse.query import QueryError, render_table, run_query  # noqa: E402
+from test_warehouse import WarehouseHome  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -27,7 +27,7 @@ from jianfu.warehouse.build import build
 from jianfu.warehouse.publish import Warehouse
 from jianfu.warehouse.views import PARTITIONS, connect, partitioning
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 CITY = "421100"
 
 
@@ -55,7 +55,7 @@ class WarehouseHome:
         self.env = env
         self.settings = Settings.from_env(env)
         self.counties = counties
-        self.clock = datetime(2026, 10, 1, tzinfo=timezone.utc)
+        self.clock = datetime(2026, 10, 1, tzinfo=UTC)
         self.count = 0
         self.write_reference()
         self.settings.home.mkdir(parents=True, exist_ok=True)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import cache
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from functools import cache
 
 import duckdb
 import sqlalchemy

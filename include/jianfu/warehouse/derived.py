@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import views
 from .publish import PublishResult, Warehouse
 
 INPUTS_KEY = b"jianfu.inputs"
@@ -89,7 +88,7 @@ def _stored_fingerprints(warehouse: Warehouse, table: str) -> dict[str, str | No
         return value.decode() if value else None
 
     with ThreadPoolExecutor(8) as pool:
-        return dict(zip(names, pool.map(read, names)))
+        return dict(zip(names, pool.map(read, names), strict=True))
 
 
 def _same(warehouse: Warehouse, table: str, name: str, data: pa.Table) -> bool:

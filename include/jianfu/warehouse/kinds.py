@@ -11,9 +11,9 @@ and one ledger query, not a read of any Parquet file.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 import pyarrow as pa
 import pyarrow.compute as pc

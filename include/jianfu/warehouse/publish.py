@@ -31,11 +31,11 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Union
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -49,7 +49,7 @@ SLOW_PUBLISH_ENV = "JIANFU_TEST_SLOW_PUBLISH"
 
 #: The contents of one file: an Arrow table, or a function producing it. A function is called
 #: only when the file is written, so a publish of many partitions never holds them all in memory.
-FileContents = Union[pa.Table, Callable[[], pa.Table]]
+FileContents = pa.Table | Callable[[], pa.Table]
 #: Files of one partition, by name. With `merge=True`, None removes that one file.
 PartitionContents = Mapping[str, FileContents | None]
 
@@ -123,7 +123,7 @@ class Warehouse:
         self._cleaning: dict[str, Future] = {}
 
     @classmethod
-    def on_filesystem(cls, filesystem: pafs.FileSystem, root: str) -> "Warehouse":
+    def on_filesystem(cls, filesystem: pafs.FileSystem, root: str) -> Warehouse:
         """A warehouse on any pyarrow filesystem (an fsspec one wrapped in PyFileSystem, S3, ...).
 
         Always published file by file: only a local directory offers links and atomic renames.

@@ -146,7 +146,7 @@ def render_csv(columns: list[str], rows: list[tuple]) -> str:
 
 def render_json(columns: list[str], rows: list[tuple]) -> str:
     """A JSON array of objects, one per row, keys in column order, UTF-8 text as is."""
-    return json.dumps([{c: _plain(v) for c, v in zip(columns, row)} for row in rows], ensure_ascii=False, indent=1)
+    return json.dumps([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows], ensure_ascii=False, indent=1)
 
 
 def _width(text: str) -> int:

@@ -7,9 +7,9 @@ content differs from the file in the warehouse, so a build with no change writes
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Mapping
 
 import pyarrow as pa
 
@@ -64,7 +64,7 @@ def _utc(value: datetime | None) -> datetime | None:
     """Ledger times as UTC: SQLite hands back naive values, which the ledger writes in UTC."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def submissions_table(rows: list[Mapping]) -> pa.Table:
