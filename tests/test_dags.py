@@ -180,3 +180,63 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
                    "config", "-q"], env, check=False)
     assert refused.returncode != 0
     assert "set " in refused.stderr and "in .env" in refused.stderr, refused.stderr
+
+
+HELPERS = """
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from jianfu.ingest.discover import Discovered
+from jianfu import orchestration as o
+
+counties = frozenset({"421127", "140404"})
+def d(kind, name, t):
+    return Discovered(Path("/landing") / kind / name, kind, t)
+named = [d("form_counts", "421127_2026-09.csv", 1), d("form_counts", "140404_2026-09.csv", 2),
+         d("form_counts", "421127_2026-09_fixed.csv", 3), d("work_groups", "groups.csv", 4),
+         d("work_groups", "421127_2026-09.csv", 5)]
+groups = o.group_files(named, counties)
+batches = o.pack_batches(groups, 8)
+one = o.pack_batches(groups, 1)
+conn = lambda **kw: SimpleNamespace(**{"conn_type": None, "host": None, "login": None, "password": None,
+                                       "port": None, "schema": None, "extra_dejson": {}, **kw})
+urls = {
+    "pg": o.connection_url("jianfu_ledger", conn(conn_type="postgres", host="db", port=5432, login="u",
+                                                  password="p@ss/word", schema="jianfu")),
+    "sqlite": o.connection_url("jianfu_ledger", conn(conn_type="sqlite", host="/data/ledger.db")),
+    "smtps": o.connection_url("jianfu_smtp", conn(conn_type="smtp", host="mail", port=465, login="a@b.cn",
+                                                  password="x", extra_dejson={"ssl": True})),
+    "hook": o.connection_url("jianfu_webhook", conn(conn_type="http",
+                                                    host="https://oapi.dingtalk.com/robot/send?access_token=t")),
+    "extra": o.connection_url("jianfu_ledger", conn(conn_type="generic", extra_dejson={"url": "sqlite:///x.db"})),
+}
+settings = o.task_settings({"JIANFU_HOME": "/srv/jianfu"})
+print("RESULT:" + json.dumps({"groups": {g.key: [Path(p).name for p in g.paths] for g in groups},
+                              "batches": [[Path(p).name for p in b] for b in batches],
+                              "one": [[Path(p).name for p in b] for b in one],
+                              "urls": urls, "home": str(settings.home)}))
+"""
+
+
+def test_orchestration_helpers(tmp_path: Path) -> None:
+    """Batching keeps versions together; Connections become the URLs SPEC.md section 11 names."""
+    env = airflow_env(tmp_path / "airflow")
+    out = run_python(HELPERS, env)
+    # A kind whose files all name their county is split by county, versions in receipt order;
+    # a kind with one anonymous file stays whole.
+    assert out["groups"] == {
+        "form_counts/421127": ["421127_2026-09.csv", "421127_2026-09_fixed.csv"],
+        "form_counts/140404": ["140404_2026-09.csv"],
+        "work_groups": ["groups.csv", "421127_2026-09.csv"],
+    }
+    assert len(out["batches"]) == 3 and len(out["one"]) == 1
+    assert sorted(sum(out["batches"], [])) == sorted(sum(out["groups"].values(), []))
+    assert out["urls"] == {
+        "pg": "postgresql+psycopg2://u:p%40ss%2Fword@db:5432/jianfu",
+        "sqlite": "sqlite:////data/ledger.db",
+        "smtps": "smtps://a%40b.cn:x@mail:465",
+        "hook": "https://oapi.dingtalk.com/robot/send?access_token=t",
+        "extra": "sqlite:///x.db",
+    }
+    # Outside a task there is no Airflow to ask: the environment alone decides.
+    assert out["home"] == "/srv/jianfu"

@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -240,15 +240,44 @@ def pack_batches(groups: Sequence[_Group], max_batches: int) -> list[list[str]]:
     return [[p for g in sorted(b, key=lambda g: g.key) for p in g.paths] for b in batches if b]
 
 
+def _already_received(settings: Settings, landed: Sequence[Discovered]) -> set[Discovered]:
+    """Landed files the ledger has decided at the same path, same size, and after their mtime.
+
+    A cheap pre-filter so that an idle run maps no work and hashes nothing. It only ever errs
+    towards "new": ingest itself hashes and skips what it has seen, so correctness never
+    depends on it. Receipts still `received` (a run died) are not counted, so they get finished.
+    """
+    from . import ledger
+
+    engine = ledger.connect(settings.db_url)
+    try:
+        with engine.connect() as conn:
+            decided: dict[str, list[tuple[int, datetime]]] = {}
+            for row in ledger.all_submissions(conn):
+                if row["status"] != ledger.RECEIVED:
+                    decided.setdefault(row["source_path"], []).append(
+                        (row["size_bytes"], ledger.as_naive_utc(row["received_at"])))
+    finally:
+        engine.dispose()
+    seen = set()
+    for item in landed:
+        mtime = datetime.fromtimestamp(item.mtime_ns / 1e9, UTC).replace(tzinfo=None)
+        size = _size(item.path)
+        if any(size == s and mtime <= at for s, at in decided.get(str(item.path), ())):
+            seen.add(item)
+    return seen
+
+
 def plan_ingest(settings: Settings, max_batches: int | None = None) -> list[list[str]]:
     """The mapped ingest work of one run: batches of landed files (absolute paths)."""
     from .ingest.discover import discover
     from .reference import Reference
 
     ensure_home(settings)
-    found = discover([settings.landing])
+    landed = discover([settings.landing])
+    found = [item for item in landed if item not in _already_received(settings, landed)]
     if not found:
-        log.info("nothing in %s", settings.landing)
+        log.info("nothing new in %s (%d file(s) already received)", settings.landing, len(landed))
         return []
     if max_batches is None:
         configured = _variable("jianfu_ingest_max_batches") or os.environ.get("JIANFU_INGEST_MAX_BATCHES")
