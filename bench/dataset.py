@@ -15,15 +15,13 @@ import json
 import shutil
 from pathlib import Path
 
-import jianfu
-
 KINDS = ("form_counts", "work_groups", "inspections")
 
 
-def sample_key(seed: int, scale: str, province: str | None, now: str) -> str:
-    """A digest of the generator's inputs and source: equal digest, equal sample."""
+def sample_key(seed: int, scale: str, province: str | None, now: str, source: Path) -> str:
+    """A digest of the generator's inputs and of its source (`source`: the jianfu/sample folder
+    measured): equal digest, equal sample."""
     digest = hashlib.sha256(json.dumps([seed, scale, province, now]).encode())
-    source = Path(jianfu.__file__).parent / "sample"
     for path in sorted(source.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(path.relative_to(source).as_posix().encode())

@@ -50,6 +50,7 @@ class PhaseRun:
     peak_rss_bytes: int | None = None
     import_seconds: float | None = None  # of `seconds`: importing the stage's modules
     load: float | None = None  # 1-minute load average when the phase started (other work on the cores)
+    jianfu_file: str | None = None  # where the phase imported jianfu from
     error: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
 
@@ -97,7 +98,8 @@ def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, s
     else:
         data = json.loads(result_file.read_text())
         run = PhaseRun(label, phase, data["status"], data.get("seconds"), wall, data.get("peak_rss_bytes"),
-                       data.get("import_seconds"), load, data.get("error"), data.get("result") or {})
+                       data.get("import_seconds"), load, data.get("jianfu_file"), data.get("error"),
+                       data.get("result") or {})
         if data.get("traceback"):
             with log_file.open("a") as log:
                 log.write(data["traceback"])

@@ -6,7 +6,8 @@ but under cProfile, whose overhead inflates the times: use the figures here for 
 docs/BENCHMARKS.md for speed. For each phase it writes `<label>.prof` (open with snakeviz or
 pstats) and `<label>.txt`: the top functions by cumulative and by own time.
 
-Options: `--phases ingest,build,resubmit` (default all three), `--top N` (40).
+Options: `--phases ingest,build,resubmit` (default all three), `--top N` (40). BENCH_CODE chooses
+the code as in the bench (head, or worktree to profile uncommitted changes).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dataset  # noqa: E402
 import resubmit  # noqa: E402
+import snapshot  # noqa: E402
 from harness import run_phase  # noqa: E402
-from run import Config, _home_env  # noqa: E402
+from run import ROOT, Config, _home_env  # noqa: E402
 
 
 def write_text(prof: Path, top: int) -> Path:
@@ -52,8 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     folder = cfg.out / "profile"
     folder.mkdir(parents=True, exist_ok=True)
+    code = snapshot.take(ROOT, folder / "src", cfg.code)
+    code_env = {"PYTHONPATH": code["path"]}
     home = dataset.fresh_home(folder / "home", sample_dir)
-    env = _home_env(home, sample_dir / "reference", cfg.now)
+    env = {**code_env, **_home_env(home, sample_dir / "reference", cfg.now)}
     done = []
 
     def profiled(label: str, phase: str, args: dict, env: dict[str, str]) -> None:
@@ -67,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         profiled("build", "build", {"full": False}, env)
     if "resubmit" in phases:
         resubmit.changed_copy(resubmit.largest_csv(home / "landing" / "form_counts"))
-        later = _home_env(home, sample_dir / "reference", cfg.later(1))
+        later = {**code_env, **_home_env(home, sample_dir / "reference", cfg.later(1))}
         profiled("resubmit_ingest", "ingest", {"data_docs": True}, later)
         profiled("resubmit_build", "build", {"full": False}, later)
     for path in done:

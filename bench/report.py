@@ -155,6 +155,27 @@ def _machine(m: dict) -> list[str]:
     ]
 
 
+def _code(results: dict) -> list[str]:
+    code = results.get("code")
+    if not code:
+        return []
+    where = {r.get("jianfu_file") for r in results["runs"].values() if r.get("jianfu_file")}
+    strays = sorted(w for w in where if not w.startswith(code["path"]))
+    if code["mode"] == "head":
+        dirty = code.get("dirty_files_not_measured") or []
+        line = (f"- code: commit `{code['commit'][:12]}` as committed (copied with `git archive` when the run "
+                f"started, so edits made during the run are not measured)"
+                + (f"; {len(dirty)} uncommitted file(s) in the tree were not measured" if dirty else ""))
+    else:
+        dirty = code.get("dirty_files") or []
+        line = (f"- code: the working tree on commit `{code['commit'][:12]}`, copied when the run started"
+                + (f", with {len(dirty)} uncommitted file(s)" if dirty else ""))
+    lines = [line]
+    if strays:
+        lines.append(f"- **warning**: some phases imported jianfu from elsewhere: {', '.join(strays)}")
+    return lines
+
+
 def _dataset(results: dict) -> list[str]:
     d = results["dataset"]
     if not d.get("files"):
@@ -320,7 +341,7 @@ def render(results: dict) -> str:
             "return — every `jianfu ingest` / `jianfu build` pays the imports (Great Expectations above all). "
             "*Work alone*: the same minus the time spent importing modules (baseline: its read/write loop "
             "without importing pyarrow). The limit is judged on the first."]
-    out += ["", "## Machine", "", *_machine(results["machine"]), "", "## Data set", "", *_dataset(results),
+    out += ["", "## Machine", "", *_machine(results["machine"]), *_code(results), "", "## Data set", "", *_dataset(results),
             "", "## Phases", "", *_phases(results), "", "## Per-file overhead", "", *_per_file(results), "", "## Imports", "", *_imports(results),
             "", "## Analyst queries", "", *_queries(results), "", "## One-county resubmission", "",
             *_resubmission(results), "", "## Peak memory", "",
@@ -332,7 +353,8 @@ def render(results: dict) -> str:
             "(2-digit code; default 14 山西省: 121 counties, the size the issue describes), `BENCH_NOW` (pinned clock, default "
             "2026-11-21T12:00:00+00:00), `BENCH_QUERY_REPEATS` (20), `BENCH_NODOCS` (1: also time ingest "
             "without Data Docs), `BENCH_SMALL_KIND` (inspections) and `BENCH_SMALL_FILES` (12): the small files of the per-file figure, `BENCH_FRESH_SAMPLE` (1: regenerate the "
-            "sample even if unchanged), `BENCH_OUT` (bench/out), `BENCH_DOC` (this file; empty to skip).",
+            "sample even if unchanged), `BENCH_CODE` (head: the committed code; worktree: the working tree, uncommitted edits included), "
+            "`BENCH_OUT` (bench/out), `BENCH_DOC` (this file; empty to skip).",
             "", "Everything a run produced stays in `bench/out/`: `results.json`, per-phase arguments and "
             "results in `runs/`, each phase's output in `logs/`, the warehouse of the run in "
             "`home/warehouse/`. `.venv/bin/python bench/profiling.py` runs ingest and build under cProfile "

@@ -16,6 +16,7 @@ from the last results.json without measuring again).
 Environment knobs (all optional): BENCH_SEED (7), BENCH_SCALE (province), JIANFU_SAMPLE_PROVINCE
 (14 山西省, the size the issue describes), BENCH_NOW (2026-11-21T12:00:00+00:00: the pinned clock),
 BENCH_QUERY_REPEATS (20), BENCH_NODOCS (1), BENCH_SMALL_KIND (inspections), BENCH_SMALL_FILES (12), BENCH_FRESH_SAMPLE (0),
+BENCH_CODE (head: the committed code, copied at the start; worktree: the working tree as it is),
 BENCH_OUT (bench/out), BENCH_DOC (docs/BENCHMARKS.md; empty: do not write it).
 """
 
@@ -36,6 +37,7 @@ import dataset  # noqa: E402
 import machine  # noqa: E402
 import report  # noqa: E402
 import resubmit  # noqa: E402
+import snapshot  # noqa: E402
 from harness import PhaseRun, run_phase, skipped  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +60,7 @@ class Config:
     small_kind: str
     small_files: int
     fresh_sample: bool
+    code: str
     out: Path
     doc: Path | None
 
@@ -75,6 +78,7 @@ class Config:
             small_kind=env.get("BENCH_SMALL_KIND", "inspections"),
             small_files=int(env.get("BENCH_SMALL_FILES", "12")),
             fresh_sample=env.get("BENCH_FRESH_SAMPLE", "0") == "1",
+            code=env.get("BENCH_CODE", "head"),
             out=Path(env.get("BENCH_OUT", str(ROOT / "bench" / "out"))).absolute(),
             doc=Path(doc).absolute() if doc else None,
         )
@@ -89,8 +93,9 @@ def _home_env(home: Path, reference: Path, now: str) -> dict[str, str]:
             "JIANFU_WAREHOUSE": str(home / "warehouse"), "JIANFU_DB_URL": f"sqlite:///{home / 'ledger.db'}"}
 
 
-def sample_phase(cfg: Config, sample_dir: Path) -> PhaseRun:
-    key = dataset.sample_key(cfg.seed, cfg.scale, cfg.province, cfg.now)
+def sample_phase(cfg: Config, sample_dir: Path, code_env: dict[str, str]) -> PhaseRun:
+    key = dataset.sample_key(cfg.seed, cfg.scale, cfg.province, cfg.now,
+                             Path(code_env["PYTHONPATH"]) / "jianfu" / "sample")
     if not cfg.fresh_sample and dataset.cached(sample_dir, key):
         print(f"[bench] sample: reusing {sample_dir} (same seed, scale, clock and generator)", file=sys.stderr)
         previous = cfg.out / "runs" / "sample.json"
@@ -102,7 +107,8 @@ def sample_phase(cfg: Config, sample_dir: Path) -> PhaseRun:
         return run
     if sample_dir.exists():
         shutil.rmtree(sample_dir)
-    env = {"JIANFU_HOME": str(sample_dir), "JIANFU_NOW": cfg.now, "JIANFU_SAMPLE_PROVINCE": cfg.province}
+    env = {**code_env, "JIANFU_HOME": str(sample_dir), "JIANFU_NOW": cfg.now,
+           "JIANFU_SAMPLE_PROVINCE": cfg.province}
     run = run_phase("sample", "sample", {"out": str(sample_dir), "seed": cfg.seed, "scale": cfg.scale},
                     out=cfg.out, env=env)
     if run.ok:
@@ -126,16 +132,21 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     cfg.out.mkdir(parents=True, exist_ok=True)
     sample_dir, reference = cfg.out / "sample", cfg.out / "sample" / "reference"
-    runs: dict[str, PhaseRun] = {"sample": sample_phase(cfg, sample_dir)}
+    code = snapshot.take(ROOT, cfg.out / "src", cfg.code)
+    code_env = {"PYTHONPATH": code["path"]}
+    print(f"[bench] measuring {cfg.code} code of commit {code['commit'][:12]} (copied to {code['path']})",
+          file=sys.stderr)
+    runs: dict[str, PhaseRun] = {"sample": sample_phase(cfg, sample_dir, code_env)}
     # Warm the bytecode cache (see harness.child_env), then time imports warm and as this machine
     # would without a cache: importing GX is a fixed cost of every `jianfu ingest`.
-    runs["imports_warmup"] = run_phase("imports_warmup", "imports", {"modules": IMPORTS}, out=cfg.out, env={})
-    runs["imports"] = run_phase("imports", "imports", {"modules": IMPORTS}, out=cfg.out, env={})
-    runs["imports_nocache"] = run_phase("imports_nocache", "imports", {"modules": IMPORTS}, out=cfg.out, env={},
+    imports = {"modules": IMPORTS}
+    runs["imports_warmup"] = run_phase("imports_warmup", "imports", imports, out=cfg.out, env=code_env)
+    runs["imports"] = run_phase("imports", "imports", imports, out=cfg.out, env=code_env)
+    runs["imports_nocache"] = run_phase("imports_nocache", "imports", imports, out=cfg.out, env=code_env,
                                         bytecode_cache=False)
     files = dataset.landing_files(sample_dir)
     info = dataset.describe(sample_dir, files) if files else {"files": 0}
-    results: dict = {"machine": machine.describe(), "config": {**cfg.__dict__, "out": str(cfg.out),
+    results: dict = {"machine": machine.describe(), "code": code, "config": {**cfg.__dict__, "out": str(cfg.out),
                                                                "doc": str(cfg.doc) if cfg.doc else None},
                      "dataset": info, "runs": runs, "resubmission": None, "small": None}
 
@@ -145,7 +156,7 @@ def main(argv: list[str]) -> int:
             runs[label] = skipped(label, phase, f"needs {', '.join(missing)}")
             print(f"[bench] {label}: skipped ({runs[label].error})", file=sys.stderr)
         else:
-            runs[label] = run_phase(label, phase, args, out=cfg.out, env=env)
+            runs[label] = run_phase(label, phase, args, out=cfg.out, env={**code_env, **env})
         return runs[label]
 
     if not files:

@@ -159,6 +159,8 @@ def main(argv: list[str]) -> int:
     except Exception as exc:
         out.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
     out["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    if "jianfu" in sys.modules:  # which copy of the code ran (see snapshot.py)
+        out["jianfu_file"] = sys.modules["jianfu"].__file__
     Path(result_file).write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str))
     return 0
 
