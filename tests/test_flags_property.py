@@ -65,7 +65,7 @@ def item_lists(draw) -> str | None:
         return draw(st.sampled_from(("", "；", " ")))
     items = draw(st.lists(st.sampled_from(ITEMS), min_size=1, max_size=5))
     seps = draw(st.lists(st.sampled_from(SEPARATORS), min_size=len(items), max_size=len(items)))
-    return "".join(i + s for i, s in zip(items, seps))[:-1]
+    return "".join(i + s for i, s in zip(items, seps, strict=True))[:-1]
 
 
 @st.composite

@@ -22,7 +22,16 @@ from __future__ import annotations
 import pyarrow as pa
 
 from .normalize import norm_group_name, norm_name
-from .runner import ALL_RULES, COUNTY_RULES, QUOTA_RULES, flag_id, materialise_quota_usage, prepare, run, run_rule
+from .runner import (
+    ALL_RULES,
+    COUNTY_RULES,
+    QUOTA_RULES,
+    flag_id,
+    materialise_quota_usage,
+    prepare,
+    run,
+    run_rule,
+)
 
 __all__ = [
     "ALL_RULES",

@@ -59,8 +59,18 @@ def nfkc_code(text: str) -> str:
 
 
 def _vectorised(fn):
+    """An Arrow UDF applying `fn` once per distinct value of each batch DuckDB hands over.
+
+    A batch of 2,048 group names or topics typically holds a few dozen distinct ones; dictionary
+    encoding turns the per-row Python call into a per-distinct-value call.
+    """
+
     def apply(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-        return pa.array([None if v is None else fn(v) for v in values.to_pylist()], type=pa.string())
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        encoded = values.dictionary_encode()
+        distinct = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], type=pa.string())
+        return distinct.take(encoded.indices)  # null indices (null inputs) stay null
 
     apply.__name__ = fn.__name__
     return apply

@@ -8,7 +8,7 @@ names and types of the contract, so the SQL sees what it sees in production.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import duckdb
 import pyarrow as pa

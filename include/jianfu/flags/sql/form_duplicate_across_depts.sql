@@ -30,10 +30,10 @@ filled AS (
     WHERE fill_count >= 1
 ),
 
--- each distinct description of a form (normally one per form and month), normalised once:
--- data_items split on the list separators, each item normalised, empty items dropped.
--- desc_id and token_rank are small integers standing for the description and for its
--- `dept:form` token (ranked in the token's sort order), so the pairing below joins on numbers.
+-- each distinct description of a form (normally one per form and month) with the units that
+-- filled it, normalised once: data_items split on the list separators, each item normalised,
+-- empty items dropped. desc_id and token_rank are small integers standing for the description
+-- and for its `dept:form` token (ranked in the token's sort order), so pairs join on numbers.
 descriptions AS MATERIALIZED (  -- computed once: the normalisers are Python functions
     SELECT
         *,
@@ -43,15 +43,11 @@ descriptions AS MATERIALIZED (  -- computed once: the normalisers are Python fun
         list_sort(list_distinct(list_filter(
             list_transform(split_list(data_items), lambda item: norm_name(item)),
             lambda item: item <> ''))) AS items
-    FROM (SELECT DISTINCT county_code, period, dept_code, form_id, form_name, data_items FROM filled)
-),
-
--- the units that filled each description
-description_units AS (
-    SELECT d.desc_id, list(f.unit_code) AS units
-    FROM filled AS f
-    JOIN descriptions AS d USING (county_code, period, dept_code, form_id, form_name, data_items)
-    GROUP BY d.desc_id
+    FROM (
+        SELECT county_code, period, dept_code, form_id, form_name, data_items, list(unit_code) AS units
+        FROM filled
+        GROUP BY ALL
+    )
 ),
 
 description_items AS (
@@ -123,8 +119,8 @@ similar_pairs AS (
 affected AS (
     SELECT s.*, unnest(list_intersect(ua.units, ub.units)) AS unit_code
     FROM similar_pairs AS s
-    JOIN description_units AS ua ON ua.desc_id = s.desc_a
-    JOIN description_units AS ub ON ub.desc_id = s.desc_b
+    JOIN descriptions AS ua ON ua.desc_id = s.desc_a
+    JOIN descriptions AS ub ON ub.desc_id = s.desc_b
 ),
 
 -- one flag per form pair: the best similarity, and every unit for which it reaches the threshold
