@@ -36,10 +36,10 @@ def form(unit_code=T1, form_id="F001", **over):
     return [row[c] for c in FORM]
 
 
-def forms(**over):
+def forms(period=P, **over):
     """A small good file's rows; `over` changes the SECOND row (file row 3)."""
-    rows = [form(T1, "F001"), form(T2, "F001"), form(V1, "F002")]
-    rows[1] = form(**{"unit_code": T2, "form_id": "F001", **over})
+    rows = [form(T1, "F001", period=period), form(T2, "F001", period=period), form(V1, "F002", period=period)]
+    rows[1] = form(**{"unit_code": T2, "form_id": "F001", "period": period, **over})
     return rows
 
 
@@ -100,7 +100,7 @@ def corpus() -> dict[str, bytes]:
         "form_counts/two_headers_one_column.csv": csv_bytes(FORM + ["填报次数"], [r + ["1"] for r in forms()]),
         "form_counts/missing_required_column.csv": csv_bytes(FORM[:7] + FORM[8:], [r[:7] + r[8:] for r in forms()]),
         "form_counts/mixed_county.csv": csv_bytes(FORM, forms(county_code="140404")),
-        "form_counts/mixed_period.csv": csv_bytes(FORM, forms(period="2026-08")),
+        "form_counts/mixed_period.csv": csv_bytes(FORM, [forms()[0], forms("2026-08")[1], forms()[2]]),
         "form_counts/county_not_in_reference.csv": csv_bytes(
             FORM, [[*(["999999"] + r[1:2]), r[2].replace("421127", "999999"), *r[3:]] for r in forms()]),
         # --- row values (6.1) ---
@@ -137,17 +137,17 @@ def corpus() -> dict[str, bytes]:
         "inspections/unknown_status.csv": csv_bytes(INSPECTION, [inspection(), inspection(target_unit_code=T2, status="postponed")]),
         "inspections/unknown_lead_department.csv": csv_bytes(INSPECTION, [inspection(), inspection(target_unit_code=T2, dept_code="420000-NOPE")]),
         # --- warnings only (6.2): accepted_with_warnings ---
-        "form_counts/warn_fill_count_over_100.csv": csv_bytes(FORM, forms(fill_count="150")),
-        "form_counts/warn_unknown_column.csv": csv_bytes(FORM + ["备注"], [r + ["无"] for r in forms()]),
-        "form_counts/warn_optional_absent.csv": csv_bytes(FORM[:9], [r[:9] for r in forms()]),
-        "form_counts/warn_note_row.csv": csv_bytes(FORM, forms() + [["", "", "", "", "填表人：张三", "", "审核人：李四", "", "", "", "", ""]]),
+        "form_counts/warn_fill_count_over_100.csv": csv_bytes(FORM, forms("2026-05", fill_count="150")),
+        "form_counts/warn_unknown_column.csv": csv_bytes(FORM + ["备注"], [r + ["无"] for r in forms("2026-06")]),
+        "form_counts/warn_optional_absent.csv": csv_bytes(FORM[:9], [r[:9] for r in forms("2026-07")]),
+        "form_counts/warn_note_row.csv": csv_bytes(FORM, forms("2026-08") + [["", "", "", "", "填表人：张三", "", "审核人：李四", "", "", "", "", ""]]),
         "form_counts/warn_old_period.csv": csv_bytes(FORM, [r[:1] + ["2024-06"] + r[2:] for r in forms()]),
         "work_groups/warn_member_count_over_2000.csv": csv_bytes(GROUP, [group(), group(group_id="G2", member_count="2500")]),
         # --- good, in GB18030 with Chinese headers, for contrast ---
         "form_counts/good_gb18030.csv": csv_bytes(
             ["县级代码", "统计期", "填报单位代码", "报表编号", "报表名称", "下发部门代码", "填报频次", "填报次数",
              "指标项数", "耗时(小时)", "报送渠道", "指标清单"],
-            [r[:6] + ["每月"] + r[7:10] + ["业务系统"] + r[11:] for r in forms()], encoding="gb18030"),
+            [r[:6] + ["每月"] + r[7:10] + ["业务系统"] + r[11:] for r in forms("2026-04")], encoding="gb18030"),
     }
 
 
