@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ import pytest
 from jianfu.config import Settings
 
 #: The clock every test runs at unless it says otherwise (sample data is relative to it).
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 PG_ADMIN_URL = os.environ.get("JIANFU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -84,7 +84,7 @@ def test_rejected_files_are_archived_byte_for_byte(corpus_run):
     import hashlib
 
     settings, outcomes, _, _ = corpus_run
-    for name, outcome in outcomes.items():
+    for name in outcomes:
         data = (CORPUS / name).read_bytes()
         sha = hashlib.sha256(data).hexdigest()
         assert next((settings.raw_archive / sha[:2]).glob(f"{sha}*")).read_bytes() == data

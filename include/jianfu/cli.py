@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Sequence
 
-from .config import ConfigError, Settings
+from .config import JianfuError, Settings
 
 FORMATS = ("table", "csv", "json")
 
@@ -177,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if not isinstance(exc, (ConfigError, OSError)):
+        if not isinstance(exc, (JianfuError, OSError)):
             reason = f"{type(exc).__name__}: {reason}"
         print(f"jianfu: {reason} (run with --debug for details)", file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,11 @@ COLLECTION_DEFAULTS: dict[str, Any] = {
 }
 
 
-class ConfigError(Exception):
+class JianfuError(Exception):
+    """A failure jianfu can explain in one line to the person running it (no traceback needed)."""
+
+
+class ConfigError(JianfuError):
     """A setting or reference file is wrong; the message says which and how to fix it."""
 
 
@@ -62,7 +66,7 @@ class Settings:
     env: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         home = Path(env.get("JIANFU_HOME") or "./data").expanduser().absolute()
         reference = Path(env.get("JIANFU_REFERENCE") or home / "reference").expanduser().absolute()
@@ -108,8 +112,8 @@ class Settings:
         pinned = self.env.get("JIANFU_NOW")
         if pinned:
             value = datetime.fromisoformat(pinned)
-            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return datetime.now(timezone.utc)
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return datetime.now(UTC)
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:

@@ -8,9 +8,9 @@ serialises writers on both engines.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Iterator
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -211,4 +211,4 @@ def unfinished(conn: Connection) -> list[RowMapping]:
 
 def as_naive_utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes (stored as UTC); compare everything as naive UTC."""
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value

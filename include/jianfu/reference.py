@@ -73,7 +73,7 @@ class Reference:
     path: Path
 
     @classmethod
-    def load(cls, path: Path) -> "Reference":
+    def load(cls, path: Path) -> Reference:
         units: dict[str, Unit] = {}
         for n, row in enumerate(_read_csv(path / "units.csv", ("unit_code", "unit_name", "level")), start=2):
             code, level = row["unit_code"], row["level"]

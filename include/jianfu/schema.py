@@ -6,8 +6,8 @@ warehouse writer, the sample generator — takes it from here, so a column is de
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import pyarrow as pa
 

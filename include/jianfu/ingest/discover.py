@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import JianfuError
 from ..schema import KINDS
 
 #: File types a county may send; anything else under landing/ is still received (and rejected),
@@ -18,7 +19,7 @@ from ..schema import KINDS
 IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(JianfuError):
     """A path given on the command line does not exist or holds nothing to ingest."""
 
 

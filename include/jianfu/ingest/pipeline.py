@@ -21,10 +21,10 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy.exc import IntegrityError
 
@@ -159,7 +159,7 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
         row = dict(
             submission_id=submission_id, kind=item.kind, file_name=item.path.name, source_path=source,
             sha256=sha, size_bytes=archived.size, archive_path=str(archived.path),
-            received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, timezone.utc), now),
+            received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), now),
             status=ledger.RECEIVED, error_count=0, warning_count=0,
         )
         if first is not None:

@@ -17,11 +17,13 @@ import great_expectations as gx
 
 import jianfu
 
+from ..config import JianfuError
+
 #: meta keys every expectation carries so a failure can be turned into a jianfu Problem.
 META_KEYS = ("rule", "column", "message_en", "message_zh")
 
 
-class SuiteError(Exception):
+class SuiteError(JianfuError):
     """An expectation suite file is missing or broken; the message names the file and what is wrong."""
 
 

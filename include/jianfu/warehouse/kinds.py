@@ -19,12 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..config import JianfuError
 from ..schema import KINDS
 from .publish import FileContents
 from .views import PARTITIONS, file_schema
 
 
-class BuildError(Exception):
+class BuildError(JianfuError):
     """The warehouse cannot be built from what the ledger and staging hold; the message says why."""
 
 

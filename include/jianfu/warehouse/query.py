@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ..config import Settings
+from ..config import JianfuError, Settings
 from . import views, whole
 from .publish import Warehouse
 
@@ -36,7 +36,7 @@ TABLE_ROWS = 1000
 MAX_CELL = 60
 
 
-class QueryError(Exception):
+class QueryError(JianfuError):
     """The query was refused or failed; the message is one line the analyst can act on."""
 
 
