@@ -121,7 +121,13 @@ def run(settings, repeats: int = 20, county: str | None = None) -> dict:
     connect_readonly = time.perf_counter() - t0
 
     subject = choose_subject(native, county)
-    out: dict[str, Any] = {"subject": subject, "connect_ms": {"native": connect_native * 1000,
+    tables = {}
+    for name in ("form_counts", "work_groups", "inspections", "flags", "burden", "quota_usage", "units"):
+        try:
+            tables[name] = native.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        except Exception:  # a table the build did not write: reported as absent
+            tables[name] = None
+    out: dict[str, Any] = {"subject": subject, "tables": tables, "connect_ms": {"native": connect_native * 1000,
                                                               "readonly": connect_readonly * 1000},
                            "queries": {}}
     for name, (question, template) in QUERIES.items():

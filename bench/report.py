@@ -205,6 +205,14 @@ def _dataset(results: dict) -> list[str]:
     if ingest:
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(ingest["result"]["statuses"].items()))
         lines.append(f"- ingest outcome: {statuses}")
+    queries = _run(results, "queries")
+    if queries and queries["result"].get("tables"):
+        counts = ", ".join(f"{t} {n:,}" if n is not None else f"{t} absent"
+                           for t, n in queries["result"]["tables"].items())
+        lines.append(f"- warehouse rows after the first build: {counts}")
+        if not queries["result"]["tables"].get("flags"):
+            lines.append("- note: the province sample raises no flags, so the flag step's cost on data with "
+                         "many flags is not exercised here (the pilot sample plants them; the bulk scales do not)")
     return lines
 
 
