@@ -51,6 +51,7 @@ class PhaseRun:
     import_seconds: float | None = None  # of `seconds`: importing the stage's modules
     load: float | None = None  # 1-minute load average when the phase started (other work on the cores)
     jianfu_file: str | None = None  # where the phase imported jianfu from
+    cpu_seconds: float | None = None  # user + system CPU of the timed region, all threads
     error: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
 
@@ -99,7 +100,7 @@ def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, s
         data = json.loads(result_file.read_text())
         run = PhaseRun(label, phase, data["status"], data.get("seconds"), wall, data.get("peak_rss_bytes"),
                        data.get("import_seconds"), load, data.get("jianfu_file"), data.get("error"),
-                       data.get("result") or {})
+                       data.get("result") or {}, data.get("cpu_seconds"))
         if data.get("traceback"):
             with log_file.open("a") as log:
                 log.write(data["traceback"])
