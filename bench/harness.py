@@ -98,9 +98,10 @@ def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, s
         run = PhaseRun(label, phase, "failed", wall_seconds=wall, error=f"exit {code}: {tail[0]}", load=load)
     else:
         data = json.loads(result_file.read_text())
-        run = PhaseRun(label, phase, data["status"], data.get("seconds"), wall, data.get("peak_rss_bytes"),
-                       data.get("import_seconds"), load, data.get("jianfu_file"), data.get("error"),
-                       data.get("result") or {}, data.get("cpu_seconds"))
+        run = PhaseRun(label, phase, data["status"], seconds=data.get("seconds"), wall_seconds=wall,
+                       peak_rss_bytes=data.get("peak_rss_bytes"), import_seconds=data.get("import_seconds"),
+                       load=load, jianfu_file=data.get("jianfu_file"), cpu_seconds=data.get("cpu_seconds"),
+                       error=data.get("error"), result=data.get("result") or {})
         if data.get("traceback"):
             with log_file.open("a") as log:
                 log.write(data["traceback"])
