@@ -559,7 +559,7 @@ def run_chain(timeout: float = 900.0, poll: float = 3.0, say=print) -> dict[str,
     from airflow.models.dag import DagModel
     from airflow.models.dagrun import DagRun
     from airflow.models.serialized_dag import SerializedDagModel
-    from airflow.utils import timezone
+    from airflow.sdk import timezone
     from airflow.utils.session import create_session
     from airflow.utils.types import DagRunTriggeredByType
 
