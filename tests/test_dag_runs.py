@@ -131,3 +131,35 @@ def test_alerts_reach_the_outbox(runs: dict) -> None:
     assert sorted(p.name for p in outbox.glob("*.eml")), "quota alerts and reminders are written as .eml"
     cli_count = len(list((runs["cli_home"] / "outbox").glob("*.eml")))
     assert len(list(outbox.glob("*.eml"))) == cli_count
+
+
+FAIL_RUN = """
+import json
+from airflow.dag_processing.dagbag import DagBag
+run = DagBag(dag_folder=DAGS).dags["jianfu_ingest"].test()
+print("RESULT:" + json.dumps({"state": str(run.state),
+                              "tasks": {ti.task_id: str(ti.state) for ti in run.get_task_instances()}}))
+"""
+
+
+def test_a_failed_task_alerts_through_the_channels(tmp_path: Path) -> None:
+    """A task that fails for good sends the failure alert (here: the always-on .eml outbox)."""
+    import email
+    from email.policy import default
+
+    home = tmp_path / "home"
+    landing = home / "landing" / "form_counts"
+    landing.mkdir(parents=True)
+    (landing / "421127_2026-10.csv").write_text("county_code,period\n421127,2026-10\n", encoding="utf-8")
+    # No reference data (units.csv): planning the ingest fails with a configuration error.
+    env = airflow_env(tmp_path / "airflow", JIANFU_HOME=str(home), JIANFU_NOW=PINNED_NOW,
+                      JIANFU_TASK_RETRIES="0")
+    run([AIRFLOW, "db", "migrate"], env)
+    result = run_python(f"DAGS = {str(ROOT / 'dags')!r}\n" + FAIL_RUN, env, timeout=300)
+    assert result["state"].endswith("failed"), result
+    assert result["tasks"]["plan"].endswith("failed"), result
+    messages = [email.message_from_bytes(p.read_bytes(), policy=default) for p in (home / "outbox").glob("*.eml")]
+    subjects = [str(m["Subject"]) for m in messages]
+    assert any("jianfu_ingest.plan" in s for s in subjects), subjects
+    body = messages[0].get_body(preferencelist=("plain",)).get_content()
+    assert "units.csv" in body and "clear the task" in body
