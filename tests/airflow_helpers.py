@@ -97,13 +97,13 @@ def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 2.0
         time.sleep(interval)
 
 
-def generate_sample(home: Path) -> None:
-    """Sample data for the pilot counties into `home` (reference/, landing/, truth/)."""
+def generate_sample(home: Path) -> Any:
+    """Sample data for the pilot counties into `home` (reference/, landing/, truth/); its summary."""
     from datetime import datetime
 
     from jianfu.sample import generate
 
-    generate(home, seed=7, scale="pilot", now=datetime.fromisoformat(PINNED_NOW))
+    return generate(home, seed=7, scale="pilot", now=datetime.fromisoformat(PINNED_NOW))
 
 
 def cli_warehouse(home: Path) -> None:
