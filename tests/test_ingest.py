@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import multiprocessing
 from pathlib import Path
 
@@ -194,3 +195,14 @@ def test_two_concurrent_ingests_record_each_file_once(home, jianfu_env, request,
     settings = Settings.from_env(env)
     assert count_rows(settings) == 8
     assert set(statuses(settings).values()) == {"accepted"}
+
+
+def test_a_file_touched_but_unchanged_is_not_received_again(home):
+    path = write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    ingest(home)
+    os.utime(path, (T + 3600, T + 3600))  # copied again over itself, say
+
+    again = ingest(home)
+
+    assert again.outcomes == [] and again.already_seen == 1
+    assert count_rows(home) == 1

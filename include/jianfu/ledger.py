@@ -55,6 +55,9 @@ submissions = Table(
     Column("source_path", Text, nullable=False),
     Column("sha256", String(64), nullable=False, index=True),
     Column("size_bytes", BigInteger, nullable=False),
+    # The file's modification time where it was found: with path and size, it lets a re-run skip
+    # files it has already received without reading them again.
+    Column("source_mtime_ns", BigInteger),
     Column("archive_path", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("status", String(30), nullable=False),
@@ -124,6 +127,28 @@ def receipt(conn: Connection, sha256: str, source_path: str) -> RowMapping | Non
         select(submissions).where(submissions.c.sha256 == sha256, submissions.c.source_path == source_path)
     ).mappings().first()
     return row
+
+
+def receipts_at(conn: Connection, source_paths: list[str]) -> dict[str, list[RowMapping]]:
+    """Every receipt recorded at these places, by place (looked up in chunks of 500)."""
+    found: dict[str, list[RowMapping]] = {}
+    for start in range(0, len(source_paths), 500):
+        chunk = source_paths[start:start + 500]
+        for row in conn.execute(select(submissions).where(submissions.c.source_path.in_(chunk))).mappings():
+            found.setdefault(row["source_path"], []).append(row)
+    return found
+
+
+def receipts_of(conn: Connection, sha256s: list[str]) -> dict[str, list[RowMapping]]:
+    """Every receipt of these contents, by SHA-256, earliest first."""
+    found: dict[str, list[RowMapping]] = {}
+    for start in range(0, len(sha256s), 500):
+        chunk = sha256s[start:start + 500]
+        query = (select(submissions).where(submissions.c.sha256.in_(chunk))
+                 .order_by(submissions.c.received_at, submissions.c.submission_id))
+        for row in conn.execute(query).mappings():
+            found.setdefault(row["sha256"], []).append(row)
+    return found
 
 
 def first_with_sha(conn: Connection, sha256: str) -> RowMapping | None:

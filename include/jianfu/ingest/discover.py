@@ -28,6 +28,7 @@ class Discovered:
     path: Path
     kind: str | None  # None when neither the path nor --kind tells it
     mtime_ns: int
+    size: int = 0
 
 
 def kind_from_path(path: Path) -> str | None:
@@ -62,5 +63,6 @@ def discover(paths: list[Path], kind: str | None = None) -> list[Discovered]:
             if not path.is_file() or not _is_candidate(path):
                 continue
             resolved = path.resolve()
-            found[resolved] = Discovered(resolved, kind or kind_from_path(resolved), path.stat().st_mtime_ns)
+            stat = path.stat()
+            found[resolved] = Discovered(resolved, kind or kind_from_path(resolved), stat.st_mtime_ns, stat.st_size)
     return sorted(found.values(), key=lambda d: (d.mtime_ns, str(d.path)))

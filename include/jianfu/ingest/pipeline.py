@@ -22,6 +22,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +35,7 @@ from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
 from ..validate.report import write_report
-from .archive import CHUNK, archive_file
+from .archive import archive_file
 from .discover import Discovered, DiscoveryError, discover
 from .frame import BatchItem, ReadResult
 
@@ -100,14 +101,6 @@ class IngestSummary:
         return "\n".join(lines)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _guess_from_name(name: str, kind: str | None, reference: Reference) -> tuple[str | None, str | None]:
     """County and period from a file name, for files too broken to read (so the board says rejected)."""
     county = next((c for c in _COUNTY_IN_NAME.findall(name) if c in reference.county_codes), None)
@@ -134,52 +127,96 @@ class _Receipt:
 
 def _receive(settings: Settings, engine, found: list[Discovered], summary: IngestSummary,
              progress: Progress) -> list[_Receipt]:
-    """Steps 1-2: hash, archive, record. Returns the receipts that still need deciding."""
+    """Steps 1-2: archive and record every new file. Returns the receipts that still need deciding.
+
+    A file already received at the same place with the same size and modification time is skipped
+    without being read: landing directories only grow, and a re-run must cost little. Everything
+    else is copied into the archive (hashing on the way) by a small thread pool — the work is I/O
+    and fsync, which run outside the GIL — and then recorded in one ledger transaction.
+    """
     now = settings.now()
-    receipts: list[_Receipt] = []
-    # A file is received when it landed (its modification time), not when ingest happened to run:
-    # a county that sent on time is on time even if the office ingests days later. Never later
-    # than now, so a clock skew on the sender's side cannot make a file arrive in the future.
-    for n, item in enumerate(found, start=1):
-        if n % 100 == 0:
-            progress(f"received {n}/{len(found)} files")
-        source = str(item.path)
-        sha = _sha256(item.path)
-        with engine.connect() as conn:
-            seen = ledger.receipt(conn, sha, source)
-            first = None if seen else ledger.first_with_sha(conn, sha)
-        if seen is not None:
-            if seen["status"] == ledger.RECEIVED:
-                receipts.append(_Receipt(dict(seen)))
-            else:
-                summary.already_seen += 1
+    with engine.connect() as conn:
+        at_place = ledger.receipts_at(conn, [str(d.path) for d in found])
+    unfinished: list[_Receipt] = []
+    fresh: list[Discovered] = []
+    for item in found:
+        known = [r for r in at_place.get(str(item.path), [])
+                 if r["size_bytes"] == item.size and r["source_mtime_ns"] == item.mtime_ns]
+        if not known:
+            fresh.append(item)
+        elif known[-1]["status"] == ledger.RECEIVED:
+            unfinished.append(_Receipt(dict(known[-1])))
+        else:
+            summary.already_seen += 1
+    if not fresh:
+        return unfinished
+
+    progress(f"archiving {len(fresh)} new file(s)")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        archived = list(pool.map(lambda d: archive_file(d.path, settings.raw_archive), fresh))
+    with engine.connect() as conn:
+        by_sha = ledger.receipts_of(conn, sorted({a.sha256 for a in archived}))
+
+    rows: list[dict] = []
+    first_in_run: dict[str, dict] = {}
+    for item, copy in zip(fresh, archived, strict=True):
+        source, sha = str(item.path), copy.sha256
+        earlier = by_sha.get(sha, [])
+        if any(r["source_path"] == source for r in earlier):
+            summary.already_seen += 1  # the same bytes at the same place, only touched
             continue
-        archived = archive_file(item.path, settings.raw_archive)
+        first = next((r for r in earlier if r["status"] != ledger.DUPLICATE), None) or first_in_run.get(sha)
         submission_id = sha[:16] if first is None else f"{sha[:16]}-{hashlib.sha1(source.encode()).hexdigest()[:6]}"
+        # A file is received when it landed (its modification time), not when ingest happened to
+        # run: a county that sent on time is on time even if the office ingests days later. Never
+        # later than now, so a sender's clock skew cannot make a file arrive in the future.
         row = dict(
             submission_id=submission_id, kind=item.kind, file_name=item.path.name, source_path=source,
-            sha256=sha, size_bytes=archived.size, archive_path=str(archived.path),
+            sha256=sha, size_bytes=copy.size, source_mtime_ns=item.mtime_ns, archive_path=str(copy.path),
             received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), now),
             status=ledger.RECEIVED, error_count=0, warning_count=0,
         )
         if first is not None:
             received = ledger.as_naive_utc(first["received_at"]).strftime("%Y-%m-%d %H:%M")
             row.update(status=ledger.DUPLICATE, duplicate_of=first["submission_id"],
-                       kind=first["kind"], county_code=first["county_code"], period=first["period"],
+                       kind=first["kind"], county_code=first.get("county_code"), period=first.get("period"),
                        reason=f"byte-identical to {first['file_name']} received {received} UTC "
                               f"({first['submission_id']}); nothing else done")
-        try:
-            with engine.begin() as conn:
-                ledger.insert(conn, **row)
-        except IntegrityError:
-            summary.already_seen += 1  # another ingest took this file at the same moment
-            continue
-        if first is not None:
-            summary.outcomes.append(Outcome(submission_id, row["file_name"], source, ledger.DUPLICATE,
-                                            row["kind"], row["county_code"], row["period"], reason=row["reason"]))
+        else:
+            first_in_run[sha] = row
+        rows.append(row)
+
+    recorded = _record(engine, rows, summary)
+    receipts = unfinished
+    for row in recorded:
+        if row["status"] == ledger.DUPLICATE:
+            summary.outcomes.append(Outcome(row["submission_id"], row["file_name"], row["source_path"],
+                                            ledger.DUPLICATE, row["kind"], row["county_code"], row["period"],
+                                            reason=row["reason"]))
         else:
             receipts.append(_Receipt(row))
     return receipts
+
+
+def _record(engine, rows: list[dict], summary: IngestSummary) -> list[dict]:
+    """Insert receipts in one transaction; if another ingest took some at the same moment, insert
+    the rest one by one and count those as already seen."""
+    if not rows:
+        return []
+    try:
+        with engine.begin() as conn:
+            conn.execute(ledger.submissions.insert(), rows)
+        return rows
+    except IntegrityError:
+        recorded = []
+        for row in rows:
+            try:
+                with engine.begin() as conn:
+                    ledger.insert(conn, **row)
+                recorded.append(row)
+            except IntegrityError:
+                summary.already_seen += 1
+        return recorded
 
 
 def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress) -> None:

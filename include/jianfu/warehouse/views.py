@@ -15,12 +15,16 @@ Two ways to read, same result:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from ..schema import KINDS
 from .publish import Warehouse
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 #: Hive partition columns of the partitioned tables, with the types they must be read as.
 PARTITIONS: dict[str, dict[str, str]] = {
@@ -33,6 +37,7 @@ _ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32()}
 
 def kind_table_schema(kind_name: str) -> pa.Schema:
     """Columns of a submission table in the warehouse: the kind's own, plus what SPEC 7 adds."""
+
     schema = KINDS[kind_name].arrow_schema.append(pa.field("submission_id", pa.string()))
     if kind_name == "inspections":
         schema = schema.append(pa.field("eff_date", pa.date32()))
@@ -54,6 +59,8 @@ def file_schema(kind_name: str) -> pa.Schema:
 
 def partitioning(kind_name: str) -> ds.Partitioning:
     """The Hive partitioning of a submission table, with the partition columns' real types."""
+    import pyarrow.dataset as ds  # imported here: slow to import, and only this path needs it
+
     return ds.partitioning(pa.schema([(k, _ARROW_TYPES[v]) for k, v in PARTITIONS[kind_name].items()]),
                            flavor="hive")
 
@@ -113,6 +120,7 @@ def _register_native(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name:
 
 def _register_arrow(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: str,
                     files: dict[str, list[str]]) -> None:
+    import pyarrow.dataset as ds  # imported here: slow to import, and only this path needs it
     base = warehouse.resolved_path(name)
     paths = [f"{base}/{p}/{f}" if p else f"{base}/{f}" for p, names in files.items() for f in names]
     if name in PARTITIONS:
@@ -142,6 +150,8 @@ def register_counties(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, tabl
     once from exactly those partitions binds and scans faster, rule after rule, than a view that
     lists the whole table's directories for every query. None means every county (a view).
     """
+    import pyarrow.dataset as ds  # imported here: slow to import, and only this path needs it
+
     if counties is None:
         register(con, warehouse, [table])
         return
