@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
+import pyarrow as pa
 
 from ..problems import Problem
 from ..schema import Kind
@@ -48,6 +49,11 @@ class ReadResult:
     period: str  # 'YYYY-MM' for monthly kinds, 'YYYY' for inspections
     problems: list[Problem] = field(default_factory=list)
     header_row: int = 1  # 1-based row of the header in the file
+    #: The same rows and columns as `frame`, as the reader built them in Arrow (parsed types of
+    #: jianfu.ingest.values.PARSED_TYPES, `__raw` as string, `__row` as int64), so validation can
+    #: stack files without converting pandas back to Arrow. None for a frame built another way;
+    #: whoever changes `frame` must drop it (set it to None).
+    table: pa.Table | None = None
 
 
 @dataclass

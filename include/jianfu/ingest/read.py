@@ -146,11 +146,12 @@ class _Reader:
         for col in kind.columns:
             pos = header.columns.get(col.name)
             columns[raw(col.name)] = kept(self.raws[pos]) if pos is not None else pa.nulls(n_rows, pa.string())
+        table = pa.Table.from_arrays(list(columns.values()), names=list(columns))
         frame = _to_pandas(columns)
 
         self._column_warnings()
         self._overflow_warnings()
-        return ReadResult(frame, county, period, self.problems, self.header_row)
+        return ReadResult(frame, county, period, self.problems, self.header_row, table=table)
 
     def reject(self, problem: Problem) -> RejectFile:
         """A RejectFile carrying this file's best-guess county and period."""

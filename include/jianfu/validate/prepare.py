@@ -29,12 +29,15 @@ rules speak once per file. Numbers go to GX as float64 (see _DTYPES).
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..ingest.frame import ROW, BatchItem, raw
 from ..reference import Reference
@@ -101,15 +104,15 @@ def dept_column(kind: Kind) -> str:
 
 def _typed(frame: pd.DataFrame, kind: Kind) -> pd.DataFrame:
     """Give every column the dtype of the contract: stacking files where an optional column is all
-    blank in one and filled in another would otherwise leave an object column GX compares badly."""
-    out = {}
+    blank in one and filled in another would otherwise leave an object column GX compares badly.
+    Only for frames that come without their Arrow table (built by hand, not by the reader)."""
+    out = {ROW: frame[ROW].astype("int64")}
     for col in kind.columns:
         s = frame[col.name]
         if col.type == DATE:
             s = s if pd.api.types.is_datetime64_any_dtype(s) else pd.to_datetime(s, errors="coerce")
         elif _DTYPES.get(col.type) == "float64":
-            s = pd.Series(pd.to_numeric(s, errors="coerce").astype("Float64").to_numpy(dtype="float64", na_value=np.nan),
-                          index=s.index)
+            s = pd.to_numeric(s, errors="coerce").astype("Float64")
         else:
             s = s.astype(_DTYPES.get(col.type, "string"))
         out[col.name] = s
@@ -117,59 +120,142 @@ def _typed(frame: pd.DataFrame, kind: Kind) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _code_prefix(values: pd.Series, pattern: str) -> pd.Series:
-    """First 6 digits of each value that is a well-formed code, else null."""
-    ok = values.str.fullmatch(pattern.strip("^$")).fillna(False).astype(bool)
-    return values.str.slice(0, 6).where(ok, pd.NA).astype("string")
+def _arrow_type(col) -> pa.DataType:
+    """Arrow type of a canonical column while it is being prepared (see _DTYPES)."""
+    if col.type == DATE:
+        return pa.timestamp("us")
+    if _DTYPES.get(col.type) == "float64":
+        return pa.float64()
+    if col.type == BOOL:
+        return pa.bool_()
+    return pa.string()
+
+
+def _schema(kind: Kind) -> pa.Schema:
+    fields = [pa.field(ROW, pa.int64())]
+    for col in kind.columns:
+        fields += [pa.field(col.name, _arrow_type(col)), pa.field(raw(col.name), pa.string())]
+    return pa.schema(fields)
+
+
+def _item_table(item: BatchItem, kind: Kind, schema: pa.Schema) -> pa.Table:
+    """The file's rows as Arrow, typed by `schema`: the reader's own table when it kept one (no
+    conversion at all), else the pandas frame converted column by column."""
+    table = getattr(item.read, "table", None)
+    if table is None:
+        frame = _typed(item.read.frame.reindex(columns=schema.names), kind)
+        table = pa.Table.from_arrays([pa.Array.from_pandas(frame[name]) for name in schema.names],
+                                     names=schema.names)
+    else:
+        table = table.select(schema.names)
+    if table.schema != schema:
+        table = pa.Table.from_arrays([pc.cast(table.column(f.name), f.type, safe=False)
+                                      if table.column(f.name).type != f.type else table.column(f.name)
+                                      for f in schema], schema=schema)
+    return table
+
+
+def _categorical(values: pa.ChunkedArray | pa.Array) -> pd.Categorical:
+    """Strings as a pandas Categorical over numpy: GX filters and copies the batch for almost every
+    metric, and a copy of a categorical is a numpy take of its codes, where an Arrow-backed string
+    column copies every string (pyarrow `take`)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    encoded = values.dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy()
+    categories = pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    return pd.Categorical.from_codes(codes, categories=categories, validate=False)
+
+
+def _recode(cat: pd.Categorical, mapped: list, categories: list | None = None) -> pd.Categorical:
+    """`cat` with each category replaced by mapped[i] (None: null), over `categories` (default: the
+    distinct mapped values). Works on the categories only: one Python call per distinct value."""
+    cats = list(dict.fromkeys(categories if categories is not None else [m for m in mapped if m is not None]))
+    where = {c: n for n, c in enumerate(cats)}
+    lookup = np.array([where[m] if m is not None else -1 for m in mapped] + [-1], dtype=np.int64)
+    codes = lookup[np.asarray(cat.codes, dtype=np.int64)]  # code -1 picks the trailing -1
+    return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object), validate=False)
+
+
+def _prefix(cat: pd.Categorical, pattern: str) -> list:
+    """For each category: its first 6 characters when it is a well-formed code, else None."""
+    match = _fullmatch(pattern)
+    return [c[:6] if match(c) else None for c in cat.categories]
+
+
+def _fullmatch(pattern: str):
+    """A whole-string matcher of a schema pattern (`^...$`; `$` alone would accept a trailing newline)."""
+    return re.compile(pattern.strip("^$")).fullmatch
 
 
 def stack(indexed: list[tuple[int, BatchItem]], kind: Kind, reference: Reference) -> pd.DataFrame:
-    """One frame holding the files of one kind, with `__file`, `__pos` and the derived columns."""
-    wanted = [ROW, *[c for name in kind.column_names for c in (name, raw(name))]]
-    frames = [item.read.frame.reindex(columns=wanted) for _, item in indexed]
-    lengths = np.array([len(f) for f in frames], dtype=np.int64)
-    stacked = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=wanted)
-    out = _typed(stacked, kind)
-    n = len(out)
-    out.insert(0, ROW, stacked[ROW].astype("int64"))
-    out.insert(0, POS, np.arange(n, dtype=np.int64))
-    out.insert(0, FILE, np.repeat(np.array([i for i, _ in indexed], dtype=np.int64), lengths))
+    """One frame holding the files of one kind, with `__file`, `__pos` and the derived columns.
+
+    Columns GX reads are numpy-backed: strings as categoricals, numbers as float64, dates as
+    datetime64[us], booleans as numpy bool (or the masked boolean dtype where they may be null).
+    """
+    schema = _schema(kind)
+    tables = [_item_table(item, kind, schema) for _, item in indexed]
+    lengths = np.array([t.num_rows for t in tables], dtype=np.int64)
+    stacked = pa.concat_tables(tables) if tables else schema.empty_table()
+    n = stacked.num_rows
     first = np.zeros(n, dtype=bool)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else np.array([], dtype=np.int64)
     first[starts[lengths > 0]] = True
-    out[FIRST_ROW] = first
+    files = np.repeat(np.arange(len(indexed), dtype=np.int64), lengths)  # position in `indexed`
+    index = pd.RangeIndex(n)
 
-    def per_file(values: list, dtype: str) -> pd.Series:
-        return pd.Series(np.repeat(np.array(values, dtype=object), lengths), dtype=dtype, index=out.index)
+    data: dict[str, object] = {
+        FILE: np.array([i for i, _ in indexed], dtype=np.int64)[files] if n else np.zeros(0, np.int64),
+        POS: np.arange(n, dtype=np.int64),
+        ROW: stacked.column(ROW).to_numpy().astype(np.int64, copy=False),
+    }
+    for col in kind.columns:
+        values = stacked.column(col.name)
+        if col.type == DATE:
+            data[col.name] = values.to_pandas().to_numpy(dtype="datetime64[us]")
+        elif _DTYPES.get(col.type) == "float64":
+            data[col.name] = values.to_numpy().astype(np.float64, copy=False) if n else np.zeros(0)
+        elif col.type == BOOL:
+            data[col.name] = pd.BooleanDtype().__from_arrow__(values)
+        else:
+            data[col.name] = _categorical(values)
+        data[raw(col.name)] = _categorical(stacked.column(raw(col.name)))
+    data[FIRST_ROW] = first
+    out = pd.DataFrame(data, index=index, copy=False)
 
-    def first_only(values: list, dtype: str) -> pd.Series:
-        """A file-level value on the first row of its file, null on the others: one problem per file."""
-        values = [np.nan if v is None and dtype == "float64" else v for v in values]
-        column = per_file(values, dtype)
-        return column.where(first, np.nan if dtype == "float64" else pd.NA)
+    def first_only(values: list) -> np.ndarray:
+        """A file-level number on the first row of its file, NaN on the others: one problem per file."""
+        per_file = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        return np.where(first, per_file[files] if n else np.zeros(0), np.nan)
 
-    out["__county"] = per_file([item.read.county_code for _, item in indexed], "string")
-    out["__unit_county"] = _code_prefix(out[kind.unit_column], UNIT_CODE_RE)
-    out["__dept_gov"] = _code_prefix(out[dept_column(kind)], DEPT_CODE_RE)
+    counties = [item.read.county_code for _, item in indexed]
+    unit = out[kind.unit_column].array
+    unit_county = _prefix(unit, UNIT_CODE_RE)
+    shared = [c for c in dict.fromkeys([*counties, *unit_county]) if c is not None]
+    county_cat = pd.Categorical.from_codes(
+        np.array([shared.index(c) if c is not None else -1 for c in counties] + [-1], dtype=np.int64)[files]
+        if n else np.zeros(0, np.int64), categories=pd.Index(shared, dtype=object), validate=False)
+    out["__county"] = county_cat
+    out["__unit_county"] = _recode(unit, unit_county, shared)
+    dept = out[dept_column(kind)].array
+    out["__dept_gov"] = _recode(dept, _prefix(dept, DEPT_CODE_RE))
 
     received = [received_month(item.received_at) for _, item in indexed]
     received_idx = [y * 12 + m - 1 for y, m in received]
     if kind.period_column == "period":
         periods = [_month_index(item.read.period) for _, item in indexed]
-        ends = [pd.Timestamp(p // 12, p % 12 + 1, 1) + pd.offsets.MonthEnd(0) if p is not None else pd.NaT
-                for p in periods]
-        date_unit = next((out[c.name].dtype for c in kind.columns if c.type == DATE), "datetime64[us]")
-        out["__period_end"] = pd.Series(pd.DatetimeIndex(ends).repeat(lengths), index=out.index).astype(date_unit)
-        out["__age_months"] = first_only([r - p if p is not None else None for r, p in zip(received_idx, periods, strict=True)],
-                                         "float64")
+        ends = np.array([np.datetime64(pd.Timestamp(p // 12, p % 12 + 1, 1) + pd.offsets.MonthEnd(0), "us")
+                         if p is not None else np.datetime64("NaT", "us") for p in periods], dtype="datetime64[us]")
+        out["__period_end"] = ends[files] if n else np.zeros(0, dtype="datetime64[us]")
+        out["__age_months"] = first_only([r - p if p is not None else None for r, p in zip(received_idx, periods, strict=True)])
     else:
         years = [_year(item.read.period) for _, item in indexed]
-        out["__age_years"] = first_only([r[0] - y if y is not None else None for r, y in zip(received, years, strict=True)],
-                                        "float64")
+        out["__age_years"] = first_only([r[0] - y if y is not None else None for r, y in zip(received, years, strict=True)])
         out["__age_months"] = first_only(
-            [r - (y * 12 + 11) if y is not None else None for r, y in zip(received_idx, years, strict=True)], "float64")
+            [r - (y * 12 + 11) if y is not None else None for r, y in zip(received_idx, years, strict=True)])
         for col in ("planned_date", "actual_date"):
-            out[f"__{col}_year"] = out[col].dt.year.astype("float64")
+            out[f"__{col}_year"] = pd.DatetimeIndex(out[col]).year.to_numpy(dtype=np.float64, na_value=np.nan)
     join_reference(out, kind, reference)
     return out
 
@@ -201,12 +287,14 @@ def _index(reference: Reference) -> _ReferenceIndex:
     return idx
 
 
-def _join(codes: pd.Series, usable: np.ndarray, index: pd.Index, labels: np.ndarray) -> pd.Series:
+def _join(cat: pd.Categorical, usable: list[bool], index: pd.Index, labels: np.ndarray) -> pd.Categorical:
     """For each usable code, the label of its reference entry (the last label, ABSENT, when it has
-    none); null for codes that are blank or malformed, whose own rules report them."""
-    found = index.get_indexer(codes.where(usable, pd.NA))
-    picked = labels[found]  # -1 picks the trailing ABSENT
-    return pd.Series(picked, index=codes.index, dtype="string").where(usable, pd.NA)
+    none); null for codes that are blank or malformed, whose own rules report them. Joined on the
+    distinct codes (the categories) only."""
+    found = index.get_indexer(pd.Index(cat.categories, dtype=object).astype("string")) if len(cat.categories) \
+        else np.zeros(0, dtype=np.int64)
+    picked = [labels[f] if ok else None for f, ok in zip(found, usable, strict=True)]
+    return _recode(cat, picked)
 
 
 def join_reference(out: pd.DataFrame, kind: Kind, reference: Reference) -> None:
@@ -219,11 +307,18 @@ def join_reference(out: pd.DataFrame, kind: Kind, reference: Reference) -> None:
     run), so a value set of a province's 300,000 unit codes would take minutes per run.
     """
     idx = _index(reference)
-    unit_ok = out["__unit_county"].notna().to_numpy()
-    out["__unit_ref"] = _join(out[kind.unit_column], unit_ok, idx.units, idx.unit_levels)
-    county_units = out["county_code"].astype("string") + "000000"
-    county_ok = (out[FIRST_ROW] & out["county_code"].str.fullmatch(COUNTY_CODE_RE.strip("^$")).fillna(False)).to_numpy(bool)
-    out["__county_ref"] = _join(county_units, county_ok, idx.units, idx.unit_levels)
-    dept_ok = out["__dept_gov"].notna().to_numpy()
+    unit = out[kind.unit_column].array
+    unit_ok = _fullmatch(UNIT_CODE_RE)
+    out["__unit_ref"] = _join(unit, [bool(unit_ok(c)) for c in unit.categories], idx.units, idx.unit_levels)
+    county = out["county_code"].array
+    county_ok = _fullmatch(COUNTY_CODE_RE)
+    first = out[FIRST_ROW].to_numpy(bool)
+    on_first = pd.Categorical.from_codes(np.where(first, np.asarray(county.codes, dtype=np.int64), -1),
+                                         categories=county.categories, validate=False)
+    county_units = _recode(on_first, [f"{c}000000" for c in county.categories], [f"{c}000000" for c in county.categories])
+    out["__county_ref"] = _join(county_units, [bool(county_ok(c)) for c in county.categories],
+                                idx.units, idx.unit_levels)
+    dept = out[dept_column(kind)].array
+    dept_ok = _fullmatch(DEPT_CODE_RE)
     dept_labels = np.array([DEPARTMENT] * len(idx.depts) + [ABSENT], dtype=object)
-    out["__dept_ref"] = _join(out[dept_column(kind)], dept_ok, idx.depts, dept_labels)
+    out["__dept_ref"] = _join(dept, [bool(dept_ok(c)) for c in dept.categories], idx.depts, dept_labels)
