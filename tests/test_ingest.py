@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import subprocess
+from datetime import UTC, datetime
 import multiprocessing
 from pathlib import Path
 
@@ -141,13 +144,37 @@ def test_a_receipt_left_unfinished_by_a_crash_is_finished_next_run(home):
     summary = ingest(home)
     engine = ledger.connect(home.db_url)
     with engine.begin() as conn:  # as if the run had died after archiving, before deciding
-        ledger.set_fields(conn, summary.outcomes[0].submission_id, status=ledger.RECEIVED, version=None)
+        ledger.set_fields(conn, summary.outcomes[0].submission_id, status=ledger.RECEIVED, version=None,
+                          claimed_by=f"{socket.gethostname()[:20]}:{_dead_pid()}:feedbeef")
     engine.dispose()
 
     again = ingest(home)
 
     assert [o.status for o in again.outcomes] == ["accepted"]
     assert statuses(home) == {"421127_2026-09.csv": "accepted"}
+
+
+def test_a_receipt_another_live_run_is_deciding_is_left_to_it(home):
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    summary = ingest(home)
+    engine = ledger.connect(home.db_url)
+    with engine.begin() as conn:  # a run in another live process is deciding this file right now
+        ledger.set_fields(conn, summary.outcomes[0].submission_id, status=ledger.RECEIVED, version=None,
+                          claimed_by=f"{socket.gethostname()[:20]}:{os.getppid()}:cafebabe",
+                          claimed_at=datetime.now(UTC))
+    engine.dispose()
+
+    again = ingest(home)
+
+    assert again.outcomes == []
+    assert statuses(home) == {"421127_2026-09.csv": "received"}
+
+
+def _dead_pid() -> int:
+    """A process id that belonged to a process now gone."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 def test_a_file_outside_any_kind_directory_needs_kind(home, tmp_path):
@@ -206,3 +233,22 @@ def test_a_file_touched_but_unchanged_is_not_received_again(home):
 
     assert again.outcomes == [] and again.already_seen == 1
     assert count_rows(home) == 1
+
+
+def test_an_ingest_of_some_paths_finishes_only_receipts_at_those_paths(home):
+    stuck = write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    first = ingest(home)
+    engine = ledger.connect(home.db_url)
+    with engine.begin() as conn:  # left unfinished by a run that died
+        ledger.set_fields(conn, first.outcomes[0].submission_id, status=ledger.RECEIVED, version=None,
+                          claimed_by=None)
+    engine.dispose()
+    other = write_csv(landing(home, "140404_2026-09.csv"), FORM_HEADER, form_rows(county=OTHER_COUNTY), mtime=T + 1)
+
+    batch = ingest(home, [other])
+    assert [o.file_name for o in batch.outcomes] == [other.name]
+    assert statuses(home)[stuck.name] == "received"
+
+    everything = ingest(home)
+    assert [o.file_name for o in everything.outcomes] == [stuck.name]
+    assert statuses(home)[stuck.name] == "accepted"

@@ -109,3 +109,21 @@ def test_concurrent_accepts_leave_exactly_one_version_in_force(engine):
         assert [r["submission_id"] for r in ledger.in_force(conn)] == ["c7"]
         assert sorted(r["version"] for r in rows) == list(range(1, 9))
         assert sum(r["status"] == ledger.SUPERSEDED for r in rows) == 7
+
+
+def test_a_ledger_from_an_older_version_gains_the_new_columns(db_url):
+    engine = ledger.connect(db_url)
+    with engine.begin() as conn:  # the submissions table as an older jianfu made it
+        conn.exec_driver_sql("CREATE TABLE submissions (submission_id VARCHAR(40) PRIMARY KEY, kind VARCHAR(20), "
+                             "file_name VARCHAR(500) NOT NULL, source_path TEXT NOT NULL, sha256 VARCHAR(64) NOT NULL, "
+                             "size_bytes BIGINT NOT NULL, archive_path TEXT NOT NULL, "
+                             "received_at TIMESTAMP NOT NULL, status VARCHAR(30) NOT NULL, "
+                             "error_count INTEGER NOT NULL, warning_count INTEGER NOT NULL)")
+
+    ledger.create_schema(engine)
+
+    with engine.begin() as conn:
+        _receive(conn, "m1", at=T0)
+        assert ledger.get(conn, "m1")["source_mtime_ns"] is None
+        assert ledger.receipts_at(conn, ["/landing/m1.csv"])["/landing/m1.csv"][0]["county_code"] == "421127"
+    engine.dispose()

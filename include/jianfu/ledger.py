@@ -8,9 +8,12 @@ serialises writers on both engines.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
@@ -26,6 +29,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     text,
     update,
@@ -43,6 +47,8 @@ REJECTED = "rejected"
 DUPLICATE = "duplicate"
 SUPERSEDED = "superseded"
 ACCEPTED_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS)
+#: How long a run's claim on a received file holds before another run may finish the file.
+CLAIM_TIMEOUT = timedelta(minutes=30)
 
 submissions = Table(
     "submissions",
@@ -70,6 +76,10 @@ submissions = Table(
     Column("staged_path", Text),
     Column("duplicate_of", String(40)),
     Column("superseded_by", String(40)),
+    # Which ingest run is deciding a `received` file, since when: two runs never decide one file,
+    # and a claim older than CLAIM_TIMEOUT (its run died) may be taken over.
+    Column("claimed_by", String(40)),
+    Column("claimed_at", DateTime(timezone=True)),
     UniqueConstraint("sha256", "source_path", name="uq_submissions_receipt"),
 )
 
@@ -110,6 +120,25 @@ def create_schema(engine: Engine) -> None:
             # (duplicate pg_type rows); take turns instead.
             conn.execute(text("SELECT pg_advisory_xact_lock(74255106)"))
         metadata.create_all(conn)
+        _add_missing_columns(conn)
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Bring a ledger made by an older jianfu up to date: add the nullable columns it lacks.
+
+    Columns are only ever added, never changed or dropped, so this is the whole migration story
+    for the ledger; a new column that cannot be null would need a real migration.
+    """
+    existing = inspect(conn)
+    for table in metadata.sorted_tables:
+        have = {c["name"] for c in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            if not column.nullable:
+                raise RuntimeError(f"ledger table {table.name} lacks the required column {column.name}")
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 @contextmanager
@@ -202,9 +231,7 @@ def accept(conn: Connection, submission_id: str, status: str) -> int:
     ).scalar_one()
     version = prior_versions + 1
     current = in_force_row(conn, row["kind"], row["county_code"], row["period"])
-    if current is not None and (current["received_at"], current["submission_id"]) > (
-        row["received_at"], row["submission_id"]
-    ):
+    if current is not None and receipt_order(current) > receipt_order(row):
         set_fields(conn, submission_id, status=SUPERSEDED, version=version,
                    superseded_by=current["submission_id"])
         return version
@@ -228,10 +255,56 @@ def all_submissions(conn: Connection) -> list[RowMapping]:
                                                           submissions.c.submission_id)).mappings())
 
 
-def unfinished(conn: Connection) -> list[RowMapping]:
-    """Receipts archived by a run that stopped before deciding them."""
-    return list(conn.execute(select(submissions).where(submissions.c.status == RECEIVED)
-                             .order_by(submissions.c.received_at)).mappings())
+def receipt_order(row) -> tuple:
+    """Order of receipt: when the file landed, then its path (as discovery orders files)."""
+    return (as_naive_utc(row["received_at"]), row["source_path"], row["submission_id"])
+
+
+def new_run_id() -> str:
+    """An ingest run's name in claims: host and process, so a dead process's claims are visible."""
+    return f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _claim_is_free(claimed_by: str | None, claimed_at: datetime | None, wall: datetime) -> bool:
+    """Free when unclaimed, expired, or held by a process of this host that no longer exists."""
+    if claimed_by is None or claimed_at is None or as_naive_utc(claimed_at) < as_naive_utc(wall - CLAIM_TIMEOUT):
+        return True
+    host, _, rest = claimed_by.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:20] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def claim_unfinished(conn: Connection, run_id: str, source_paths: list[str] | None = None) -> list[RowMapping]:
+    """The `received` files this run is to decide: its own, and those whose run died.
+
+    With `source_paths`, only receipts at those places are taken over (an ingest of one batch of
+    files must not take files another batch is deciding right now). Taking over is a
+    compare-and-set on the claim, so two runs never both win one file.
+    """
+    wall = datetime.now(UTC)
+    query = select(submissions.c.submission_id, submissions.c.source_path, submissions.c.claimed_by,
+                   submissions.c.claimed_at).where(submissions.c.status == RECEIVED)
+    wanted = None if source_paths is None else set(source_paths)
+    for row in conn.execute(query).mappings().all():
+        if row["claimed_by"] == run_id or (wanted is not None and row["source_path"] not in wanted):
+            continue
+        if _claim_is_free(row["claimed_by"], row["claimed_at"], wall):
+            seen = (submissions.c.claimed_by.is_(None) if row["claimed_by"] is None
+                    else submissions.c.claimed_by == row["claimed_by"])
+            conn.execute(update(submissions).where(submissions.c.submission_id == row["submission_id"],
+                                                   submissions.c.status == RECEIVED, seen)
+                         .values(claimed_by=run_id, claimed_at=wall))
+    rows = conn.execute(select(submissions).where(submissions.c.status == RECEIVED,
+                                                  submissions.c.claimed_by == run_id)).mappings()
+    return sorted(rows, key=receipt_order)
 
 
 def as_naive_utc(value: datetime) -> datetime:

@@ -34,7 +34,6 @@ from ..config import Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
-from ..validate.report import write_report
 from .archive import archive_file
 from .discover import Discovered, DiscoveryError, discover
 from .frame import BatchItem, ReadResult
@@ -126,8 +125,8 @@ class _Receipt:
 
 
 def _receive(settings: Settings, engine, found: list[Discovered], summary: IngestSummary,
-             progress: Progress) -> list[_Receipt]:
-    """Steps 1-2: archive and record every new file. Returns the receipts that still need deciding.
+             progress: Progress, run_id: str) -> None:
+    """Steps 1-2: archive and record every new file, claimed by this run for deciding.
 
     A file already received at the same place with the same size and modification time is skipped
     without being read: landing directories only grow, and a re-run must cost little. Everything
@@ -137,19 +136,16 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
     now = settings.now()
     with engine.connect() as conn:
         at_place = ledger.receipts_at(conn, [str(d.path) for d in found])
-    unfinished: list[_Receipt] = []
     fresh: list[Discovered] = []
     for item in found:
         known = [r for r in at_place.get(str(item.path), [])
                  if r["size_bytes"] == item.size and r["source_mtime_ns"] == item.mtime_ns]
         if not known:
             fresh.append(item)
-        elif known[-1]["status"] == ledger.RECEIVED:
-            unfinished.append(_Receipt(dict(known[-1])))
-        else:
+        elif known[-1]["status"] != ledger.RECEIVED:  # a received one is finished by claim_unfinished
             summary.already_seen += 1
     if not fresh:
-        return unfinished
+        return
 
     progress(f"archiving {len(fresh)} new file(s)")
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -159,11 +155,16 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
 
     rows: list[dict] = []
     first_in_run: dict[str, dict] = {}
+    touched: dict[str, int] = {}
     for item, copy in zip(fresh, archived, strict=True):
         source, sha = str(item.path), copy.sha256
         earlier = by_sha.get(sha, [])
-        if any(r["source_path"] == source for r in earlier):
-            summary.already_seen += 1  # the same bytes at the same place, only touched
+        same_place = [r for r in earlier if r["source_path"] == source]
+        if same_place:
+            # The same bytes at the same place, only touched: remember the new mtime so the next
+            # run skips the file without reading it.
+            summary.already_seen += 1
+            touched[same_place[-1]["submission_id"]] = item.mtime_ns
             continue
         first = next((r for r in earlier if r["status"] != ledger.DUPLICATE), None) or first_in_run.get(sha)
         submission_id = sha[:16] if first is None else f"{sha[:16]}-{hashlib.sha1(source.encode()).hexdigest()[:6]}"
@@ -175,6 +176,7 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
             sha256=sha, size_bytes=copy.size, source_mtime_ns=item.mtime_ns, archive_path=str(copy.path),
             received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), now),
             status=ledger.RECEIVED, error_count=0, warning_count=0,
+            claimed_by=run_id, claimed_at=datetime.now(UTC),
         )
         if first is not None:
             received = ledger.as_naive_utc(first["received_at"]).strftime("%Y-%m-%d %H:%M")
@@ -186,16 +188,15 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
             first_in_run[sha] = row
         rows.append(row)
 
-    recorded = _record(engine, rows, summary)
-    receipts = unfinished
-    for row in recorded:
+    if touched:
+        with engine.begin() as conn:
+            for submission_id, mtime_ns in touched.items():
+                ledger.set_fields(conn, submission_id, source_mtime_ns=mtime_ns)
+    for row in _record(engine, rows, summary):
         if row["status"] == ledger.DUPLICATE:
             summary.outcomes.append(Outcome(row["submission_id"], row["file_name"], row["source_path"],
                                             ledger.DUPLICATE, row["kind"], row["county_code"], row["period"],
                                             reason=row["reason"]))
-        else:
-            receipts.append(_Receipt(row))
-    return receipts
 
 
 def _record(engine, rows: list[dict], summary: IngestSummary) -> list[dict]:
@@ -288,10 +289,11 @@ def _stage(receipt: _Receipt, settings: Settings) -> str:
     return str(final)
 
 
-def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: IngestSummary) -> None:
+def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: IngestSummary, run_id: str) -> None:
     """Step 5: stage accepted files, then record every decision in receipt order."""
+    from ..validate.report import write_report  # loads GX: only when there is something to decide
     decisions = []
-    for receipt in sorted(receipts, key=lambda r: (ledger.as_naive_utc(r.row["received_at"]), r.row["submission_id"])):
+    for receipt in sorted(receipts, key=lambda r: ledger.receipt_order(r.row)):
         row, problems = receipt.row, receipt.problems
         errors = sum(1 for p in problems if p.severity == CRITICAL)
         warnings = sum(1 for p in problems if p.severity == WARNING)
@@ -311,6 +313,9 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
     with engine.begin() as conn, ledger.versions_lock(conn):
         for receipt, status, fields in decisions:
             sid = receipt.row["submission_id"]
+            current = ledger.get(conn, sid)
+            if current["status"] != ledger.RECEIVED or current["claimed_by"] != run_id:
+                continue  # our claim lapsed and another run decided this file meanwhile
             ledger.set_fields(conn, sid, **fields)
             version = None
             if status == ledger.REJECTED:
@@ -336,6 +341,7 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
     """Receive, archive, validate and put in force every new file under `paths` (default: landing)."""
     progress = progress or (lambda _msg: None)
     started = time.monotonic()
+    explicit_paths = paths
     if paths is None:
         if not settings.landing.exists():
             raise DiscoveryError(f"{settings.landing}: no landing directory (run `jianfu init`, or pass paths)")
@@ -346,17 +352,20 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
     try:
         ledger.create_schema(engine)
         summary = IngestSummary()
-        receipts = _receive(settings, engine, found, summary, progress)
-        # Receipts left `received` by a run that died are finished now, from the archive.
-        with engine.connect() as conn:
-            pending_ids = {r.row["submission_id"] for r in receipts}
-            receipts += [_Receipt(dict(row)) for row in ledger.unfinished(conn) if row["submission_id"] not in pending_ids]
+        run_id = ledger.new_run_id()
+        _receive(settings, engine, found, summary, progress, run_id)
+        # Decide what this run received, and what a run that died left `received` (from the
+        # archive) — but, when given paths, only files at those paths: another batch may be
+        # deciding the rest right now.
+        scope = None if explicit_paths is None else [str(d.path) for d in found]
+        with engine.begin() as conn:
+            receipts = [_Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, scope)]
         if receipts:
             progress(f"reading {len(receipts)} new file(s)")
             _read_all(receipts, reference, progress)
             progress("validating with Great Expectations")
             _validate_all(receipts, reference, settings)
-            _decide(receipts, settings, engine, summary)
+            _decide(receipts, settings, engine, summary, run_id)
             if data_docs:
                 _build_data_docs(settings)
     finally:
