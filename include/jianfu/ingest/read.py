@@ -47,6 +47,7 @@ such lines are usually typed in column A, which is often county_code.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -90,15 +91,38 @@ def read_submission(path: Path, kind: Kind) -> ReadResult:
 
 
 def to_arrow(frame: pd.DataFrame, kind: Kind) -> pa.Table:
-    """The canonical columns of a validated frame, typed as `kind.arrow_schema` (for staging as Parquet)."""
+    """The canonical columns of a validated frame, typed as `kind.arrow_schema` (for staging as Parquet).
+
+    For a frame returned by read_submission (and not modified since, as the frame contract asks)
+    the columns come from the Arrow table the reader built it from, without converting pandas back.
+    """
     schema = kind.arrow_schema
+    table = _table_of(frame)
     arrays = []
     for fld in schema:
-        array = pa.Array.from_pandas(frame[fld.name])
+        array = table.column(fld.name) if table is not None else pa.Array.from_pandas(frame[fld.name])
         if pa.types.is_date32(fld.type) and pa.types.is_timestamp(array.type):
             array = pc.cast(array, fld.type, safe=False)  # drops the (midnight) time of day
-        arrays.append(array.cast(fld.type))
+        arrays.append(array.cast(fld.type) if array.type != fld.type else array)
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+#: id(frame) -> (weak reference to the frame, the Arrow table it was built from, its shape).
+_TABLES: dict[int, tuple[weakref.ref, pa.Table, tuple]] = {}
+
+
+def _remember(frame: pd.DataFrame, table: pa.Table) -> None:
+    key = id(frame)
+    _TABLES[key] = (weakref.ref(frame, lambda _: _TABLES.pop(key, None)), table,
+                    (len(frame), tuple(frame.columns)))
+
+
+def _table_of(frame: pd.DataFrame) -> pa.Table | None:
+    """The reader's table of this very frame object, when its shape and columns are as read."""
+    hit = _TABLES.get(id(frame))
+    if hit is None or hit[0]() is not frame or hit[2] != (len(frame), tuple(frame.columns)):
+        return None
+    return hit[1]
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -148,6 +172,7 @@ class _Reader:
             columns[raw(col.name)] = kept(self.raws[pos]) if pos is not None else pa.nulls(n_rows, pa.string())
         table = pa.Table.from_arrays(list(columns.values()), names=list(columns))
         frame = _to_pandas(columns)
+        _remember(frame, table)
 
         self._column_warnings()
         self._overflow_warnings()
