@@ -517,3 +517,25 @@ def test_end_to_end_with_reader(reference, tmp_path):
     assert {p.value for p in out["fc_bad"]} == {"1200", "421127-nope"}
     assert out["wg_good"] == []
     assert found(out["in_warn"]) == {("period_too_old", "year", 2)}
+
+
+def test_reader_table_and_frame_give_the_same_verdicts(reference):
+    """Validation stacks the reader's Arrow table when the ReadResult has one, else converts the
+    frame: both must give the same problems."""
+    import pyarrow as pa
+
+    rows = [good_form(), good_form(form_id="F-2", fill_count="x", unit_code="421126100000"),
+            good_form(form_id="F-3", hours_spent="20000", channel="传真", dept_code="421127-XX")]
+    plain = item(F, rows, key="a")
+    with_table = item(F, rows, key="b")
+    with_table.read.table = pa.Table.from_pandas(with_table.read.frame, preserve_index=False)
+    out = validate_batch([plain, with_table], reference, NOW)
+    assert out["a"] and out["a"] == out["b"]
+
+
+def test_gx_gets_numpy_backed_columns(reference):
+    from jianfu.validate.prepare import stack
+
+    frame = stack([(0, item(G, [good_group()]))], G, reference)
+    for name, dtype in frame.dtypes.items():
+        assert not isinstance(dtype, pd.ArrowDtype) and getattr(dtype, "storage", None) != "pyarrow", name

@@ -16,6 +16,11 @@ county's file (fully blank rows and note rows already dropped) and these columns
     it tells "missing" from "malformed" and is the value quoted in reports.
   Optional columns absent from the file are all-null.
 
+The reader also keeps the Arrow table it built the frame from (ReadResult.table: same rows and
+columns, parsed types before conversion to pandas). Validation stacks those tables and staging
+(read.to_arrow) reuses them, so neither converts pandas back to Arrow; both rely on the frame being
+left as read. A frame built another way (tests) has no table and is converted instead.
+
 A file whose structure is broken (unreadable, no header row, required column missing, two headers
 mapping to one column, county or period not uniform, too large) never becomes a frame: the reader
 raises jianfu.problems.RejectFile.

@@ -24,7 +24,16 @@ a period is when received); every verdict comes from a GX expectation of the sui
   join_reference); the suites decide which levels a kind accepts.
 
 File-level values (`__age_*`, `__county_ref`) sit on the first row of each file only, so those
-rules speak once per file. Numbers go to GX as float64 (see _DTYPES).
+rules speak once per file.
+
+Speed: the files are stacked as Arrow (the reader's ReadResult.table, else the frame converted) and
+the frame handed to GX is numpy-backed: strings as pandas Categoricals (codes over the distinct
+values), numbers as float64 (see _DTYPES), dates as datetime64[us], booleans as numpy bool or the
+masked boolean dtype. GX copies the batch with a boolean mask for nearly every metric (row
+conditions, its null filter, unexpected rows); on Arrow-backed strings each copy is a pyarrow `take`
+of every string, on categoricals a numpy take of small integer codes. Derived code columns and the
+reference joins work on the distinct values only. `__county` and `__unit_county` share their
+categories, as pandas compares two categoricals only then.
 """
 
 from __future__ import annotations
