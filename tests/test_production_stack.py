@@ -125,9 +125,6 @@ def test_pipeline_on_postgres_celery_and_redis(tmp_path: Path) -> None:
         env = airflow_env(
             tmp_path / "airflow",
             AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=meta_url,
-            # Airflow derives an asyncpg URL for its async engine; the venv has no asyncpg (the
-            # official image does), and the scheduler, workers and execution API do not need it.
-            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC=os.environ.get("JIANFU_TEST_AIRFLOW_ASYNC_URL", ""),
             AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
             AIRFLOW__CELERY__BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
             AIRFLOW__CELERY__RESULT_BACKEND="db+" + meta_url,  # SQLAlchemy 2.1 defaults to psycopg 3: be explicit

@@ -1,7 +1,7 @@
 """Where jianfu keeps things and which thresholds it applies (SPEC.md sections 3, 8, 10, 11).
 
 Settings come from the JIANFU_* environment; inside Airflow the DAG layer may fill the same
-environment from Connections and Variables before calling in (see jianfu.airflow_settings).
+environment from Connections and Variables before calling in (see jianfu.orchestration).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -240,32 +240,20 @@ def pack_batches(groups: Sequence[_Group], max_batches: int) -> list[list[str]]:
     return [[p for g in sorted(b, key=lambda g: g.key) for p in g.paths] for b in batches if b]
 
 
-def _already_received(settings: Settings, landed: Sequence[Discovered]) -> set[Discovered]:
-    """Landed files the ledger has decided at the same path, same size, and after their mtime.
-
-    A cheap pre-filter so that an idle run maps no work and hashes nothing. It only ever errs
-    towards "new": ingest itself hashes and skips what it has seen, so correctness never
-    depends on it. Receipts still `received` (a run died) are not counted, so they get finished.
-    """
+def _to_decide(settings: Settings, landed: Sequence[Discovered]) -> list[Discovered]:
+    """Landed files not yet decided: new ones, and receipts a run left `received` (so a batch
+    finishes them). The same test ingest itself applies, so an idle run maps no work."""
     from . import ledger
+    from .ingest.pipeline import sort_by_receipt
 
     engine = ledger.connect(settings.db_url)
     try:
+        ledger.create_schema(engine)
         with engine.connect() as conn:
-            decided: dict[str, list[tuple[int, datetime]]] = {}
-            for row in ledger.all_submissions(conn):
-                if row["status"] != ledger.RECEIVED:
-                    decided.setdefault(row["source_path"], []).append(
-                        (row["size_bytes"], ledger.as_naive_utc(row["received_at"])))
+            fresh, unfinished, _decided = sort_by_receipt(conn, list(landed))
     finally:
         engine.dispose()
-    seen = set()
-    for item in landed:
-        mtime = datetime.fromtimestamp(item.mtime_ns / 1e9, UTC).replace(tzinfo=None)
-        size = _size(item.path)
-        if any(size == s and mtime <= at for s, at in decided.get(str(item.path), ())):
-            seen.add(item)
-    return seen
+    return sorted(fresh + unfinished, key=lambda d: (d.mtime_ns, str(d.path)))
 
 
 def plan_ingest(settings: Settings, max_batches: int | None = None) -> list[list[str]]:
@@ -275,7 +263,7 @@ def plan_ingest(settings: Settings, max_batches: int | None = None) -> list[list
 
     ensure_home(settings)
     landed = discover([settings.landing])
-    found = [item for item in landed if item not in _already_received(settings, landed)]
+    found = _to_decide(settings, landed)
     if not found:
         log.info("nothing new in %s (%d file(s) already received)", settings.landing, len(landed))
         return []

@@ -124,6 +124,27 @@ class _Receipt:
     problems: list[Problem] = field(default_factory=list)
 
 
+def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], list[Discovered], list[Discovered]]:
+    """Split landed files into (new, received but not yet decided, already decided).
+
+    A file counts as known when the ledger has a receipt at the same place with the same size and
+    modification time; that is decided without reading the file, so a re-run costs one listing.
+    A file changed in place is new (ingest then tells a touched copy from new bytes by its hash).
+    """
+    at_place = ledger.receipts_at(conn, [str(d.path) for d in found])
+    fresh, unfinished, decided = [], [], []
+    for item in found:
+        known = [r for r in at_place.get(str(item.path), [])
+                 if r["size_bytes"] == item.size and r["source_mtime_ns"] == item.mtime_ns]
+        if not known:
+            fresh.append(item)
+        elif known[-1]["status"] == ledger.RECEIVED:
+            unfinished.append(item)
+        else:
+            decided.append(item)
+    return fresh, unfinished, decided
+
+
 def _receive(settings: Settings, engine, found: list[Discovered], summary: IngestSummary,
              progress: Progress, run_id: str) -> None:
     """Steps 1-2: archive and record every new file, claimed by this run for deciding.
@@ -135,15 +156,8 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
     """
     now = settings.now()
     with engine.connect() as conn:
-        at_place = ledger.receipts_at(conn, [str(d.path) for d in found])
-    fresh: list[Discovered] = []
-    for item in found:
-        known = [r for r in at_place.get(str(item.path), [])
-                 if r["size_bytes"] == item.size and r["source_mtime_ns"] == item.mtime_ns]
-        if not known:
-            fresh.append(item)
-        elif known[-1]["status"] != ledger.RECEIVED:  # a received one is finished by claim_unfinished
-            summary.already_seen += 1
+        fresh, unfinished, decided = sort_by_receipt(conn, found)
+    summary.already_seen += len(decided)  # unfinished ones are finished by claim_unfinished
     if not fresh:
         return
 
