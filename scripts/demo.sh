@@ -90,5 +90,5 @@ cat <<EOF
 
 Airflow UI: run \`make airflow\` (airflow standalone on http://localhost:8080; it prints the login),
 then open the DAGs jianfu_ingest, jianfu_build, jianfu_alerts and jianfu_collection to see these runs.
-Query the warehouse: jianfu query "select rule, count(*) from flags group by rule"
+Query the warehouse: JIANFU_HOME=$JIANFU_HOME .venv/bin/jianfu query "select rule, count(*) from flags group by rule"
 EOF

@@ -518,7 +518,7 @@ def summary_text(settings: Settings, airflow_home: str | None = None) -> str:
     outbox = sorted(settings.outbox.glob("*.eml")) if settings.outbox.exists() else []
     lines += [
         "",
-        f"warehouse    {warehouse}   (query: jianfu query \"select * from flags limit 10\")",
+        f"warehouse    {warehouse}   (query: .venv/bin/jianfu query \"select * from flags limit 10\")",
         f"reports      {settings.reports}   (rejection/warning reports, JSON + CSV)",
         f"outbox       {settings.outbox}   ({len(outbox)} .eml notification(s))",
     ]
