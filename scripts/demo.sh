@@ -79,13 +79,13 @@ done
 
 # --- 3. the pipeline --------------------------------------------------------------------------------
 step "running jianfu_ingest -> (Asset) jianfu_build -> (Asset) jianfu_alerts, then jianfu_collection"
-if ! python -m jianfu.orchestration run-chain "$TIMEOUT"; then
+if ! python -m jianfu.demo run-chain "$TIMEOUT"; then
     echo "the pipeline did not finish; Airflow logs: $LOGS and $AIRFLOW_HOME/logs" >&2
     exit 1
 fi
 
 # --- 4. what came out ---------------------------------------------------------------------------------
-python -m jianfu.orchestration summary
+python -m jianfu.demo summary
 cat <<EOF
 
 Airflow UI: run \`make airflow\` (airflow standalone on http://localhost:8080; it prints the login),

@@ -172,7 +172,7 @@ def test_pipeline_on_postgres_celery_and_redis(tmp_path: Path) -> None:
             for proc, name in zip(procs, components, strict=True):
                 assert proc.poll() is None, f"{name} exited early:\n{_tail(logs / f'{name}.log')}"
 
-            chain = run([PYTHON, "-m", "jianfu.orchestration", "run-chain", str(CHAIN_TIMEOUT)], env,
+            chain = run([PYTHON, "-m", "jianfu.demo", "run-chain", str(CHAIN_TIMEOUT)], env,
                         timeout=CHAIN_TIMEOUT + 60, check=False)
             if chain.returncode != 0:
                 details = "\n".join(f"--- {n}\n{_tail(logs / f'{n}.log')}" for n in components)
