@@ -8,6 +8,7 @@ implementations agreeing, planted boundary near-misses included.
 from __future__ import annotations
 
 import csv
+import io
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -123,3 +124,22 @@ def test_status_board_as_of_an_earlier_day_sees_only_what_had_arrived(pilot):
     august = {s for (county, kind, period), s in cells.items() if period == "2026-08" and county != SILENT_COUNTY}
     assert august <= {"accepted", "accepted_with_warnings", "pending", "rejected"}
     assert not any(period == "2026-10" for (_, _, period) in cells)
+
+
+def test_admission_check_of_the_sample_proposals(pilot):
+    from jianfu.collection import check_form
+    from jianfu.sample.proposals import PROPOSALS
+
+    result = check_form(pilot, pilot.home / "proposals" / "proposed_forms.csv")
+    rows = list(csv.DictReader(io.StringIO(result.render("csv"))))
+    verdicts = {r["proposed_form"]: r["verdict"] for r in rows}
+
+    assert verdicts == {name: verdict for name, _, _, _, verdict, _ in PROPOSALS}
+    reuse = [r for r in rows if r["verdict"] == "reuse"]
+    assert reuse[0]["form_name"] == "食品安全检查月报" and float(reuse[0]["similarity"]) == 1.0
+    assert int(reuse[0]["units_filling"]) > 0
+    review = [r for r in rows if r["verdict"] == "review"]
+    assert {r["form_name"] for r in review} == {"安全生产隐患排查周报"}
+    assert 0.3 <= float(review[0]["similarity"]) < 0.6
+    admit = [r for r in rows if r["verdict"] == "admit"]
+    assert len(admit) == 1 and admit[0]["form_id"] == ""
