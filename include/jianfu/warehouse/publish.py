@@ -201,7 +201,8 @@ class Warehouse:
         return f"{self.resolved_path(table)}/{_rel(partition, name)}"
 
     def read_file(self, table: str, partition: str, name: str) -> pa.Table:
-        return pq.read_table(self.file_path(table, partition, name), filesystem=self.fs)
+        with self.fs.open_input_file(self.file_path(table, partition, name)) as handle:
+            return pq.ParquetFile(handle).read()  # not read_table: that imports pyarrow.dataset
 
     def read_metadata(self, table: str, partition: str, name: str) -> dict[bytes, bytes]:
         """Key-value metadata of one current file (footer only: cheap)."""
