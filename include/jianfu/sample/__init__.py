@@ -63,9 +63,6 @@ def generate(out: Path, *, seed: int = 7, scale: str = "pilot", now: datetime) -
         from .pilot import build
 
         built = build(out, seed, now)
-        from .proposals import write_proposals
-
-        write_proposals(out, "421127")  # 黄梅县's departments propose three new forms
         by_kind: dict[str, dict[str, int]] = {k: {"files": 0, "rows": 0} for k in KINDS}
         for sub in built.submissions:
             by_kind[sub.kind]["files"] += 1

@@ -14,7 +14,7 @@ from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "divisions_data"
 PILOT_UNITS = DATA / "pilot_units.csv"
 
 

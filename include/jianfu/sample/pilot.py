@@ -33,6 +33,7 @@ from .reference_files import (
 from .render import render_csv, render_xlsx, table
 from .submissions import Submission, expected_statuses, in_force, receipt_times
 from .truth import FlagRow, expected_flag_rows
+from .proposals import write_proposals
 from .truth_files import write_flags, write_ledger, write_readme
 from .versions import PilotData, Plan
 
@@ -161,6 +162,8 @@ def build(out: Path, seed: int, now: datetime) -> Built:
     write_ledger(truth / "ledger.csv", ordered)
     write_flags(truth / "flags.csv", flags)
     write_readme(truth / "README.md", cases, ordered, flags)
+    write_proposals(out, "421127")  # 黄梅县's departments propose three new forms (准入)
     pin_mtimes(reference, now)
     pin_mtimes(truth, now)
+    pin_mtimes(out / "proposals", now)
     return Built(ordered, cases, flags, quotas, n_units, n_depts)
