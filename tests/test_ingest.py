@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import socket
 import subprocess
 from datetime import UTC, datetime
-import multiprocessing
 from pathlib import Path
 
 import pyarrow.parquet as pq

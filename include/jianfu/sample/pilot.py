@@ -22,6 +22,7 @@ from .forms import form_rows, issued_forms
 from .groups import county_groups, group_rows
 from .inspections import county_visits
 from .planted import QUOTA_CASES, Case, Planter
+from .proposals import write_proposals
 from .reference_files import (
     background_quotas,
     write_collection,
@@ -33,7 +34,6 @@ from .reference_files import (
 from .render import render_csv, render_xlsx, table
 from .submissions import Submission, expected_statuses, in_force, receipt_times
 from .truth import FlagRow, expected_flag_rows
-from .proposals import write_proposals
 from .truth_files import write_flags, write_ledger, write_readme
 from .versions import PilotData, Plan
 
