@@ -252,3 +252,27 @@ def test_an_ingest_of_some_paths_finishes_only_receipts_at_those_paths(home):
     everything = ingest(home)
     assert [o.file_name for o in everything.outcomes] == [stuck.name]
     assert statuses(home)[stuck.name] == "accepted"
+
+
+def test_recheck_rejected_accepts_a_file_once_the_reference_knows_its_unit(home):
+    rows = form_rows()
+    rows[0][2] = "421127102000"  # a township the office has not put in units.csv yet
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, rows, mtime=T)
+    bad = form_rows(period="2026-08")
+    bad[0][7] = "many"  # a real mistake: stays rejected whatever the reference says
+    write_csv(landing(home, "421127_2026-08.csv"), FORM_HEADER, bad, mtime=T + 1)
+    first = ingest(home)
+    assert [o.status for o in first.outcomes] == ["rejected", "rejected"]
+    with (home.reference / "units.csv").open("a", encoding="utf-8") as fh:
+        fh.write("421127102000,新开镇,township,421127000000,\n")
+
+    plain = ingest(home)
+    assert plain.outcomes == []  # without the flag nothing is looked at again
+    again = ingest(home, recheck_rejected=True)
+
+    assert {o.file_name: o.status for o in again.outcomes} == {
+        "421127_2026-09.csv": "accepted", "421127_2026-08.csv": "rejected"}
+    accepted = next(o for o in again.outcomes if o.status == "accepted")
+    assert (accepted.version, accepted.report_path, accepted.reason) == (1, None, None)
+    assert (home.staging / "form_counts" / f"{accepted.submission_id}.parquet").exists()
+    assert statuses(home) == {"421127_2026-09.csv": "accepted", "421127_2026-08.csv": "rejected"}

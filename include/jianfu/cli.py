@@ -62,7 +62,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
     paths = [Path(p) for p in args.paths] or None
     try:
-        summary = ingest(settings, paths, args.kind, _progress)
+        summary = ingest(settings, paths, args.kind, _progress, recheck_rejected=args.recheck_rejected)
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
     print(summary.describe())
@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or directories (default: $JIANFU_HOME/landing)")
     p.add_argument("--kind", choices=("form_counts", "work_groups", "inspections"),
                    help="kind of every file given (default: from the landing/<kind>/ directory)")
+    p.add_argument("--recheck-rejected", action="store_true",
+                   help="validate rejected files again (after fixing reference data)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("build", help="build the warehouse, flags, burden and quota usage")

@@ -282,6 +282,15 @@ def _claim_is_free(claimed_by: str | None, claimed_at: datetime | None, wall: da
     return False
 
 
+def reopen_rejected(conn: Connection, run_id: str) -> int:
+    """Put every rejected file of a known kind back to `received`, claimed by this run, so that it
+    is decided again from its archived bytes. Returns how many."""
+    result = conn.execute(update(submissions)
+                          .where(submissions.c.status == REJECTED, submissions.c.kind.is_not(None))
+                          .values(status=RECEIVED, claimed_by=run_id, claimed_at=datetime.now(UTC)))
+    return result.rowcount
+
+
 def claim_unfinished(conn: Connection, run_id: str, source_paths: list[str] | None = None) -> list[RowMapping]:
     """The `received` files this run is to decide: its own, and those whose run died.
 

@@ -93,7 +93,7 @@ class IngestSummary:
                     ledger.DUPLICATE]
         totals = ", ".join(f"{self.count(s)} {s}" for s in statuses if self.count(s))
         lines.append(
-            f"ingested {len(self.outcomes)} new file(s) in {self.elapsed:.1f}s"
+            f"decided {len(self.outcomes)} file(s) in {self.elapsed:.1f}s"
             + (f": {totals}" if totals else "")
             + (f"; {self.already_seen} already received before, skipped" if self.already_seen else "")
         )
@@ -313,7 +313,7 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
         warnings = sum(1 for p in problems if p.severity == WARNING)
         fields = dict(kind=row["kind"], county_code=row.get("county_code"), period=row.get("period"),
                       row_count=len(receipt.read.frame) if receipt.read is not None else None,
-                      error_count=errors, warning_count=warnings)
+                      error_count=errors, warning_count=warnings, reason=None, report_path=None)
         if errors:
             status = ledger.REJECTED
             fields["reason"] = _one_line(problems)
@@ -351,8 +351,15 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
 
 
 def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None = None,
-           progress: Progress | None = None, *, data_docs: bool = True) -> IngestSummary:
-    """Receive, archive, validate and put in force every new file under `paths` (default: landing)."""
+           progress: Progress | None = None, *, data_docs: bool = True,
+           recheck_rejected: bool = False) -> IngestSummary:
+    """Receive, archive, validate and put in force every new file under `paths` (default: landing).
+
+    With `recheck_rejected`, files rejected earlier are validated again from the archive as well:
+    after the office fixes its reference data (a unit or department it had not listed), a file
+    rejected only for that is accepted, in force by its original receipt time. A county cannot
+    simply re-send such a file, because the same bytes again are a duplicate (SPEC section 5).
+    """
     progress = progress or (lambda _msg: None)
     started = time.monotonic()
     explicit_paths = paths
@@ -368,6 +375,10 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         summary = IngestSummary()
         run_id = ledger.new_run_id()
         _receive(settings, engine, found, summary, progress, run_id)
+        if recheck_rejected:
+            with engine.begin() as conn:
+                reopened = ledger.reopen_rejected(conn, run_id)
+            progress(f"checking {reopened} rejected file(s) again")
         # Decide what this run received, and what a run that died left `received` (from the
         # archive) — but, when given paths, only files at those paths: another batch may be
         # deciding the rest right now.
@@ -375,7 +386,7 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         with engine.begin() as conn:
             receipts = [_Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, scope)]
         if receipts:
-            progress(f"reading {len(receipts)} new file(s)")
+            progress(f"reading {len(receipts)} file(s)")
             _read_all(receipts, reference, progress)
             progress("validating with Great Expectations")
             _validate_all(receipts, reference, settings)
