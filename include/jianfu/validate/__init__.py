@@ -19,14 +19,18 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-from ..ingest.frame import BatchItem
-from ..problems import Problem
-from ..reference import Reference
-from .attribute import ValidationEngineError, problems_by_file
-from .docs import build_data_docs, record_result
-from .engine import run_suite
-from .prepare import stack
-from .suites import SuiteError, expectations_dir, load_suite
+from .gx_import import import_gx
+
+import_gx()  # before any module of this package imports GX: see gx_import.py
+
+from ..ingest.frame import BatchItem  # noqa: E402
+from ..problems import Problem  # noqa: E402
+from ..reference import Reference  # noqa: E402
+from .attribute import ValidationEngineError, problems_by_file  # noqa: E402
+from .docs import build_data_docs, record_result  # noqa: E402
+from .engine import run_suite  # noqa: E402
+from .prepare import stack  # noqa: E402
+from .suites import SuiteError, expectations_dir, load_suite  # noqa: E402
 
 __all__ = [
     "validate_batch",
