@@ -649,19 +649,19 @@ def test_to_arrow_of_inspections(tmp_path):
     assert (row["year"], row["in_plan"], row["status"], row["actual_date"]) == (2026, False, "done", date(2026, 4, 1))
 
 
-def test_to_arrow_of_a_read_frame_equals_the_conversion_of_its_pandas_columns(tmp_path):
-    """The reader's own Arrow table is reused for staging; a copy of the frame (no table kept)
-    converts from pandas and must give the same table."""
+def test_to_arrow_of_a_read_file_equals_the_conversion_of_its_frame(tmp_path):
+    """Staging writes the reader's own Arrow table; converting its pandas frame must give the same."""
     path = write_csv(tmp_path / "wg.csv", [WG_EN, wg_row(1), wg_row(2, messages_30d="", task_end_date="2026-06-30")])
     result = read_submission(path, WORK_GROUPS)
 
-    assert result.table is not None and result.table.num_rows == len(result.frame)
-    assert to_arrow(result.frame, WORK_GROUPS).equals(to_arrow(result.frame.copy(), WORK_GROUPS))
+    assert result.table is not None and result.table.num_rows == result.row_count == len(result.frame)
+    assert to_arrow(result, WORK_GROUPS).equals(to_arrow(result.frame, WORK_GROUPS))
 
 
-def test_to_arrow_of_a_reshaped_frame_does_not_use_the_readers_table(tmp_path):
+def test_the_frame_is_built_only_when_asked_for(tmp_path):
     path = write_csv(tmp_path / "wg.csv", [WG_EN, wg_row(1), wg_row(2)])
-    frame = read_submission(path, WORK_GROUPS).frame
-    frame.drop(index=0, inplace=True)
+    result = read_submission(path, WORK_GROUPS)
 
-    assert to_arrow(frame, WORK_GROUPS).num_rows == 1
+    assert result._frame is None
+    assert result.frame is result.frame
+    assert result.frame["group_id"].tolist() == ["G1", "G2"]

@@ -16,10 +16,10 @@ county's file (fully blank rows and note rows already dropped) and these columns
     it tells "missing" from "malformed" and is the value quoted in reports.
   Optional columns absent from the file are all-null.
 
-The reader also keeps the Arrow table it built the frame from (ReadResult.table: same rows and
-columns, parsed types before conversion to pandas). Validation stacks those tables and staging
-(read.to_arrow) reuses them, so neither converts pandas back to Arrow; both rely on the frame being
-left as read. A frame built another way (tests) has no table and is converted instead.
+The reader builds an Arrow table (ReadResult.table: the same rows and columns, parsed types before
+conversion to pandas) and the frame only when something asks for it. Validation stacks those tables
+and staging (read.to_arrow) writes them, so neither converts pandas back to Arrow. A frame built
+another way (tests) has no table and is converted instead.
 
 A file whose structure is broken (unreadable, no header row, required column missing, two headers
 mapping to one column, county or period not uniform, too large) never becomes a frame: the reader
@@ -28,9 +28,10 @@ raises jianfu.problems.RejectFile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -45,20 +46,68 @@ def raw(column: str) -> str:
     return f"{column}__raw"
 
 
-@dataclass
 class ReadResult:
-    """A file read and normalised: its frame, what it is about, and warnings found on the way."""
+    """A file read and normalised: its rows, what it is about, and warnings found on the way.
 
-    frame: pd.DataFrame
-    county_code: str
-    period: str  # 'YYYY-MM' for monthly kinds, 'YYYY' for inspections
-    problems: list[Problem] = field(default_factory=list)
-    header_row: int = 1  # 1-based row of the header in the file
-    #: The same rows and columns as `frame`, as the reader built them in Arrow (parsed types of
-    #: jianfu.ingest.values.PARSED_TYPES, `__raw` as string, `__row` as int64), so validation can
-    #: stack files without converting pandas back to Arrow. None for a frame built another way;
-    #: whoever changes `frame` must drop it (set it to None).
-    table: pa.Table | None = None
+    The reader builds `table` (Arrow); `frame`, the pandas validation frame, is made from it on
+    first use. Validation stacks the tables and staging writes them, so a province month never
+    pays for hundreds of pandas frames that nothing reads. A frame built another way (tests) is
+    passed as `frame` and has no table.
+    """
+
+    def __init__(self, frame: pd.DataFrame | None = None, county_code: str = "", period: str = "",
+                 problems: list[Problem] | None = None, header_row: int = 1, *,
+                 table: pa.Table | None = None):
+        if frame is None and table is None:
+            raise ValueError("a ReadResult needs its frame or its table")
+        self._frame = frame
+        #: The rows as the reader built them in Arrow (parsed types of
+        #: jianfu.ingest.values.PARSED_TYPES, `__raw` as string, `__row` as int64); None for a
+        #: frame built another way.
+        self.table = table
+        self.county_code = county_code
+        self.period = period  # 'YYYY-MM' for monthly kinds, 'YYYY' for inspections
+        self.problems: list[Problem] = problems if problems is not None else []
+        self.header_row = header_row  # 1-based row of the header in the file
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The validation frame (see the module docstring), built from `table` when first asked for."""
+        if self._frame is None:
+            self._frame = to_pandas(self.table)
+        return self._frame
+
+    @property
+    def row_count(self) -> int:
+        return self.table.num_rows if self.table is not None else len(self._frame)
+
+
+#: Arrow types of the reader's columns and the nullable pandas dtypes of the validation frame.
+_PANDAS_TYPES = {
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.int64(): pd.Int64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow columns -> DataFrame with nullable pandas dtypes (`__row` as int64).
+
+    Built column by column rather than with Table.to_pandas, whose block consolidation costs more than
+    the whole parse of a typical file.
+    """
+    data: dict[str, object] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        dtype = _PANDAS_TYPES.get(array.type)
+        if name == ROW:
+            data[name] = array.to_numpy().astype(np.int64)
+        elif dtype is not None:
+            data[name] = dtype.__from_arrow__(array)
+        else:  # timestamps: datetime64[ns], NaT for nulls
+            data[name] = array.to_pandas()
+    return pd.DataFrame(data, copy=False)
 
 
 @dataclass

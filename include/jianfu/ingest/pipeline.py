@@ -298,7 +298,7 @@ def _stage(receipt: _Receipt, settings: Settings) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{row['submission_id']}.parquet"
     tmp = folder / f".{row['submission_id']}.parquet.tmp-{os.getpid()}"
-    pq.write_table(to_arrow(receipt.read.frame, KINDS[row["kind"]]), tmp)
+    pq.write_table(to_arrow(receipt.read, KINDS[row["kind"]]), tmp)
     os.replace(tmp, final)
     return str(final)
 
@@ -312,7 +312,7 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
         errors = sum(1 for p in problems if p.severity == CRITICAL)
         warnings = sum(1 for p in problems if p.severity == WARNING)
         fields = dict(kind=row["kind"], county_code=row.get("county_code"), period=row.get("period"),
-                      row_count=len(receipt.read.frame) if receipt.read is not None else None,
+                      row_count=receipt.read.row_count if receipt.read is not None else None,
                       error_count=errors, warning_count=warnings, reason=None, report_path=None)
         if errors:
             status = ledger.REJECTED

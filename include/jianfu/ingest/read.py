@@ -2,8 +2,8 @@
 
 This is the ingest pipeline's entry point for a file's *content* (SPEC.md sections 4, 6.1, 6.2):
 
-    read_submission(path, kind) -> ReadResult   # the validation frame (see frame.py) + warnings
-    to_arrow(frame, kind) -> pa.Table           # canonical columns typed as kind.arrow_schema
+    read_submission(path, kind) -> ReadResult   # the file's table (see frame.py) + warnings
+    to_arrow(read, kind) -> pa.Table            # canonical columns typed as kind.arrow_schema
 
 `read_submission` raises `RejectFile` for a file whose structure is broken; everything about single
 values (a malformed date, an unknown enum word) is left to validation, which sees both the parsed
@@ -47,7 +47,6 @@ such lines are usually typed in column A, which is often county_code.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,12 +68,6 @@ MAX_ROWS = 1_000_000
 #: Shown per distinct value in a not-uniform message.
 EXAMPLE_ROWS = 5
 
-_PANDAS_TYPES = {
-    pa.string(): pd.StringDtype("pyarrow"),
-    pa.int64(): pd.Int64Dtype(),
-    pa.float64(): pd.Float64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-}
 _COUNTY = re.compile(COUNTY_CODE_RE)
 _NULL_STR = pa.scalar(None, pa.string())
 
@@ -90,14 +83,15 @@ def read_submission(path: Path, kind: Kind) -> ReadResult:
     return _Reader(kind, header, body, header_index + 1).result()
 
 
-def to_arrow(frame: pd.DataFrame, kind: Kind) -> pa.Table:
-    """The canonical columns of a validated frame, typed as `kind.arrow_schema` (for staging as Parquet).
-
-    For a frame returned by read_submission (and not modified since, as the frame contract asks)
-    the columns come from the Arrow table the reader built it from, without converting pandas back.
-    """
+def to_arrow(source: ReadResult | pd.DataFrame, kind: Kind) -> pa.Table:
+    """The canonical columns of a read file (or of a validation frame), typed as `kind.arrow_schema`
+    (for staging as Parquet). A ReadResult from read_submission gives its own Arrow table, without
+    going through pandas."""
     schema = kind.arrow_schema
-    table = _table_of(frame)
+    if isinstance(source, ReadResult):
+        table, frame = source.table, None if source.table is not None else source.frame
+    else:
+        table, frame = None, source
     arrays = []
     for fld in schema:
         array = table.column(fld.name) if table is not None else pa.Array.from_pandas(frame[fld.name])
@@ -105,24 +99,6 @@ def to_arrow(frame: pd.DataFrame, kind: Kind) -> pa.Table:
             array = pc.cast(array, fld.type, safe=False)  # drops the (midnight) time of day
         arrays.append(array.cast(fld.type) if array.type != fld.type else array)
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-#: id(frame) -> (weak reference to the frame, the Arrow table it was built from, its shape).
-_TABLES: dict[int, tuple[weakref.ref, pa.Table, tuple]] = {}
-
-
-def _remember(frame: pd.DataFrame, table: pa.Table) -> None:
-    key = id(frame)
-    _TABLES[key] = (weakref.ref(frame, lambda _: _TABLES.pop(key, None)), table,
-                    (len(frame), tuple(frame.columns)))
-
-
-def _table_of(frame: pd.DataFrame) -> pa.Table | None:
-    """The reader's table of this very frame object, when its shape and columns are as read."""
-    hit = _TABLES.get(id(frame))
-    if hit is None or hit[0]() is not frame or hit[2] != (len(frame), tuple(frame.columns)):
-        return None
-    return hit[1]
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -171,12 +147,11 @@ class _Reader:
             pos = header.columns.get(col.name)
             columns[raw(col.name)] = kept(self.raws[pos]) if pos is not None else pa.nulls(n_rows, pa.string())
         table = pa.Table.from_arrays(list(columns.values()), names=list(columns))
-        frame = _to_pandas(columns)
-        _remember(frame, table)
 
         self._column_warnings()
         self._overflow_warnings()
-        return ReadResult(frame, county, period, self.problems, self.header_row, table=table)
+        return ReadResult(county_code=county, period=period, problems=self.problems,
+                          header_row=self.header_row, table=table)
 
     def reject(self, problem: Problem) -> RejectFile:
         """A RejectFile carrying this file's best-guess county and period."""
@@ -336,24 +311,6 @@ class _Reader:
                 f"第 {number} 行在表头最后一列的右侧还有数据，已忽略。",
                 row=number,
             ))
-
-
-def _to_pandas(columns: dict[str, pa.Array]) -> pd.DataFrame:
-    """Arrow arrays -> DataFrame with nullable pandas dtypes.
-
-    Built column by column rather than with Table.to_pandas, whose block consolidation costs more than
-    the whole parse of a typical file.
-    """
-    data: dict[str, object] = {}
-    for name, array in columns.items():
-        dtype = _PANDAS_TYPES.get(array.type)
-        if name == ROW:
-            data[name] = array.to_numpy().astype(np.int64)
-        elif dtype is not None:
-            data[name] = dtype.__from_arrow__(array)
-        else:  # timestamps: datetime64[ns], NaT for nulls
-            data[name] = array.to_pandas()
-    return pd.DataFrame(data, copy=False)
 
 
 # -------------------------------------------------------------------------------------- problems
