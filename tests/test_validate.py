@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from jianfu.config import Settings
 from jianfu.ingest.frame import ROW, BatchItem, ReadResult, raw
 from jianfu.problems import CRITICAL, WARNING
 from jianfu.reference import Department, Reference, Unit
-from jianfu.validate import build_data_docs, load_suite, validate_batch
+from jianfu.validate import build_data_docs, expectations_dir, load_suite, validate_batch
 from jianfu.validate.suites import read_suite_json
 
 COUNTY = "421127"
@@ -451,6 +452,8 @@ def test_data_docs(reference, tmp_path, monkeypatch):
     assert len(pages) == 2
     page = next(p for p in pages if "form_counts" in str(p)).read_text(encoding="utf-8")
     assert "sub-1" in page
+    suite_pages = {p: p.stat().st_mtime_ns for p in (settings.reports / "data_docs" / "expectations").glob("*.html")}
+    assert len(suite_pages) == 3
     # a second run adds its results without re-rendering the first ones
     before = {p: p.stat().st_mtime_ns for p in pages}
     validate_batch(items[:1], reference, datetime(2025, 4, 4, tzinfo=UTC), context_root=context_root(settings))
@@ -458,6 +461,25 @@ def test_data_docs(reference, tmp_path, monkeypatch):
     after = list((settings.reports / "data_docs" / "validations").rglob("*.html"))
     assert len(after) == 3
     assert all(p.stat().st_mtime_ns == t for p, t in before.items())
+    assert all(p.stat().st_mtime_ns == t for p, t in suite_pages.items())
+
+
+def test_data_docs_render_a_suite_again_when_its_json_changes(reference, tmp_path, monkeypatch):
+    monkeypatch.setenv("JIANFU_HOME", str(tmp_path / "home"))
+    suites = tmp_path / "expectations"
+    shutil.copytree(expectations_dir(), suites)
+    monkeypatch.setenv("JIANFU_EXPECTATIONS", str(suites))
+    settings = Settings.from_env()
+    build_data_docs(settings)
+    pages = {p.name: p.stat().st_mtime_ns for p in (settings.reports / "data_docs" / "expectations").glob("*.html")}
+    data = json.loads((suites / "work_groups.json").read_text(encoding="utf-8"))
+    data["expectations"][0]["meta"]["message_en"] = "a message the office reworded"
+    (suites / "work_groups.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+    build_data_docs(settings)
+
+    now = {p.name: p.stat().st_mtime_ns for p in (settings.reports / "data_docs" / "expectations").glob("*.html")}
+    assert [name for name in sorted(now) if now[name] != pages[name]] == ["work_groups.html"]
 
 
 # ---------------------------------------------------------------------------------------------

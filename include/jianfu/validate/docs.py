@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import os
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +41,8 @@ SITE = "jianfu"
 VALUE_SET_SHOWN = 20
 #: Failing rows kept per expectation in stored results.
 ROWS_SHOWN = 200
+#: Beside the site: the digest of each suite's JSON as last rendered.
+SUITES_RENDERED = ".suites-rendered.json"
 
 _LOCK = threading.RLock()
 _CONTEXTS: dict[Path, object] = {}
@@ -130,11 +134,25 @@ def _page(target: Path, key: ValidationResultIdentifier) -> Path:
             / run.run_time.strftime("%Y%m%dT%H%M%S.%fZ") / f"{key.batch_identifier}.html")
 
 
+def _suite_digest(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
 def build_data_docs(settings: Settings) -> Path:
     """Render the suites and any results not rendered yet into $JIANFU_HOME/reports/data_docs/;
-    returns the site's index.html."""
+    returns the site's index.html.
+
+    A suite is stored and rendered again only when its JSON changed since the last build (a digest
+    per suite is kept beside the site in SUITES_RENDERED) or its page is missing: GX's
+    `suites.add_or_update` compares expectations pairwise and cost more than the rest of the build.
+    """
     target = data_docs_dir(settings).absolute()
     target.mkdir(parents=True, exist_ok=True)
+    stamps_path = target / SUITES_RENDERED
+    try:
+        stamps = json.loads(stamps_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        stamps = {}
     with _LOCK:
         ctx = _file_context(context_root(settings))
         config = _site_config(target)
@@ -145,9 +163,15 @@ def build_data_docs(settings: Settings) -> Path:
             ctx.update_data_docs_site(SITE, config)
         suite_ids = []
         for name in KINDS:
-            suite = gx.ExpectationSuite(**read_suite_json(name))
-            ctx.suites.add_or_update(suite)
-            suite_ids.append(ExpectationSuiteIdentifier(name=name))
+            data = read_suite_json(name)
+            digest = _suite_digest(data)
+            if stamps.get(name) != digest or not (target / "expectations" / f"{name}.html").exists():
+                ctx.suites.add_or_update(gx.ExpectationSuite(**data))
+                suite_ids.append(ExpectationSuiteIdentifier(name=name))
+                stamps[name] = digest
         fresh = [k for k in ctx.validation_results_store.list_keys() if not _page(target, k).exists()]
         ctx.build_data_docs(site_names=[SITE], resource_identifiers=[*suite_ids, *fresh])
+    tmp = stamps_path.with_name(f".{SUITES_RENDERED}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(stamps, indent=1), encoding="utf-8")
+    os.replace(tmp, stamps_path)
     return target / "index.html"
