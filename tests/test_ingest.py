@@ -121,6 +121,22 @@ def test_byte_identical_file_under_another_name_is_a_duplicate(home):
     assert "byte-identical" in dup.reason
 
 
+def test_a_duplicate_and_a_new_file_in_one_run_are_both_recorded(home):
+    """A duplicate received before a new file in the same run (both recorded in one insert)."""
+    original = write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    ingest(home)
+    copy = landing(home, "421127_2026-09 (resent).csv")
+    copy.write_bytes(original.read_bytes())
+    os.utime(copy, (T + 10, T + 10))
+    write_csv(landing(home, "140404_2026-09.csv"), FORM_HEADER, form_rows(county=OTHER_COUNTY), mtime=T + 20)
+
+    summary = ingest(home)
+
+    assert [(o.file_name, o.status) for o in summary.outcomes] == [
+        ("421127_2026-09 (resent).csv", "duplicate"), ("140404_2026-09.csv", "accepted")]
+    assert statuses(home)["421127_2026-09.csv"] == "accepted"
+
+
 def test_the_archive_keeps_every_byte_received_even_rejected_junk(home):
     junk = landing(home, "421127_2026-09.csv")
     junk.parent.mkdir(parents=True)

@@ -191,6 +191,8 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
             received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), now),
             status=ledger.RECEIVED, error_count=0, warning_count=0,
             claimed_by=run_id, claimed_at=datetime.now(UTC),
+            # Every row carries the same keys: one executemany insert binds them all alike.
+            county_code=None, period=None, duplicate_of=None, reason=None,
         )
         if first is not None:
             received = ledger.as_naive_utc(first["received_at"]).strftime("%Y-%m-%d %H:%M")
