@@ -13,6 +13,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
@@ -26,9 +27,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
-    func,
     inspect,
     select,
     text,
@@ -213,32 +214,123 @@ def in_force_row(conn: Connection, kind: str, county_code: str, period: str) -> 
 
 
 def accept(conn: Connection, submission_id: str, status: str) -> int:
-    """Put an accepted file in force, superseding the version in force; returns its version.
+    """Put one accepted file in force (see record_decisions); returns its version."""
+    return record_decisions(conn, [Decision(submission_id, status)])[submission_id][1]
 
-    Must run inside `versions_lock`. The newest accepted file by receipt is in force: a file
-    received earlier than the one in force (possible when two ingests race) becomes superseded
-    at once instead of displacing the newer one.
+
+@dataclass
+class Decision:
+    """What validation decided about one received file: its status (rejected, accepted or
+    accepted with warnings) and the other columns to record with it."""
+
+    submission_id: str
+    status: str
+    fields: dict = field(default_factory=dict)
+
+
+def record_decisions(conn: Connection, decisions: list[Decision],
+                     claimed_by: str | None = None) -> dict[str, tuple[str, int | None]]:
+    """Record decisions in receipt order; returns each file's final (status, version).
+
+    Must run inside `versions_lock`. An accepted file gets the next version of its county x kind
+    x period and goes in force, superseding the version in force — unless that one was received
+    later (two ingests raced), in which case the file is superseded at once. A file superseded by
+    a later file of the same call ends `superseded`. With `claimed_by`, a decision for a file that
+    is no longer `received` under that claim is skipped (another run decided it meanwhile) and
+    left out of the answer.
+
+    Everything is read in a few queries and written in one executemany per shape of update: a
+    province month decides hundreds of files, and a round trip per file and step was a tenth of
+    an ingest.
     """
-    row = get(conn, submission_id)
-    assert row is not None
-    prior_versions = conn.execute(
-        select(func.count()).select_from(submissions).where(
-            submissions.c.kind == row["kind"],
-            submissions.c.county_code == row["county_code"],
-            submissions.c.period == row["period"],
-            submissions.c.version.is_not(None),
-        )
-    ).scalar_one()
-    version = prior_versions + 1
-    current = in_force_row(conn, row["kind"], row["county_code"], row["period"])
-    if current is not None and receipt_order(current) > receipt_order(row):
-        set_fields(conn, submission_id, status=SUPERSEDED, version=version,
-                   superseded_by=current["submission_id"])
-        return version
-    if current is not None:
-        set_fields(conn, current["submission_id"], status=SUPERSEDED, superseded_by=submission_id)
-    set_fields(conn, submission_id, status=status, version=version)
-    return version
+    rows = {r["submission_id"]: dict(r) for r in _rows_by_id(conn, [d.submission_id for d in decisions])}
+    todo = []
+    for d in decisions:
+        row = rows.get(d.submission_id)
+        if row is None:
+            raise KeyError(f"no ledger row {d.submission_id}")
+        if claimed_by is not None and (row["status"] != RECEIVED or row["claimed_by"] != claimed_by):
+            continue
+        row.update(d.fields)
+        todo.append((row, d.status))
+    todo.sort(key=lambda t: receipt_order(t[0]))
+
+    groups = {(r["kind"], r["county_code"], r["period"]) for r, status in todo if status in ACCEPTED_STATUSES}
+    versions: dict[tuple, int] = dict.fromkeys(groups, 0)
+    current: dict[tuple, dict] = {}
+    for other in _rows_of_groups(conn, groups):
+        key = (other["kind"], other["county_code"], other["period"])
+        if key not in groups:
+            continue
+        if other["version"] is not None:
+            versions[key] += 1
+        if other["status"] in ACCEPTED_STATUSES:
+            current[key] = dict(other)
+
+    changes: dict[str, dict] = {}
+    final: dict[str, tuple[str, int | None]] = {}
+    for row, status in todo:
+        sid = row["submission_id"]
+        changes[sid] = {**{k: row[k] for k in _DECISION_FIELDS if k in row}, "status": status}
+        if status not in ACCEPTED_STATUSES:
+            final[sid] = (status, None)
+            continue
+        key = (row["kind"], row["county_code"], row["period"])
+        versions[key] += 1
+        version = versions[key]
+        changes[sid]["version"] = version
+        holder = current.get(key)
+        if holder is not None and receipt_order(holder) > receipt_order(row):
+            changes[sid].update(status=SUPERSEDED, superseded_by=holder["submission_id"])
+            final[sid] = (SUPERSEDED, version)
+            continue
+        if holder is not None:
+            changes.setdefault(holder["submission_id"], {}).update(status=SUPERSEDED, superseded_by=sid)
+            if holder["submission_id"] in final:
+                final[holder["submission_id"]] = (SUPERSEDED, final[holder["submission_id"]][1])
+        final[sid] = (status, version)
+        current[key] = row
+    _update_many(conn, changes)
+    return final
+
+
+#: Columns a decision may record besides status, version and superseded_by.
+_DECISION_FIELDS = ("kind", "county_code", "period", "row_count", "error_count", "warning_count", "reason",
+                    "report_path", "staged_path")
+
+
+def _rows_by_id(conn: Connection, ids: list[str]) -> list[RowMapping]:
+    out: list[RowMapping] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        out.extend(conn.execute(select(submissions).where(submissions.c.submission_id.in_(chunk))).mappings())
+    return out
+
+
+def _rows_of_groups(conn: Connection, groups: set[tuple]) -> list[RowMapping]:
+    """Rows that may be versions of these county x kind x period groups (filtered by county and
+    kind in SQL, by the exact group by the caller)."""
+    counties = sorted({county for _, county, _ in groups})
+    kinds = sorted({kind for kind, _, _ in groups})
+    out: list[RowMapping] = []
+    for start in range(0, len(counties), 500):
+        chunk = counties[start:start + 500]
+        out.extend(conn.execute(select(submissions).where(
+            submissions.c.county_code.in_(chunk), submissions.c.kind.in_(kinds),
+            (submissions.c.version.is_not(None)) | (submissions.c.status.in_(ACCEPTED_STATUSES)),
+        )).mappings())
+    return out
+
+
+def _update_many(conn: Connection, changes: dict[str, dict]) -> None:
+    """One executemany per set of columns changed."""
+    by_shape: dict[tuple, list[dict]] = {}
+    for sid, values in changes.items():
+        by_shape.setdefault(tuple(sorted(values)), []).append({"_sid": sid, **{f"_{k}": v for k, v in values.items()}})
+    for shape, params in by_shape.items():
+        statement = (update(submissions).where(submissions.c.submission_id == bindparam("_sid"))
+                     .values({k: bindparam(f"_{k}") for k in shape}))
+        conn.execute(statement, params)
 
 
 def in_force(conn: Connection, kind: str | None = None) -> list[RowMapping]:
