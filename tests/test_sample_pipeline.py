@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import NOW
 from jianfu import ledger
 from jianfu.config import Settings
+from jianfu.ingest import pipeline
 from jianfu.ingest.pipeline import ingest
 from jianfu.sample import generate
 from jianfu.warehouse.build import build
@@ -37,12 +40,16 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("pilot") / "home"
     settings = Settings.from_env({"JIANFU_HOME": str(home), "JIANFU_NOW": NOW.isoformat()})
     generate(home, seed=7, scale="pilot", now=NOW)
-    with (settings.reference / "units.csv").open("a", encoding="utf-8") as fh:
-        fh.write(f"{SILENT_COUNTY}000000,平顺县,county,,jfb@{SILENT_COUNTY}.gov.example.cn\n")
-        fh.write(f"{SILENT_COUNTY}100000,青羊镇,township,{SILENT_COUNTY}000000,\n")
+    _add_silent_county(settings)
     ingest(settings, data_docs=False)
     build(settings)
     return settings
+
+
+def _add_silent_county(settings: Settings) -> None:
+    with (settings.reference / "units.csv").open("a", encoding="utf-8") as fh:
+        fh.write(f"{SILENT_COUNTY}000000,平顺县,county,,jfb@{SILENT_COUNTY}.gov.example.cn\n")
+        fh.write(f"{SILENT_COUNTY}100000,青羊镇,township,{SILENT_COUNTY}000000,\n")
 
 
 def truth_rows(settings: Settings, name: str) -> list[dict[str, str]]:
@@ -59,6 +66,51 @@ def test_every_file_ends_in_its_expected_status(pilot):
 
     assert got == expected
     assert {"accepted", "accepted_with_warnings", "superseded", "rejected", "duplicate"} <= set(got.values())
+
+
+def _decisions(settings: Settings) -> dict[str, tuple]:
+    """What the ledger says of each landed file, and the staged table of each accepted one."""
+    engine = ledger.connect(settings.db_url)
+    with engine.connect() as conn:
+        rows = ledger.all_submissions(conn)
+    engine.dispose()
+    out = {}
+    for r in rows:
+        staged = pq.read_table(r["staged_path"]) if r["staged_path"] else None
+        report = Path(r["report_path"]).with_suffix(".csv").read_text(encoding="utf-8-sig") if r["report_path"] else None
+        out[str(Path(r["source_path"]).relative_to(settings.landing))] = (
+            r["status"], r["version"], r["row_count"], r["error_count"], r["warning_count"], r["reason"],
+            staged, report)
+    return out
+
+
+def _fresh_pilot(root: Path) -> Settings:
+    settings = Settings.from_env({"JIANFU_HOME": str(root / "home"), "JIANFU_NOW": NOW.isoformat()})
+    generate(settings.home, seed=7, scale="pilot", now=NOW)
+    return settings
+
+
+def test_one_process_decides_exactly_as_two(pilot, tmp_path, monkeypatch):
+    """The pilot fixture ingests with a forked worker (several kinds); alone, the same files end the
+    same: statuses, versions, counts, reasons, reports and staged tables."""
+    monkeypatch.setenv("JIANFU_INGEST_PROCESSES", "1")
+    alone = _fresh_pilot(tmp_path)
+    _add_silent_county(alone)
+
+    ingest(alone, data_docs=False)
+
+    assert _decisions(alone) == _decisions(pilot)
+
+
+def test_a_worker_that_dies_leaves_its_files_to_the_parent(tmp_path, monkeypatch, caplog):
+    settings = _fresh_pilot(tmp_path)
+    monkeypatch.setattr(pipeline, "_worker_share", lambda *args: os._exit(3))
+
+    ingest(settings, data_docs=False)
+
+    assert "the ingest worker failed" in caplog.text and "exit code 3" in caplog.text
+    got = {path: d[0] for path, d in _decisions(settings).items()}
+    assert got == {r["relative_path"]: r["expected_status"] for r in truth_rows(settings, "ledger.csv")}
 
 
 def test_flags_equal_truth_rule_by_rule(pilot):

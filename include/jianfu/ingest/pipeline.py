@@ -7,9 +7,11 @@ The order of work is what makes it safe to stop at any moment and run again:
    bytes already received under another name become a `duplicate` and stop there;
 3. read and normalise every new receipt (structural problems reject the file at once);
 4. validate all readable files in one Great Expectations batch per kind (per-file overhead is the
-   cost that matters when a province sends hundreds of small files);
-5. stage each accepted file as Parquet, then decide every file in receipt order in one ledger
-   transaction: rejected, or accepted and put in force (superseding the version before it).
+   cost that matters when a province sends hundreds of small files), and stage each file that
+   passed as Parquet — steps 3 and 4 run on two cores when a run holds more than one kind: a
+   forked worker takes some kinds while this process takes the others (fork.py);
+5. decide every file in receipt order in one ledger transaction: rejected, or accepted and put in
+   force (superseding the version before it).
 
 A run that dies leaves receipts in `received`; the next run finishes them from the archive.
 """
@@ -34,6 +36,7 @@ from ..config import Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
+from . import fork
 from .archive import archive_file
 from .discover import Discovered, DiscoveryError, discover
 from .frame import BatchItem, ReadResult
@@ -122,6 +125,18 @@ class _Receipt:
     row: dict
     read: ReadResult | None = None
     problems: list[Problem] = field(default_factory=list)
+    row_count: int | None = None
+    staged_path: str | None = None
+
+    def checked(self) -> dict:
+        """What checking the file found, as a worker process hands it back (small and picklable)."""
+        return dict(problems=self.problems, county_code=self.row.get("county_code"), period=self.row.get("period"),
+                    row_count=self.row_count, staged_path=self.staged_path)
+
+    def take(self, checked: dict) -> None:
+        self.problems = checked["problems"]
+        self.row.update(county_code=checked["county_code"], period=checked["period"])
+        self.row_count, self.staged_path = checked["row_count"], checked["staged_path"]
 
 
 def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], list[Discovered], list[Discovered]]:
@@ -290,7 +305,7 @@ def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Sett
 
 
 def _stage(receipt: _Receipt, settings: Settings) -> str:
-    """Write the normalised table of an accepted file where the warehouse build will find it."""
+    """Write the normalised table of a file that passed where the warehouse build will find it."""
     import pyarrow.parquet as pq
 
     from .read import to_arrow
@@ -305,51 +320,99 @@ def _stage(receipt: _Receipt, settings: Settings) -> str:
     return str(final)
 
 
+def _check_share(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress) -> None:
+    """Steps 3-4 for some receipts: read, validate, and stage the files without critical problems.
+    The tables are let go as soon as they are staged."""
+    _read_all(receipts, reference, progress)
+    _validate_all(receipts, reference, settings)
+    for receipt in receipts:
+        if receipt.read is None:
+            continue
+        receipt.row_count = receipt.read.row_count
+        if not any(p.severity == CRITICAL for p in receipt.problems):
+            receipt.staged_path = _stage(receipt, settings)
+        receipt.read = None
+
+
+def _split_by_kind(receipts: list[_Receipt]) -> tuple[list[_Receipt], list[_Receipt]]:
+    """Two shares of whole kinds, as even by bytes as kinds allow (largest kind first, each to
+    the lighter share). Whole kinds, because each kind's suite has a fixed cost per run."""
+    by_kind: dict[str | None, list[_Receipt]] = {}
+    for receipt in receipts:
+        by_kind.setdefault(receipt.row["kind"], []).append(receipt)
+    shares: tuple[list[_Receipt], list[_Receipt]] = ([], [])
+    weight = [0, 0]
+    for group in sorted(by_kind.values(), key=lambda g: -sum(r.row["size_bytes"] or 0 for r in g)):
+        lighter = 0 if weight[0] <= weight[1] else 1
+        shares[lighter].extend(group)
+        weight[lighter] += sum(r.row["size_bytes"] or 0 for r in group)
+    return shares
+
+
+def _check_all(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress) -> None:
+    """Steps 3-4 for every receipt, on two cores when the run holds more than one kind."""
+    from ..validate import prepare
+    from ..validate.docs import context_root
+
+    kinds = sorted({r.row["kind"] for r in receipts if r.row["kind"] in KINDS})
+    # GX, its contexts and the suites are loaded before any fork, so a worker inherits them.
+    prepare(kinds, context_root=context_root(settings))
+    here, there = _split_by_kind(receipts)
+    if not there or fork.processes() < 2:
+        progress(f"reading and validating {len(receipts)} file(s)")
+        _check_share(receipts, reference, settings, progress)
+        return
+    names = sorted({r.row["kind"] for r in there if r.row["kind"]})
+    progress(f"reading and validating {len(receipts)} file(s) on two cores "
+             f"({', '.join(names)} in a worker process)")
+    worker = fork.ForkedCall(lambda: [r.checked() for r in _worker_share(there, reference, settings)])
+    _check_share(here, reference, settings, progress)
+    ok, answer = worker.result()
+    if ok:
+        for receipt, checked in zip(there, answer, strict=True):
+            receipt.take(checked)
+    else:
+        log.warning("the ingest worker failed; checking its %d file(s) here instead:\n%s", len(there), answer)
+        _check_share(there, reference, settings, progress)
+
+
+def _worker_share(receipts: list[_Receipt], reference: Reference, settings: Settings) -> list[_Receipt]:
+    """The forked worker's part: like _check_share, without progress lines (the parent writes those)."""
+    _check_share(receipts, reference, settings, lambda _msg: None)
+    return receipts
+
+
 def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: IngestSummary, run_id: str) -> None:
-    """Step 5: stage accepted files, then record every decision in receipt order."""
-    from ..validate.report import write_report  # loads GX: only when there is something to decide
+    """Step 5: write the reports, then record every decision in receipt order."""
+    from ..validate.report import write_report
+
     decisions = []
     for receipt in sorted(receipts, key=lambda r: ledger.receipt_order(r.row)):
         row, problems = receipt.row, receipt.problems
         errors = sum(1 for p in problems if p.severity == CRITICAL)
         warnings = sum(1 for p in problems if p.severity == WARNING)
         fields = dict(kind=row["kind"], county_code=row.get("county_code"), period=row.get("period"),
-                      row_count=receipt.read.row_count if receipt.read is not None else None,
-                      error_count=errors, warning_count=warnings, reason=None, report_path=None)
-        if errors:
-            status = ledger.REJECTED
-            fields["reason"] = _one_line(problems)
-        else:
-            status = ledger.ACCEPTED_WITH_WARNINGS if warnings else ledger.ACCEPTED
-            fields["staged_path"] = _stage(receipt, settings)
+                      row_count=receipt.row_count, error_count=errors, warning_count=warnings,
+                      reason=_one_line(problems) if errors else None, report_path=None,
+                      staged_path=None if errors else receipt.staged_path)
+        status = ledger.REJECTED if errors else ledger.ACCEPTED_WITH_WARNINGS if warnings else ledger.ACCEPTED
         if problems:
             fields["report_path"] = str(write_report(settings.reports, {**row, **fields, "status": status}, problems))
-        decisions.append((receipt, status, fields))
+        decisions.append((receipt, ledger.Decision(row["submission_id"], status, fields)))
 
     with engine.begin() as conn, ledger.versions_lock(conn):
-        for receipt, status, fields in decisions:
-            sid = receipt.row["submission_id"]
-            current = ledger.get(conn, sid)
-            if current["status"] != ledger.RECEIVED or current["claimed_by"] != run_id:
-                continue  # our claim lapsed and another run decided this file meanwhile
-            ledger.set_fields(conn, sid, **fields)
-            version = None
-            if status == ledger.REJECTED:
-                ledger.set_fields(conn, sid, status=status)
-            else:
-                version = ledger.accept(conn, sid, status)
-            final = ledger.get(conn, sid)
-            summary.outcomes.append(Outcome(
-                sid, receipt.row["file_name"], receipt.row["source_path"], final["status"], fields["kind"],
-                fields["county_code"], fields["period"], version, fields["row_count"],
-                fields["error_count"], fields["warning_count"], fields.get("reason"), fields.get("report_path"),
-            ))
-    # A file superseded later in this same run shows its final status.
-    with engine.connect() as conn:
-        for outcome in summary.outcomes:
-            current = ledger.get(conn, outcome.submission_id)
-            if current is not None:
-                outcome.status = current["status"]
+        # A decision is skipped when this run's claim lapsed and another run decided the file.
+        final = ledger.record_decisions(conn, [d for _, d in decisions], claimed_by=run_id)
+    for receipt, decision in decisions:
+        if decision.submission_id not in final:
+            continue
+        status, version = final[decision.submission_id]
+        f = decision.fields
+        summary.outcomes.append(Outcome(
+            decision.submission_id, receipt.row["file_name"], receipt.row["source_path"], status, f["kind"],
+            f["county_code"], f["period"], version, f["row_count"], f["error_count"], f["warning_count"],
+            f["reason"], f["report_path"],
+        ))
 
 
 def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None = None,
@@ -388,10 +451,7 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         with engine.begin() as conn:
             receipts = [_Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, scope)]
         if receipts:
-            progress(f"reading {len(receipts)} file(s)")
-            _read_all(receipts, reference, progress)
-            progress("validating with Great Expectations")
-            _validate_all(receipts, reference, settings)
+            _check_all(receipts, reference, settings, progress)
             _decide(receipts, settings, engine, summary, run_id)
             if data_docs:
                 _build_data_docs(settings)

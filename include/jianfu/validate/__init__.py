@@ -27,12 +27,13 @@ from ..ingest.frame import BatchItem  # noqa: E402
 from ..problems import Problem  # noqa: E402
 from ..reference import Reference  # noqa: E402
 from .attribute import ValidationEngineError, problems_by_file  # noqa: E402
-from .docs import build_data_docs, record_result  # noqa: E402
-from .engine import run_suite  # noqa: E402
+from .docs import build_data_docs, file_context, record_result  # noqa: E402
+from .engine import batch_definition, run_suite  # noqa: E402
 from .prepare import stack  # noqa: E402
 from .suites import SuiteError, expectations_dir, load_suite  # noqa: E402
 
 __all__ = [
+    "prepare",
     "validate_batch",
     "load_suite",
     "build_data_docs",
@@ -40,6 +41,21 @@ __all__ = [
     "SuiteError",
     "ValidationEngineError",
 ]
+
+
+def prepare(kind_names: list[str], *, context_root: Path | None = None) -> None:
+    """Load everything validating these kinds needs: the suites, GX's ephemeral context with a
+    batch definition per kind and, with `context_root`, the file-backed context of the history.
+
+    validate_batch does this itself when needed; ingest calls it first so that a worker process
+    forked afterwards inherits it all instead of building it again (and two processes never
+    create the file-backed context at once).
+    """
+    for name in kind_names:
+        load_suite(name)
+        batch_definition(name)
+    if context_root is not None:
+        file_context(Path(context_root))
 
 
 def validate_batch(items: list[BatchItem], reference: Reference, now: datetime, *,

@@ -57,8 +57,9 @@ def data_docs_dir(settings: Settings) -> Path:
     return settings.reports / "data_docs"
 
 
-def _file_context(root: Path):
-    """The file-backed context at `root` (a directory named gx), created on first use."""
+def file_context(root: Path):
+    """The file-backed context at `root` (a directory named gx), created on first use and kept
+    for the process."""
     root = root.absolute()
     with _LOCK:
         ctx = _CONTEXTS.get(root)
@@ -114,7 +115,7 @@ def record_result(root: Path, kind_name: str, result: ExpectationSuiteValidation
         batch_identifier=f"{len(keys)}-files-{digest}",
     )
     with _LOCK:
-        _file_context(root).validation_results_store.set(key, _trimmed(result, keys, run_id))
+        file_context(root).validation_results_store.set(key, _trimmed(result, keys, run_id))
     return key
 
 
@@ -154,7 +155,7 @@ def build_data_docs(settings: Settings) -> Path:
     except (FileNotFoundError, ValueError):
         stamps = {}
     with _LOCK:
-        ctx = _file_context(context_root(settings))
+        ctx = file_context(context_root(settings))
         config = _site_config(target)
         sites = ctx.list_data_docs_sites()
         if SITE not in sites:

@@ -56,7 +56,8 @@ def context():
         return _CONTEXT
 
 
-def _batch_definition(kind_name: str):
+def batch_definition(kind_name: str):
+    """The whole-dataframe batch definition of a kind in the process's context (made once)."""
     ctx = context()
     try:
         source = ctx.data_sources.get("jianfu")
@@ -111,7 +112,7 @@ def run_suite(kind_name: str, frame: pd.DataFrame, suite: ExpectationSuite,
     """
     with _LOCK:  # GX's context and its stores are not documented as thread-safe
         columns = [c for c in used_columns(suite) if c in frame.columns]
-        batch = _batch_definition(kind_name).get_batch(batch_parameters={"dataframe": frame[columns]})
+        batch = batch_definition(kind_name).get_batch(batch_parameters={"dataframe": frame[columns]})
         parameters = parameters or {}
         quick = batch.validate(suite, expectation_parameters=parameters, result_format=QUICK_FORMAT)
         failed = [res.expectation_config for res in quick.results if not res.success]
