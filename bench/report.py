@@ -368,15 +368,17 @@ def render(results: dict) -> str:
     out += ["", "*As the command runs*: each phase timed in its own process from importing the stage to its "
             "return — every `jianfu ingest` / `jianfu build` pays the imports (Great Expectations above all). "
             "*Work alone*: the same minus the time spent importing modules (baseline: its read/write loop "
-            "without importing pyarrow). *CPU time*: user + system seconds of the same region, all threads — "
+            "without importing pyarrow). *CPU time*: user + system seconds of the same region, all threads and worker processes — "
             "less moved than wall time by whatever else runs on the machine (see the load column below), "
             "and the baseline's threads count in full. The limit is judged on the first."]
     out += ["", "## Machine", "", *_machine(results["machine"]), *_code(results), "", "## Data set", "", *_dataset(results),
             "", "## Phases", "", *_phases(results), "", "## Per-file overhead", "", *_per_file(results), "", "## Imports", "", *_imports(results),
             "", "## Analyst queries", "", *_queries(results), "", "## One-county resubmission", "",
             *_resubmission(results), "", "## Peak memory", "",
-            "Peak resident set size (ru_maxrss) of each phase's own process, in the phases table; the "
-            "target applies to jianfu's phases (not the sample generator or the baseline).", "",
+            "Peak resident set size (ru_maxrss) of each phase's own process plus that of its largest "
+            "worker process (`jianfu ingest` forks one to use the second core), as if both peaked at once: "
+            "an upper bound. In the phases table; the target applies to jianfu's phases (not the sample "
+            "generator or the baseline).", "",
             "## How to reproduce", "", "```bash", "make bench          # = .venv/bin/python bench/run.py",
             "```", "",
             "Knobs (environment): `BENCH_SEED` (7), `BENCH_SCALE` (province), `JIANFU_SAMPLE_PROVINCE` "

@@ -292,3 +292,20 @@ def test_recheck_rejected_accepts_a_file_once_the_reference_knows_its_unit(home)
     assert (accepted.version, accepted.report_path, accepted.reason) == (1, None, None)
     assert (home.staging / "form_counts" / f"{accepted.submission_id}.parquet").exists()
     assert statuses(home) == {"421127_2026-09.csv": "accepted", "421127_2026-08.csv": "rejected"}
+
+
+def test_the_two_shares_of_a_run_hold_about_half_of_every_kind():
+    from jianfu.ingest.pipeline import _Receipt, _split
+
+    sizes = {"form_counts": [900, 500, 400, 300, 100], "work_groups": [50, 40, 30], "inspections": [10]}
+    receipts = [_Receipt({"kind": kind, "size_bytes": size, "submission_id": f"{kind}{n}"})
+                for kind, values in sizes.items() for n, size in enumerate(values)]
+
+    here, there = _split(receipts)
+
+    assert sorted(r.row["submission_id"] for r in here + there) == sorted(r.row["submission_id"] for r in receipts)
+    for kind in ("form_counts", "work_groups"):
+        ours = [sum(r.row["size_bytes"] for r in share if r.row["kind"] == kind) for share in (here, there)]
+        counts = [sum(1 for r in share if r.row["kind"] == kind) for share in (here, there)]
+        assert min(counts) >= 1 and abs(counts[0] - counts[1]) <= 1
+        assert abs(ours[0] - ours[1]) <= max(sizes[kind])

@@ -91,7 +91,7 @@ def _fresh_pilot(root: Path) -> Settings:
 
 
 def test_one_process_decides_exactly_as_two(pilot, tmp_path, monkeypatch):
-    """The pilot fixture ingests with a forked worker (several kinds); alone, the same files end the
+    """The pilot fixture ingests with a forked worker (half the files of each kind); alone, the same files end the
     same: statuses, versions, counts, reasons, reports and staged tables."""
     monkeypatch.setenv("JIANFU_INGEST_PROCESSES", "1")
     alone = _fresh_pilot(tmp_path)

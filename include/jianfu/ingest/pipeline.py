@@ -8,8 +8,8 @@ The order of work is what makes it safe to stop at any moment and run again:
 3. read and normalise every new receipt (structural problems reject the file at once);
 4. validate all readable files in one Great Expectations batch per kind (per-file overhead is the
    cost that matters when a province sends hundreds of small files), and stage each file that
-   passed as Parquet — steps 3 and 4 run on two cores when a run holds more than one kind: a
-   forked worker takes some kinds while this process takes the others (fork.py);
+   passed as Parquet — steps 3 and 4 run on two cores: a forked worker takes half the files of
+   each kind while this process takes the other half (fork.py);
 5. decide every file in receipt order in one ledger transaction: rejected, or accepted and put in
    force (superseding the version before it).
 
@@ -334,37 +334,42 @@ def _check_share(receipts: list[_Receipt], reference: Reference, settings: Setti
         receipt.read = None
 
 
-def _split_by_kind(receipts: list[_Receipt]) -> tuple[list[_Receipt], list[_Receipt]]:
-    """Two shares of whole kinds, as even by bytes as kinds allow (largest kind first, each to
-    the lighter share). Whole kinds, because each kind's suite has a fixed cost per run."""
+def _split(receipts: list[_Receipt]) -> tuple[list[_Receipt], list[_Receipt]]:
+    """Two shares with about half the files of every kind and half its bytes: reading costs per
+    file as much as per byte, and each share validates every kind it holds in one suite run.
+    Within each kind, the largest file goes to the share with fewer bytes of that kind so far."""
+    shares: tuple[list[_Receipt], list[_Receipt]] = ([], [])
     by_kind: dict[str | None, list[_Receipt]] = {}
     for receipt in receipts:
         by_kind.setdefault(receipt.row["kind"], []).append(receipt)
-    shares: tuple[list[_Receipt], list[_Receipt]] = ([], [])
-    weight = [0, 0]
-    for group in sorted(by_kind.values(), key=lambda g: -sum(r.row["size_bytes"] or 0 for r in g)):
-        lighter = 0 if weight[0] <= weight[1] else 1
-        shares[lighter].extend(group)
-        weight[lighter] += sum(r.row["size_bytes"] or 0 for r in group)
+    for group in by_kind.values():
+        weight = [0, 0]
+        for receipt in sorted(group, key=lambda r: -(r.row["size_bytes"] or 0)):
+            lighter = 0 if (weight[0], len(shares[0])) <= (weight[1], len(shares[1])) else 1
+            shares[lighter].append(receipt)
+            weight[lighter] += receipt.row["size_bytes"] or 0
     return shares
 
 
+#: Below this many files a run is checked in one process: a worker would save less than it costs.
+MIN_FILES_TO_FORK = 4
+
+
 def _check_all(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress) -> None:
-    """Steps 3-4 for every receipt, on two cores when the run holds more than one kind."""
+    """Steps 3-4 for every receipt, on two cores when there are enough files."""
     from ..validate import prepare
     from ..validate.docs import context_root
 
     kinds = sorted({r.row["kind"] for r in receipts if r.row["kind"] in KINDS})
     # GX, its contexts and the suites are loaded before any fork, so a worker inherits them.
     prepare(kinds, context_root=context_root(settings))
-    here, there = _split_by_kind(receipts)
-    if not there or fork.processes() < 2:
+    here, there = _split(receipts)
+    if len(receipts) < MIN_FILES_TO_FORK or fork.processes() < 2:
         progress(f"reading and validating {len(receipts)} file(s)")
         _check_share(receipts, reference, settings, progress)
         return
-    names = sorted({r.row["kind"] for r in there if r.row["kind"]})
     progress(f"reading and validating {len(receipts)} file(s) on two cores "
-             f"({', '.join(names)} in a worker process)")
+             f"({len(here)} here, {len(there)} in a worker process)")
     worker = fork.ForkedCall(lambda: [r.checked() for r in _worker_share(there, reference, settings)])
     _check_share(here, reference, settings, progress)
     ok, answer = worker.result()
