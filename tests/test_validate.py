@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -561,3 +563,20 @@ def test_gx_gets_numpy_backed_columns(reference):
     frame = stack([(0, item(G, [good_group()]))], G, reference)
     for name, dtype in frame.dtypes.items():
         assert not isinstance(dtype, pd.ArrowDtype) and getattr(dtype, "storage", None) != "pyarrow", name
+
+
+def test_gx_is_imported_without_running_scipy_stats_and_altair_until_used():
+    """jianfu.validate defers GX's distribution-test and chart dependencies (gx_import.py): they are
+    importable modules that run on first use, and nothing else of the import machinery changes."""
+    code = (
+        "import sys, jianfu.validate\n"
+        "print(sorted(type(sys.modules[m]).__name__ for m in ('scipy.stats', 'altair')))\n"
+        "print(any(type(f).__name__ == '_DeferringFinder' for f in sys.meta_path))\n"
+        "from scipy import stats\n"
+        "print(stats.norm.cdf(0.0), type(sys.modules['scipy.stats']).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+
+    assert out[0] == "['_LazyModule', '_LazyModule']"
+    assert out[1] == "False"
+    assert out[2] == "0.5 module"
