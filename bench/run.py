@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: (~120 counties, ~23k units, ~360 files). It holds three of the pilot counties.
 DEFAULT_PROVINCE = "14"
 #: What a jianfu run imports, cheapest first, so that each line times only what it adds.
-IMPORTS = ["pyarrow.csv", "pyarrow.parquet", "duckdb", "pandas", "sqlalchemy", "great_expectations",
+IMPORTS = ["pyarrow.csv", "pyarrow.parquet", "duckdb", "pandas", "sqlalchemy", "jianfu.validate",
            "jianfu.ingest.pipeline", "jianfu.warehouse.build", "jianfu.warehouse.query"]
 
 

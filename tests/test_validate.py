@@ -580,3 +580,19 @@ def test_gx_is_imported_without_running_scipy_stats_and_altair_until_used():
     assert out[0] == "['_LazyModule', '_LazyModule']"
     assert out[1] == "False"
     assert out[2] == "0.5 module"
+
+
+def test_the_kwargs_lookups_jianfu_installs_on_gx_answer_as_gx_own():
+    from jianfu.validate import gx_patch
+
+    assert gx_patch.install() is True  # the pinned GX release
+    checked = 0
+    for kind in S.KINDS:
+        for expectation in load_suite(kind).expectations:
+            for name, original in gx_patch.ORIGINALS.items():
+                keys = [()] if name != "_get_success_kwarg" else \
+                    [(k,) for k in (*expectation.domain_keys, *expectation.success_keys, "result_format")]
+                for args in keys:
+                    assert getattr(expectation, name)(*args) == original(expectation, *args), (kind, name, args)
+                    checked += 1
+    assert checked > 500

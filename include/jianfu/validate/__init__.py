@@ -23,6 +23,10 @@ from .gx_import import import_gx
 
 import_gx()  # before any module of this package imports GX: see gx_import.py
 
+from . import gx_patch  # noqa: E402
+
+gx_patch.install()
+
 from ..ingest.frame import BatchItem  # noqa: E402
 from ..problems import Problem  # noqa: E402
 from ..reference import Reference  # noqa: E402
