@@ -566,7 +566,7 @@ def test_gx_gets_numpy_backed_columns(reference):
 
 
 def test_gx_is_imported_without_running_scipy_stats_and_altair_until_used():
-    """jianfu.validate defers GX's distribution-test and chart dependencies (gx_import.py): they are
+    """jianfu.validate defers GX's distribution-test and chart dependencies (jianfu.gx_import): they are
     importable modules that run on first use, and nothing else of the import machinery changes."""
     code = (
         "import sys, jianfu.validate\n"

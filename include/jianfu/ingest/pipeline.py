@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import ledger
 from ..config import Settings
+from ..gx_import import start_in_background
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
@@ -176,6 +177,7 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
     if not fresh:
         return
 
+    start_in_background()  # GX is needed next; let its import overlap the copying below
     progress(f"archiving {len(fresh)} new file(s)")
     with ThreadPoolExecutor(max_workers=4) as pool:
         archived = list(pool.map(lambda d: archive_file(d.path, settings.raw_archive), fresh))

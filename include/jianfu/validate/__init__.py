@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-from .gx_import import import_gx
+from ..gx_import import import_gx
 
 import_gx()  # before any module of this package imports GX: see gx_import.py
 
