@@ -67,12 +67,13 @@ def import_gx():
     """`great_expectations`, imported (once per process) with DEFERRED modules left lazy. Waits for
     an import started by start_in_background, if one is running."""
     with _LOCK:
-        if "great_expectations" in sys.modules:
-            return sys.modules["great_expectations"]
-        with deferring():
-            import great_expectations
-
-        return great_expectations
+        if "great_expectations" not in sys.modules:
+            with deferring():
+                import great_expectations  # noqa: F401
+    thread = _background
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()  # gone before anyone forks (ingest does, right after)
+    return sys.modules["great_expectations"]
 
 
 def start_in_background() -> None:
