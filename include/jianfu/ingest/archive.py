@@ -2,13 +2,16 @@
 
 A file is hashed and copied in one pass, into a temporary name beside its final place and renamed
 only when complete, so the archive never holds a partial copy under a real name. An existing
-archive entry is never rewritten: same name, same bytes.
+archive entry is never rewritten: same name, same bytes. The temporary name is unique per copy
+(ingest copies several files at once, and two counties' files may share a name), and
+`sync_directories` makes the renames durable before the ledger records the receipts.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +28,11 @@ class Archived:
 def archive_file(source: Path, archive_root: Path) -> Archived:
     """Copy `source` into the archive; returns its hash, size and archive path."""
     archive_root.mkdir(parents=True, exist_ok=True)
-    tmp = archive_root / f".incoming-{os.getpid()}-{source.name}"
+    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=archive_root)
+    tmp = Path(tmp_name)
     digest = hashlib.sha256()
     size = 0
-    with source.open("rb") as src, tmp.open("wb") as dst:
+    with source.open("rb") as src, os.fdopen(fd, "wb") as dst:
         while chunk := src.read(CHUNK):
             digest.update(chunk)
             dst.write(chunk)
@@ -45,3 +49,14 @@ def archive_file(source: Path, archive_root: Path) -> Archived:
         os.replace(tmp, final)
         os.chmod(final, 0o444)
     return Archived(sha, size, final)
+
+
+def sync_directories(copies: list[Archived]) -> None:
+    """fsync each archive directory the copies were renamed into (once each): a rename is durable
+    only when its directory is."""
+    for directory in sorted({str(copy.path.parent) for copy in copies}):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
