@@ -309,3 +309,55 @@ def test_the_two_shares_of_a_run_hold_about_half_of_every_kind():
         counts = [sum(1 for r in share if r.row["kind"] == kind) for share in (here, there)]
         assert min(counts) >= 1 and abs(counts[0] - counts[1]) <= 1
         assert abs(ours[0] - ours[1]) <= max(sizes[kind])
+
+
+def test_files_of_the_same_name_archived_at_once_keep_their_own_bytes(tmp_path):
+    """Ingest copies several files at once; two counties' files may share a name."""
+    import threading
+
+    from jianfu.ingest.archive import archive_file
+
+    sources = []
+    for n in range(2):
+        path = tmp_path / f"county{n}" / "报表.csv"
+        path.parent.mkdir()
+        path.write_bytes(bytes([48 + n]) * (8 << 20))
+        sources.append(path)
+    archive = tmp_path / "raw"
+    start = threading.Barrier(2)
+    copies = [None, None]
+
+    def copy(n: int) -> None:
+        start.wait()
+        copies[n] = archive_file(sources[n], archive)
+
+    threads = [threading.Thread(target=copy, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    for source, copy in zip(sources, copies, strict=True):
+        assert hashlib.sha256(copy.path.read_bytes()).hexdigest() == copy.sha256 == \
+            hashlib.sha256(source.read_bytes()).hexdigest()
+    assert not list(archive.glob(".incoming-*"))
+
+
+def _ingest_quietly(settings: Settings) -> None:
+    ingest(settings)
+
+
+def test_ingest_forks_its_worker_even_inside_a_daemonic_process(home):
+    """Celery's prefork pool runs tasks in daemonic processes, which multiprocessing forbids to have
+    children; ingest's worker is forked without it."""
+    for n, period in enumerate(("2026-08", "2026-09")):
+        write_csv(landing(home, f"421127_{period}.csv"), FORM_HEADER, form_rows(period=period), mtime=T + n)
+        write_csv(landing(home, f"140404_{period}.csv"), FORM_HEADER, form_rows(period=period, county=OTHER_COUNTY),
+                  mtime=T + n)
+    process = multiprocessing.get_context("fork").Process(target=_ingest_quietly, args=(home,), daemon=True)
+
+    process.start()
+    process.join(120)
+
+    assert process.exitcode == 0
+    assert sorted(statuses(home).values()) == ["accepted"] * 4

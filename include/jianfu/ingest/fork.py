@@ -8,13 +8,14 @@ through the pipe is small (problems, counts, paths): the tables stay in the proc
 
 A child that fails in any way — an exception, a crash, killed for memory — answers (False, why);
 the caller then does that share itself, so a worker can slow an ingest down but never lose or
-half-decide a file. Where fork is not available (or JIANFU_INGEST_PROCESSES=1) there is no child.
+half-decide a file. Where fork is not available (or JIANFU_INGEST_PROCESSES=1) there is no child,
+and a fork that fails (no memory, process limit) leaves the caller to do that share as well.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -26,37 +27,54 @@ def processes() -> int:
         wanted = int(os.environ.get("JIANFU_INGEST_PROCESSES", "2"))
     except ValueError:
         wanted = 2
-    return max(1, min(2, wanted)) if "fork" in multiprocessing.get_all_start_methods() else 1
+    return max(1, min(2, wanted)) if hasattr(os, "fork") else 1
 
 
 class ForkedCall:
-    """`fn()` running in a forked child; `result()` waits for it."""
+    """`fn()` running in a forked child; `result()` waits for it.
+
+    A plain os.fork and a pipe, not multiprocessing: an Airflow task on a Celery worker runs inside a
+    daemonic pool process, which multiprocessing forbids to have children, and the child needs none
+    of multiprocessing's bookkeeping. The child sends one pickled answer and leaves with os._exit, so
+    nothing the parent set up (database pools, atexit handlers, logging) is torn down twice.
+    """
 
     def __init__(self, fn: Callable[[], Any]):
-        context = multiprocessing.get_context("fork")
-        self._answers, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run, args=(fn, send), name="jianfu-ingest-worker", daemon=True)
-        self._process.start()
-        send.close()  # the child holds the only sending end: its death reads as EOF here
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            os.close(read_fd)
+            _answer(fn, write_fd)  # never returns
+        os.close(write_fd)  # the child holds the only writing end: its death reads as EOF here
+        self._pid = pid
+        self._answers = os.fdopen(read_fd, "rb")
 
     def result(self) -> tuple[bool, Any]:
         """(True, what fn returned), or (False, why the child did not answer)."""
         try:
-            ok, payload = self._answers.recv()
-        except (EOFError, OSError) as exc:
-            ok, payload = False, f"the worker process ended without an answer ({type(exc).__name__})"
+            data = self._answers.read()
         finally:
             self._answers.close()
-            self._process.join()
-        if not ok and self._process.exitcode:
-            payload = f"{payload} (exit code {self._process.exitcode})"
-        return ok, payload
+            _, status = os.waitpid(self._pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if not data:
+            return False, f"the worker process ended without an answer (exit code {code})"
+        try:
+            return pickle.loads(data)
+        except Exception as exc:  # noqa: BLE001 - a truncated answer is a failed worker
+            return False, f"the worker's answer could not be read ({type(exc).__name__}: {exc}; exit code {code})"
 
 
-def _run(fn: Callable[[], Any], send) -> None:
+def _answer(fn: Callable[[], Any], write_fd: int) -> None:
+    code = 0
     try:
-        answer = (True, fn())
-    except BaseException:  # noqa: BLE001 - everything goes back to the parent, which decides
-        answer = (False, traceback.format_exc())
-    send.send(answer)
-    send.close()
+        try:
+            answer = (True, fn())
+        except BaseException:  # noqa: BLE001 - everything goes back to the parent, which decides
+            answer = (False, traceback.format_exc())
+        with os.fdopen(write_fd, "wb") as out:
+            pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:  # noqa: BLE001 - cannot answer: the parent sees EOF and does the work
+        code = 1
+    finally:
+        os._exit(code)

@@ -38,7 +38,7 @@ from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
 from . import fork
-from .archive import archive_file
+from .archive import archive_file, sync_directories
 from .discover import Discovered, DiscoveryError, discover
 from .frame import BatchItem, ReadResult
 
@@ -181,6 +181,7 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
     progress(f"archiving {len(fresh)} new file(s)")
     with ThreadPoolExecutor(max_workers=4) as pool:
         archived = list(pool.map(lambda d: archive_file(d.path, settings.raw_archive), fresh))
+    sync_directories(archived)
     with engine.connect() as conn:
         by_sha = ledger.receipts_of(conn, sorted({a.sha256 for a in archived}))
 
@@ -372,14 +373,19 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
         return
     progress(f"reading and validating {len(receipts)} file(s) on two cores "
              f"({len(here)} here, {len(there)} in a worker process)")
-    worker = fork.ForkedCall(lambda: [r.checked() for r in _worker_share(there, reference, settings)])
+    try:
+        worker = fork.ForkedCall(lambda: [r.checked() for r in _worker_share(there, reference, settings)])
+    except OSError as exc:
+        worker = None
+        log.warning("could not start the ingest worker (%s): checking every file here", exc)
     _check_share(here, reference, settings, progress)
-    ok, answer = worker.result()
+    ok, answer = worker.result() if worker else (False, "no worker process")
     if ok:
         for receipt, checked in zip(there, answer, strict=True):
             receipt.take(checked)
     else:
-        log.warning("the ingest worker failed; checking its %d file(s) here instead:\n%s", len(there), answer)
+        if worker:
+            log.warning("the ingest worker failed; checking its %d file(s) here instead:\n%s", len(there), answer)
         _check_share(there, reference, settings, progress)
 
 
