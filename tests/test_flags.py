@@ -543,6 +543,26 @@ def test_flags_of_each_county_concatenated_equal_all_flags(con):
     assert county_flags(con, RULE_DEFAULTS, []).num_rows == 0
 
 
+def test_rule_files_run_as_one_statement_give_what_each_gives_alone(con):
+    """county_flags runs the rule files as one UNION ALL BY NAME (runner.run_rules): the rows must
+    be those of each file run alone, in SPEC order, with the same values and types."""
+    load(con, **_two_counties())
+    together = county_flags(con, RULE_DEFAULTS)
+    alone = pa.concat_tables([runner.run_rule(con, stem).select(FLAG_SCHEMA.names).cast(FLAG_SCHEMA)
+                              for stem in runner.COUNTY_RULES.values()])
+    assert len(set(together.column("rule").to_pylist())) > 2  # several rules, several column types
+    assert together.equals(alone)
+
+
+def test_a_failing_rule_file_is_named_in_the_error(con, monkeypatch):
+    load(con, **_two_counties())
+    real = runner.sql_text
+    monkeypatch.setattr(runner, "sql_text",
+                        lambda stem: "SELECT * FROM no_such_relation" if stem == "group_zombie" else real(stem))
+    with pytest.raises(duckdb.Error, match=r"sql/group_zombie\.sql"):
+        county_flags(con, RULE_DEFAULTS)
+
+
 def test_results_are_stable_across_runs_and_connections(con):
     load(con, **_two_counties())
     first = county_flags(con, RULE_DEFAULTS)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -264,6 +266,32 @@ def test_one_county_resubmission_rewrites_only_that_county(home: WarehouseHome):
     assert "units/part-0.parquet" not in changed and "departments/part-0.parquet" not in changed
     # Nothing about inspections changed, so neither did the quota tables.
     assert "quota_usage/part-0.parquet" not in changed and "flags/quota.parquet" not in changed
+
+
+def test_build_never_imports_pandas(home: WarehouseHome):
+    """pyarrow imports pandas (0.2-0.3 s, a quarter of a one-county rebuild) on any conversion of
+    Python objects: pa.array of a list, pa.scalar, from_pydict, Schema.empty_table, a literal given
+    to pyarrow.compute. The build makes such values with jianfu.arrow_values instead; this runs
+    the real `jianfu build` in a fresh interpreter, a first build and then an incremental one (one
+    county's flags, the quota tables), and checks that pandas was never imported."""
+    command = Path(sys.executable).with_name("jianfu")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIANFU_")}
+    env.update(home.env)
+
+    def modules_imported_by_build() -> tuple[set[str], str]:
+        run = subprocess.run([sys.executable, "-X", "importtime", str(command), "build"], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        return {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()
+                if line.startswith("import time:")}, run.stdout
+
+    first, first_out = modules_imported_by_build()
+    home.submit("form_counts", "421182", "2026-09", seed=2)
+    home.submit("inspections", "421182", "2026", seed=1)
+    again, again_out = modules_imported_by_build()
+    assert "file(s) written" in first_out and "counties changed: 421182" in again_out, (first_out, again_out)
+    assert {"jianfu.warehouse.build", "jianfu.flags"} <= first & again  # -X importtime saw the build
+    assert not {m for m in first | again if m.split(".")[0] == "pandas"}
 
 
 def test_incremental_build_equals_clean_build(home: WarehouseHome, tmp_path: Path):

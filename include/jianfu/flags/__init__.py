@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from ..arrow_values import empty_table
 from .normalize import norm_group_name, norm_name
 from .runner import (
     ALL_RULES,
@@ -30,7 +31,7 @@ from .runner import (
     materialise_quota_usage,
     prepare,
     run,
-    run_rule,
+    run_rules,
 )
 
 __all__ = [
@@ -99,10 +100,12 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     )
 
 
-def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    if not tables:
-        return schema.empty_table()
-    return pa.concat_tables([_conform(t, schema) for t in tables])
+def _rules(con, stems) -> pa.Table:
+    """Flags of the rule files `stems`, in that order, with FLAG_SCHEMA's columns and types."""
+    stems = list(stems)
+    if not stems:
+        return empty_table(FLAG_SCHEMA)  # not FLAG_SCHEMA.empty_table(): that imports pandas
+    return _conform(run_rules(con, stems), FLAG_SCHEMA)
 
 
 def county_flags(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
@@ -111,12 +114,12 @@ def county_flags(con, rules: dict, counties: list[str] | None = None) -> pa.Tabl
     Sorted by rule (SPEC order), county, period and subject, so equal inputs give equal tables.
     """
     prepare(con, rules, counties)
-    return _concat([run_rule(con, stem) for stem in COUNTY_RULES.values()], FLAG_SCHEMA)
+    return _rules(con, COUNTY_RULES.values())
 
 
 def quota_usage(con, rules: dict) -> pa.Table:
     """dept_code, year, quota, used, ratio, status of every department-year, across all counties."""
-    prepare(con, rules, None)
+    prepare(con, rules, None, labels=False)
     materialise_quota_usage(con)
     table = con.sql("SELECT * FROM jf_quota_usage ORDER BY dept_code, year").to_arrow_table()
     return _conform(table, QUOTA_USAGE_SCHEMA)
@@ -126,10 +129,10 @@ def quota_flags(con, rules: dict) -> pa.Table:
     """DEPT_QUOTA_WARNING and DEPT_QUOTA_EXCEEDED flags (county_code NULL)."""
     prepare(con, rules, None)
     materialise_quota_usage(con)
-    return _concat([run_rule(con, stem) for stem in QUOTA_RULES.values()], FLAG_SCHEMA)
+    return _rules(con, QUOTA_RULES.values())
 
 
 def burden(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
     """Burden index per unit per month (SPEC.md section 7), for `counties` or for all of them."""
-    prepare(con, rules, counties)
+    prepare(con, rules, counties, labels=False)
     return _conform(run(con, "burden"), BURDEN_SCHEMA)

@@ -27,6 +27,8 @@ from functools import lru_cache
 import duckdb
 import pyarrow as pa
 
+from ..arrow_values import array_of
+
 _DROP = ("P", "S", "Z", "C")
 
 
@@ -37,16 +39,37 @@ def _keep(ch: str, drop_digits: bool) -> bool:
     return not (drop_digits and cat == "Nd")
 
 
+class _Dropping(dict):
+    """A `str.translate` table deleting the characters `_keep` drops.
+
+    Each code point is decided by `_keep` once, the first time it is seen, so normalising a name
+    is one pass in C rather than a Python call per character: a county's thousand group names
+    took a twentieth of a one-county rebuild the other way.
+    """
+
+    def __init__(self, drop_digits: bool):
+        super().__init__()
+        self.drop_digits = drop_digits
+
+    def __missing__(self, code: int) -> int | None:
+        self[code] = value = code if _keep(chr(code), self.drop_digits) else None
+        return value
+
+
+_NAME_TABLE = _Dropping(drop_digits=False)
+_GROUP_NAME_TABLE = _Dropping(drop_digits=True)
+
+
 @lru_cache(maxsize=200_000)
 def norm_name(text: str) -> str:
     """Normalised form name, topic or data item: NFKC, lower, no whitespace/punctuation/symbols."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if _keep(ch, False))
+    return unicodedata.normalize("NFKC", text).lower().translate(_NAME_TABLE)
 
 
 @lru_cache(maxsize=200_000)
 def norm_group_name(text: str) -> str:
     """Normalised group name: as `norm_name`, and digits removed ("1群" and "2群" are one name)."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if _keep(ch, True))
+    return unicodedata.normalize("NFKC", text).lower().translate(_GROUP_NAME_TABLE)
 
 
 @lru_cache(maxsize=50_000)
@@ -69,7 +92,8 @@ def _vectorised(fn):
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
         encoded = values.dictionary_encode()
-        distinct = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], type=pa.string())
+        # array_of, not pa.array: pyarrow's converter would import pandas into the build.
+        distinct = array_of([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
         return distinct.take(encoded.indices)  # null indices (null inputs) stay null
 
     apply.__name__ = fn.__name__

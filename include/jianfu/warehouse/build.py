@@ -4,7 +4,7 @@ Steps, under the warehouse's writer lock:
 1. clear what a killed build left behind (unfinished snapshots: invisible, only space);
 2. the submission tables form_counts, work_groups, inspections: one partition per version in
    force, rewritten only when the version in force changed (kinds.plan), each table published in
-   one atomic step;
+   one atomic step — in a thread, beside step 3 and the set-up of step 4, whose SQL waits for them;
 3. units, departments, submissions: rebuilt in memory, published only when their content changed;
 4. flags, burden, quota_usage: recomputed for the counties whose inputs changed (derived.py).
 
@@ -18,13 +18,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 
 import duckdb
 import sqlalchemy
 
-from .. import ledger
+from .. import arrow_values, ledger
 from ..config import Settings, load_rules
 from ..reference import Reference
 from ..schema import KINDS
@@ -138,57 +139,77 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         county_sources: dict[str, set[str]] = {}
         for row in in_force:
             county_sources.setdefault(row["county_code"], set()).add(row["submission_id"])
+        plans: dict[str, kinds.KindPlan] = {}
         for kind_name in KINDS:
             rows = [r for r in in_force if r["kind"] == kind_name]
-            plan = kinds.plan(kind_name, rows, warehouse.files(kind_name), full=full, home=settings.home)
+            plans[kind_name] = plan = kinds.plan(kind_name, rows, warehouse.files(kind_name), full=full,
+                                                 home=settings.home)
             writes = sum(1 for c in plan.replace.values() if c is not None)
             say(f"{kind_name}: {writes} partition(s) to write, {len(plan.replace) - writes} to remove, "
                 f"{plan.unchanged} unchanged")
-            wrap = _counting(say, kind_name, writes)
-            replace = {p: (None if c is None else {n: wrap(f) for n, f in c.items()})
-                       for p, c in plan.replace.items()}
-            stats = result.tables.setdefault(kind_name, TableStats())
-            stats.add(warehouse.publish(kind_name, replace, only=plan.keep if full else None))
-            stats.linked = plan.unchanged  # one file per partition
+            result.tables[kind_name] = TableStats()
             changed |= plan.changed_counties
 
-        # Reference tables: the CSV's hash is stamped in the file, so an unchanged reference
-        # costs one hash and one footer read, not a parse of units.csv.
-        for name, make in (("units", whole.units_table), ("departments", whole.departments_table)):
-            inputs = whole.source_fingerprint(settings.reference, name)
-            stats = result.tables.setdefault(name, TableStats())
-            if not full and whole.stored_fingerprint(warehouse, name) == inputs:
-                stats.linked = 1
-                continue
-            table = whole.stamp(make(reference()), inputs)
-            stats.add(warehouse.publish_table(name, table) if full else whole.publish_if_changed(warehouse, name, table))
-        receipts_table = whole.submissions_table(receipts)
-        result.tables["submissions"] = TableStats()
-        result.tables["submissions"].add(warehouse.publish_table("submissions", receipts_table) if full
-                                         else whole.publish_if_changed(warehouse, "submissions", receipts_table))
+        def publish_submission_tables() -> None:
+            for kind_name, plan in plans.items():
+                stats = result.tables[kind_name]
+                if plan.replace or not warehouse.exists(kind_name):  # else publish would only list it again
+                    wrap = _counting(say, kind_name, sum(1 for c in plan.replace.values() if c is not None))
+                    replace = {p: (None if c is None else {n: wrap(f) for n, f in c.items()})
+                               for p, c in plan.replace.items()}
+                    stats.add(warehouse.publish(kind_name, replace, only=plan.keep if full else None))
+                stats.linked = plan.unchanged  # one file per partition
 
-        def connection(counties: set[str], need_quotas: bool) -> duckdb.DuckDBPyConnection:
-            con = duckdb.connect(":memory:")
-            views.register(con, warehouse, ["units", "departments"])
-            everyone = counties >= set(county_sources)
-            for kind_name in KINDS:
-                whole_table = everyone or (kind_name == "inspections" and need_quotas)
-                views.register_counties(con, warehouse, kind_name, None if whole_table else counties)
-            quotas = whole.quotas_table(reference()) if need_quotas else whole.QUOTAS_SCHEMA.empty_table()
-            con.register("__jf_quotas", quotas)
-            con.execute("CREATE TABLE quotas AS SELECT * FROM __jf_quotas")
-            con.unregister("__jf_quotas")
-            return con
+        # The submission tables are published in a thread while the reference tables are made and
+        # the flag step gets ready (fingerprints, DuckDB): a new snapshot costs a directory per
+        # partition kept, disk time the rest need not wait for. The flag SQL reads those tables,
+        # so its connection waits for them; each table is still published in one atomic step.
+        with ThreadPoolExecutor(1, thread_name_prefix="jianfu-publish") as background:
+            submission_tables = background.submit(publish_submission_tables)
 
-        inspections = {r["submission_id"] for r in in_force if r["kind"] == "inspections"}
-        try:
-            outcome = derived.build_derived(
-                warehouse, connection, rules, derived.global_fingerprint(rules, settings.reference),
-                county_sources, inspections, full=full, progress=say)
-        except BuildError:
-            raise
-        except Exception as exc:  # the submission tables are published; the next build retries flags
-            raise BuildError(f"flags, burden or quota usage failed: {type(exc).__name__}: {exc}") from exc
+            # Reference tables: the CSV's hash is stamped in the file, so an unchanged reference
+            # costs one hash and one footer read, not a parse of units.csv.
+            for name, make in (("units", whole.units_table), ("departments", whole.departments_table)):
+                inputs = whole.source_fingerprint(settings.reference, name)
+                stats = result.tables.setdefault(name, TableStats())
+                if not full and whole.stored_fingerprint(warehouse, name) == inputs:
+                    stats.linked = 1
+                    continue
+                table = whole.stamp(make(reference()), inputs)
+                stats.add(warehouse.publish_table(name, table) if full
+                          else whole.publish_if_changed(warehouse, name, table))
+            receipts_table = whole.submissions_table(receipts)
+            result.tables["submissions"] = TableStats()
+            result.tables["submissions"].add(warehouse.publish_table("submissions", receipts_table) if full
+                                             else whole.publish_if_changed(warehouse, "submissions", receipts_table))
+
+            def connection(counties: set[str], need_quotas: bool) -> duckdb.DuckDBPyConnection:
+                con = duckdb.connect(":memory:")
+                views.register(con, warehouse, ["units", "departments"])
+                submission_tables.result()  # published, or their failure raised here
+                everyone = counties >= set(county_sources)
+                for kind_name in KINDS:
+                    whole_table = everyone or (kind_name == "inspections" and need_quotas)
+                    views.register_counties(con, warehouse, kind_name, None if whole_table else counties)
+                quotas = (whole.quotas_table(reference()) if need_quotas
+                          else arrow_values.empty_table(whole.QUOTAS_SCHEMA))
+                con.register("__jf_quotas", quotas)
+                con.execute("CREATE TABLE quotas AS SELECT * FROM __jf_quotas")
+                con.unregister("__jf_quotas")
+                return con
+
+            inspections = {r["submission_id"] for r in in_force if r["kind"] == "inspections"}
+            try:
+                outcome = derived.build_derived(
+                    warehouse, connection, rules, derived.global_fingerprint(rules, settings.reference),
+                    county_sources, inspections, full=full, progress=say)
+            except BuildError:
+                raise
+            except Exception as exc:  # the submission tables are published; the next build retries flags
+                if submission_tables.done() and exc is submission_tables.exception():
+                    raise  # the submission tables failed, not the flags
+                raise BuildError(f"flags, burden or quota usage failed: {type(exc).__name__}: {exc}") from exc
+            submission_tables.result()
         for publish_result in outcome.results:
             result.tables.setdefault(publish_result.table, TableStats()).add(publish_result)
         for name in DERIVED_TABLES:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import arrow_values
 from .publish import PublishResult, Warehouse
 
 INPUTS_KEY = b"jianfu.inputs"
@@ -78,17 +78,11 @@ def _stamp(table: pa.Table, inputs: str) -> pa.Table:
 
 def _stored_fingerprints(warehouse: Warehouse, table: str) -> dict[str, str | None]:
     """File name -> fingerprint it was computed from (None when unreadable), for one table."""
-    names = warehouse.files(table).get("", [])
-
-    def read(name: str) -> str | None:
-        try:
-            value = warehouse.read_metadata(table, "", name).get(INPUTS_KEY)
-        except (OSError, pa.ArrowInvalid):
-            return None
-        return value.decode() if value else None
-
-    with ThreadPoolExecutor(8) as pool:
-        return dict(zip(names, pool.map(read, names), strict=True))
+    out: dict[str, str | None] = {}
+    for name, meta in warehouse.read_all_metadata(table).items():
+        value = (meta or {}).get(INPUTS_KEY)
+        out[name] = value.decode() if value else None
+    return out
 
 
 def _same(warehouse: Warehouse, table: str, name: str, data: pa.Table) -> bool:
@@ -177,7 +171,8 @@ def _per_county(warehouse: Warehouse, table_name: str, table: pa.Table, counties
     files: dict[str, pa.Table] = {}
     codes = table.column("county_code")
     for county in sorted(counties):
-        part = _stamp(table.filter(pc.equal(codes, county)), wanted[county])
+        match = pc.equal(codes, arrow_values.scalar(county, pa.string()))  # not a str: see arrow_values
+        part = _stamp(table.filter(match), wanted[county])
         name = f"{county}.parquet"
         if not full and stored.get(name) == wanted[county] and _same(warehouse, table_name, name, part):
             continue

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .. import arrow_values
 from ..config import JianfuError
 from ..schema import KINDS
 from .publish import FileContents
@@ -30,6 +31,8 @@ class BuildError(JianfuError):
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
+_DONE = arrow_values.scalar("done", pa.string())
+_FALSE = arrow_values.scalar(False, pa.bool_())
 
 
 def partition_dir(kind_name: str, county_code: str, period: str) -> str:
@@ -122,18 +125,19 @@ def load_partition(kind_name: str, row: Mapping, home: Path) -> pa.Table:
     for key, expected in (("county_code", row["county_code"]), (kind.period_column, row["period"])):
         if key not in staged.column_names:
             raise BuildError(f"staged file {location} has no {key} column")
-        column = staged.column(key)
-        value = pa.scalar(int(expected) if key == "year" else expected).cast(column.type)
-        if staged.num_rows and not pc.all(pc.equal(column, value)).as_py():
+        # Compared in Python, over the column's distinct values: a Python literal handed to
+        # pyarrow.compute would import pandas (see jianfu.arrow_values). Nulls are not compared.
+        found = [v for v in pc.unique(staged.column(key)).to_pylist() if v is not None]
+        if staged.num_rows and found != [int(expected) if key == "year" else expected]:
             raise BuildError(f"staged file {location} holds rows of another {key} than its ledger entry "
                              f"({expected})")
     schema = file_schema(kind_name)
     arrays = []
     for target in schema:
         if target.name == "submission_id":
-            arrays.append(pa.repeat(pa.scalar(row["submission_id"], pa.string()), staged.num_rows))
+            arrays.append(arrow_values.repeat_string(row["submission_id"], staged.num_rows))
         elif target.name == "eff_date":
-            done = pc.fill_null(pc.equal(staged.column("status"), "done"), False)
+            done = pc.fill_null(pc.equal(staged.column("status"), _DONE), _FALSE)
             actual = pc.coalesce(staged.column("actual_date"), staged.column("planned_date"))
             arrays.append(pc.if_else(done, actual, staged.column("planned_date")).cast(target.type))
         elif target.name in staged.column_names:

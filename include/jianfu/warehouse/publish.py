@@ -162,8 +162,12 @@ class Warehouse:
         return sorted(i.base_name for i in infos
                       if i.type == pafs.FileType.Directory and not i.base_name.startswith(("_", ".")))
 
-    def files(self, table: str) -> dict[str, list[str]]:
-        """Current files of a table: partition directory (relative; '' at the top) -> file names."""
+    def files(self, table: str, under: str = "") -> dict[str, list[str]]:
+        """Current files of a table: partition directory (relative; '' at the top) -> file names.
+
+        `under` lists only the partitions below one directory (e.g. 'county_code=421127'), for a
+        reader that needs a few counties of a table of hundreds of partitions.
+        """
         base = self.table_path(table)
         out: dict[str, list[str]] = {}
         if not self.exists(table):
@@ -171,7 +175,12 @@ class Warehouse:
         if self.local:
             # scandir, not os.walk: one syscall per directory and no path arithmetic per entry,
             # since a build lists every table (hundreds of partitions) to decide what changed.
-            stack = [("", os.path.realpath(base))]
+            top = os.path.realpath(base)
+            if under:
+                top = os.path.join(top, under)
+                if not os.path.isdir(top):
+                    return out
+            stack = [(under, top)]
             while stack:
                 rel, path = stack.pop()
                 names = []
@@ -186,7 +195,8 @@ class Warehouse:
                 if names:
                     out[rel] = sorted(names)
             return dict(sorted(out.items()))
-        for info in self.fs.get_file_info(pafs.FileSelector(base, recursive=True)):
+        top = f"{base}/{under}" if under else base
+        for info in self.fs.get_file_info(pafs.FileSelector(top, recursive=True, allow_not_found=True)):
             if info.type != pafs.FileType.File or not info.path.endswith(".parquet"):
                 continue
             rel = info.path[len(base) + 1:]
@@ -209,6 +219,29 @@ class Warehouse:
         path = self.file_path(table, partition, name)
         with self.fs.open_input_file(path) as handle:
             return dict(pq.read_metadata(handle).metadata or {})
+
+    def read_all_metadata(self, table: str, partition: str = "") -> dict[str, dict[bytes, bytes] | None]:
+        """Key-value metadata of every current file of one partition, by file name (None when a
+        file cannot be read), all from the one snapshot the table's link points at when called.
+
+        Locally the footers are read one after the other from a path resolved once: a footer is
+        ~0.1 ms, less than a thread costs to start or a path to resolve. On an object store each
+        read is a round trip, so they overlap in threads.
+        """
+        base = self.resolved_path(table)
+        names = self.files(table).get(partition, [])
+
+        def read(name: str) -> dict[bytes, bytes] | None:
+            try:
+                with self.fs.open_input_file(f"{base}/{_rel(partition, name)}") as handle:
+                    return dict(pq.read_metadata(handle).metadata or {})
+            except (OSError, pa.ArrowInvalid):
+                return None
+
+        if self.local:
+            return {name: read(name) for name in names}
+        with ThreadPoolExecutor(8) as pool:
+            return dict(zip(names, pool.map(read, names), strict=True))
 
     # ------------------------------------------------------------------ publishing
     @contextmanager
@@ -236,16 +269,19 @@ class Warehouse:
 
     @contextmanager
     def background_cleanup(self) -> Iterator[None]:
-        """Remove superseded snapshots in a background thread until the block ends.
+        """Remove superseded snapshots in background threads until the block ends.
 
         Deleting a snapshot costs a syscall per directory and file — as much as the table is big,
         not as much as it changed — so a build lets it overlap the work that follows (the flag
-        SQL) and waits for it at the end. A table's next publish waits for its own cleanup first.
+        SQL) and waits for it at the end. Two threads: the last publishes of a build (flags and
+        burden) come together, and their old snapshots, in two directories, go side by side
+        rather than one after the other while the build waits. A table's next publish waits for
+        its own cleanup first.
         """
         if self._cleaner is not None:
             yield
             return
-        self._cleaner = ThreadPoolExecutor(1, thread_name_prefix="jianfu-gc")
+        self._cleaner = ThreadPoolExecutor(2, thread_name_prefix="jianfu-gc")
         try:
             yield
         finally:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
+from ..arrow_values import empty_table
 from ..schema import KINDS
 from .publish import Warehouse
 
@@ -96,7 +97,7 @@ def register(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, tables: list[
             schema = kind_table_schema(name) if name in PARTITIONS else (empty_schemas or {}).get(name)
             if schema is None:
                 continue
-            con.register(f"__empty_{name}", schema.empty_table())
+            con.register(f"__empty_{name}", empty_table(schema))
             con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT * FROM {_ident('__empty_' + name)}")
         created.append(name)
     return created
@@ -106,16 +107,20 @@ def _register_native(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name:
     base = warehouse.resolved_path(name)
     if name in PARTITIONS:
         depth = "/".join(["*"] * len(PARTITIONS[name]) + ["*.parquet"])
-        types = ", ".join(f"{k}: {v}" for k, v in PARTITIONS[name].items())
-        # No union_by_name: every partition file is written from one schema (views.file_schema),
-        # and reading each file's footer to unify schemas would cost as much as the table is big.
-        reader = (f"read_parquet({_sql_literal(f'{base}/{depth}')}, hive_partitioning = true, "
-                  f"hive_types = {{{types}}})")
+        reader = _native_reader(name, _sql_literal(f"{base}/{depth}"))
         columns = ", ".join(_ident(c) for c in kind_table_schema(name).names)
         con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT {columns} FROM {reader}")
     else:
         reader = f"read_parquet({_sql_literal(f'{base}/*.parquet')}, union_by_name = true)"
         con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT * FROM {reader}")
+
+
+def _native_reader(name: str, files: str) -> str:
+    """DuckDB's reader of a submission table's partition files (`files`: a SQL glob or list)."""
+    types = ", ".join(f"{k}: {v}" for k, v in PARTITIONS[name].items())
+    # No union_by_name: every partition file is written from one schema (views.file_schema),
+    # and reading each file's footer to unify schemas would cost as much as the table is big.
+    return f"read_parquet({files}, hive_partitioning = true, hive_types = {{{types}}})"
 
 
 def _register_arrow(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: str,
@@ -149,21 +154,31 @@ def register_counties(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, tabl
     For the builder's flag step, which recomputes a few counties: a small in-memory table read
     once from exactly those partitions binds and scans faster, rule after rule, than a view that
     lists the whole table's directories for every query. None means every county (a view).
-    """
-    import pyarrow.dataset as ds  # imported here: slow to import, and only this path needs it
 
+    A local warehouse is read by DuckDB itself, with the native views' reader and types: no
+    pyarrow.dataset, whose import costs a tenth of a second and pulls in pandas.
+    """
     if counties is None:
         register(con, warehouse, [table])
         return
     base = warehouse.resolved_path(table)
-    paths = [f"{base}/{partition}/{name}" for partition, names in warehouse.files(table).items()
-             if partition.split("/", 1)[0].removeprefix("county_code=") in counties for name in names]
+    paths = [f"{base}/{partition}/{name}" for county in sorted(counties)
+             for partition, names in warehouse.files(table, under=f"county_code={county}").items()
+             for name in names]
+    columns = ", ".join(_ident(c) for c in kind_table_schema(table).names)
+    if paths and warehouse.local:
+        files = "[" + ", ".join(_sql_literal(p) for p in paths) + "]"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_ident(table)} AS SELECT {columns} "
+                    f"FROM {_native_reader(table, files)}")
+        return
     if paths:
+        import pyarrow.dataset as ds  # imported here: slow to import, and only this path needs it
+
         data = ds.dataset(paths, filesystem=warehouse.fs, format="parquet", partition_base_dir=base,
                           partitioning=partitioning(table), schema=_with_partitions(table)).to_table()
         data = data.select(kind_table_schema(table).names)
     else:
-        data = kind_table_schema(table).empty_table()
+        data = empty_table(kind_table_schema(table))
     con.register("__jf_subset", data)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_ident(table)} AS SELECT * FROM __jf_subset")

@@ -1,7 +1,8 @@
 """Small whole tables: units, departments, submissions (and quotas, which only the flag SQL reads).
 
 They are rebuilt in memory on every build — a few thousand rows — and published only when their
-content differs from the file in the warehouse, so a build with no change writes nothing.
+content differs from the file in the warehouse, so a build with no change writes nothing. Their
+columns are made by jianfu.arrow_values, not pa.Table.from_pydict, which would import pandas.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from .. import arrow_values
 from ..reference import Reference
 from .publish import PublishResult, Warehouse
 
@@ -32,32 +34,32 @@ QUOTAS_SCHEMA = pa.schema([("dept_code", pa.string()), ("year", pa.int32()), ("m
 
 def units_table(ref: Reference) -> pa.Table:
     rows = sorted(ref.units.values(), key=lambda u: u.unit_code)
-    return pa.Table.from_pydict({
+    return arrow_values.table({
         "unit_code": [u.unit_code for u in rows],
         "unit_name": [u.unit_name for u in rows],
         "level": [u.level for u in rows],
         "parent_code": [u.parent_code for u in rows],
         "county_code": [u.county_code for u in rows],
         "township_code": [u.township_code for u in rows],
-    }, schema=UNITS_SCHEMA)
+    }, UNITS_SCHEMA)
 
 
 def departments_table(ref: Reference) -> pa.Table:
     rows = sorted(ref.departments.values(), key=lambda d: d.dept_code)
-    return pa.Table.from_pydict({
+    return arrow_values.table({
         "dept_code": [d.dept_code for d in rows],
         "dept_name": [d.dept_name for d in rows],
         "gov_code": [d.gov_code for d in rows],
-    }, schema=DEPARTMENTS_SCHEMA)
+    }, DEPARTMENTS_SCHEMA)
 
 
 def quotas_table(ref: Reference) -> pa.Table:
     items = sorted(ref.quotas.items())
-    return pa.Table.from_pydict({
+    return arrow_values.table({
         "dept_code": [k[0] for k, _ in items],
         "year": [k[1] for k, _ in items],
         "max_inspection_items": [v for _, v in items],
-    }, schema=QUOTAS_SCHEMA)
+    }, QUOTAS_SCHEMA)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -74,7 +76,7 @@ def submissions_table(rows: list[Mapping]) -> pa.Table:
         for name in SUBMISSIONS_SCHEMA.names:
             value = row.get(name)
             columns[name].append(_utc(value) if name == "received_at" else value)
-    return pa.Table.from_pydict(columns, schema=SUBMISSIONS_SCHEMA)
+    return arrow_values.table(columns, SUBMISSIONS_SCHEMA)
 
 
 INPUTS_KEY = b"jianfu.inputs"
