@@ -91,8 +91,8 @@ def _fresh_pilot(root: Path) -> Settings:
 
 
 def test_one_process_decides_exactly_as_two(pilot, tmp_path, monkeypatch):
-    """The pilot fixture ingests with a forked worker (half the files of each kind); alone, the same files end the
-    same: statuses, versions, counts, reasons, reports and staged tables."""
+    """The pilot fixture ingests with forked workers (reader, then checker); alone, the same files end
+    the same: statuses, versions, counts, reasons, reports and staged tables."""
     monkeypatch.setenv("JIANFU_INGEST_PROCESSES", "1")
     alone = _fresh_pilot(tmp_path)
     _add_silent_county(alone)
@@ -102,13 +102,14 @@ def test_one_process_decides_exactly_as_two(pilot, tmp_path, monkeypatch):
     assert _decisions(alone) == _decisions(pilot)
 
 
-def test_a_worker_that_dies_leaves_its_files_to_the_parent(tmp_path, monkeypatch, caplog):
+@pytest.mark.parametrize(("worker", "function"), [("reader", "_worker_read"), ("checker", "_worker_check")])
+def test_a_worker_that_dies_leaves_its_files_to_the_parent(tmp_path, monkeypatch, caplog, worker, function):
     settings = _fresh_pilot(tmp_path)
-    monkeypatch.setattr(pipeline, "_worker_share", lambda *args: os._exit(3))
+    monkeypatch.setattr(pipeline, function, lambda *args: os._exit(3))
 
     ingest(settings, data_docs=False)
 
-    assert "the ingest worker failed" in caplog.text and "exit code 3" in caplog.text
+    assert f"the ingest {worker} process failed" in caplog.text and "exit code 3" in caplog.text
     got = {path: d[0] for path, d in _decisions(settings).items()}
     assert got == {r["relative_path"]: r["expected_status"] for r in truth_rows(settings, "ledger.csv")}
 

@@ -64,40 +64,9 @@ def deferring(names: frozenset[str] = DEFERRED):
 
 
 def import_gx():
-    """`great_expectations`, imported (once per process) with DEFERRED modules left lazy. Waits for
-    an import started by start_in_background, if one is running."""
+    """`great_expectations`, imported (once per process) with DEFERRED modules left lazy."""
     with _LOCK:
         if "great_expectations" not in sys.modules:
             with deferring():
                 import great_expectations  # noqa: F401
-    thread = _background
-    if thread is not None and thread is not threading.current_thread():
-        thread.join()  # gone before anyone forks (ingest does, right after)
     return sys.modules["great_expectations"]
-
-
-def start_in_background() -> None:
-    """Begin importing GX on a thread, so that it overlaps work that waits on the disk.
-
-    `jianfu ingest` calls this once it knows it has files to decide: copying them into the archive
-    (reading, hashing, fsync) releases the interpreter lock most of the time, so GX's second and a
-    half of importing is largely paid by the time the files are read. Whoever needs GX then calls
-    import_gx(), which waits for this import to finish. The thread is not a daemon: a process that
-    ends early waits for the import rather than being torn down in the middle of it.
-    """
-    global _background
-    with _LOCK:
-        if "great_expectations" in sys.modules or _background is not None:
-            return
-        _background = threading.Thread(target=_import_quietly, name="jianfu-gx-import")
-        _background.start()
-
-
-def _import_quietly() -> None:
-    try:
-        import_gx()
-    except Exception:  # noqa: BLE001 - import_gx() in the caller raises it again, where it is handled
-        pass
-
-
-_background: threading.Thread | None = None

@@ -1,10 +1,11 @@
 """One call run in a forked process while the caller does other work: ingest's use of the second core.
 
-Why fork, and why after Great Expectations is loaded: reading, validating and staging a province
-month is CPU-bound Python and Arrow work split naturally by kind, but GX (its import, its context,
-the suites) costs more than a second to set up. A child forked once that is done inherits it all,
-copy-on-write, and starts working at once; a spawned process would pay it again. What goes back
-through the pipe is small (problems, counts, paths): the tables stay in the process that read them.
+Why fork: reading, validating and staging a province month is CPU-bound Python and Arrow work,
+and Great Expectations (its import, its context, the suites) costs more than a second to set up.
+A child forked after that is done inherits it all, copy-on-write, and starts working at once; a
+spawned process would pay it again; and a child forked before it can read files while the parent
+loads GX. What goes back through the pipe is small (problems, counts, paths); tables, where they
+must change process, go as Arrow IPC files (ingest's _check_all).
 
 A child that fails in any way — an exception, a crash, killed for memory — answers (False, why);
 the caller then does that share itself, so a worker can slow an ingest down but never lose or

@@ -8,8 +8,8 @@ The order of work is what makes it safe to stop at any moment and run again:
 3. read and normalise every new receipt (structural problems reject the file at once);
 4. validate all readable files in one Great Expectations batch per kind (per-file overhead is the
    cost that matters when a province sends hundreds of small files), and stage each file that
-   passed as Parquet — steps 3 and 4 run on two cores: a forked worker takes half the files of
-   each kind while this process takes the other half (fork.py);
+   passed as Parquet — steps 3 and 4 run on two cores, with worker processes taking part of the
+   files while this process loads GX and then checks the rest (_check_all, fork.py);
 5. decide every file in receipt order in one ledger transaction: rejected, or accepted and put in
    force (superseding the version before it).
 
@@ -22,6 +22,8 @@ import hashlib
 import logging
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +35,6 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import ledger
 from ..config import Settings
-from ..gx_import import start_in_background
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
@@ -139,6 +140,23 @@ class _Receipt:
         self.row.update(county_code=checked["county_code"], period=checked["period"])
         self.row_count, self.staged_path = checked["row_count"], checked["staged_path"]
 
+    def read_result(self) -> dict:
+        """What reading the file found, as the reader process hands it back (its table goes as a file)."""
+        read = self.read
+        return dict(problems=self.problems, county_code=self.row.get("county_code"), period=self.row.get("period"),
+                    table=read is not None, read_county=read and read.county_code, read_period=read and read.period,
+                    header_row=read and read.header_row)
+
+    def take_read(self, result: dict, handover: Path) -> None:
+        import pyarrow as pa
+
+        self.problems = result["problems"]
+        self.row.update(county_code=result["county_code"], period=result["period"])
+        if result["table"]:
+            source = pa.memory_map(str(handover / f"{self.row['submission_id']}.arrow"))
+            self.read = ReadResult(county_code=result["read_county"], period=result["read_period"],
+                                   header_row=result["header_row"], table=pa.ipc.open_file(source).read_all())
+
 
 def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], list[Discovered], list[Discovered]]:
     """Split landed files into (new, received but not yet decided, already decided).
@@ -177,7 +195,6 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
     if not fresh:
         return
 
-    start_in_background()  # GX is needed next; let its import overlap the copying below
     progress(f"archiving {len(fresh)} new file(s)")
     with ThreadPoolExecutor(max_workers=4) as pool:
         archived = list(pool.map(lambda d: archive_file(d.path, settings.raw_archive), fresh))
@@ -324,9 +341,13 @@ def _stage(receipt: _Receipt, settings: Settings) -> str:
 
 
 def _check_share(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress) -> None:
-    """Steps 3-4 for some receipts: read, validate, and stage the files without critical problems.
-    The tables are let go as soon as they are staged."""
+    """Steps 3-4 for some receipts: read, validate, and stage the files without critical problems."""
     _read_all(receipts, reference, progress)
+    _validate_and_stage(receipts, reference, settings)
+
+
+def _validate_and_stage(receipts: list[_Receipt], reference: Reference, settings: Settings) -> list[_Receipt]:
+    """Step 4 for receipts already read; the tables are let go as soon as they are staged."""
     _validate_all(receipts, reference, settings)
     for receipt in receipts:
         if receipt.read is None:
@@ -335,64 +356,120 @@ def _check_share(receipts: list[_Receipt], reference: Reference, settings: Setti
         if not any(p.severity == CRITICAL for p in receipt.problems):
             receipt.staged_path = _stage(receipt, settings)
         receipt.read = None
+    return receipts
 
 
-def _split(receipts: list[_Receipt]) -> tuple[list[_Receipt], list[_Receipt]]:
-    """Two shares with about half the files of every kind and half its bytes: reading costs per
-    file as much as per byte, and each share validates every kind it holds in one suite run.
-    Within each kind, the largest file goes to the share with fewer bytes of that kind so far."""
+def _split(receipts: list[_Receipt], there: float = 0.5) -> tuple[list[_Receipt], list[_Receipt]]:
+    """Two shares, the second with about `there` of the files of every kind and of their bytes:
+    reading costs per file as much as per byte, and each share validates every kind it holds in
+    one suite run. Within each kind, the largest file goes to the share furthest below its target."""
     shares: tuple[list[_Receipt], list[_Receipt]] = ([], [])
     by_kind: dict[str | None, list[_Receipt]] = {}
     for receipt in receipts:
         by_kind.setdefault(receipt.row["kind"], []).append(receipt)
+    goal = (1 - there, there)
     for group in by_kind.values():
-        weight = [0, 0]
+        weight = [0.0, 0.0]
         for receipt in sorted(group, key=lambda r: -(r.row["size_bytes"] or 0)):
-            lighter = 0 if (weight[0], len(shares[0])) <= (weight[1], len(shares[1])) else 1
-            shares[lighter].append(receipt)
-            weight[lighter] += receipt.row["size_bytes"] or 0
+            # bytes plus a file's worth of fixed cost (a typical county file is ~100 KB)
+            cost = (receipt.row["size_bytes"] or 0) + 100_000
+            side = min((0, 1), key=lambda i: ((weight[i] + cost) / goal[i] if goal[i] else float("inf"), i))
+            shares[side].append(receipt)
+            weight[side] += cost
     return shares
 
 
 #: Below this many files a run is checked in one process: a worker would save less than it costs.
 MIN_FILES_TO_FORK = 4
+#: The part of a run's files that go through the worker processes (read by the first, validated and
+#: staged by the second); this process reads, validates and stages the rest after loading GX.
+WORKER_SHARE = 0.7
 
 
-def _check_all(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress) -> None:
-    """Steps 3-4 for every receipt, on two cores when there are enough files."""
+def _load_validation(receipts: list[_Receipt], settings: Settings) -> None:
+    """GX, its contexts and the suites of the kinds at hand, loaded once in this process."""
     from ..validate import prepare
     from ..validate.docs import context_root
 
-    kinds = sorted({r.row["kind"] for r in receipts if r.row["kind"] in KINDS})
-    # GX, its contexts and the suites are loaded before any fork, so a worker inherits them.
-    prepare(kinds, context_root=context_root(settings))
-    here, there = _split(receipts)
+    prepare(sorted({r.row["kind"] for r in receipts if r.row["kind"] in KINDS}), context_root=context_root(settings))
+
+
+def _check_all(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress) -> None:
+    """Steps 3-4 for every receipt, on two cores when there are enough files.
+
+    Loading GX costs more than a second of one core, so the work goes in two stages (fork.py):
+    a reader process forked first reads the worker share while this process loads GX; then a
+    checker process forked from this one — GX loaded, the worker share's tables in memory —
+    validates and stages that share while this process reads, validates and stages the rest.
+    The reader hands its tables over as Arrow IPC files (memory-mapped here, not copied). A worker
+    that fails leaves its part to this process.
+    """
     if len(receipts) < MIN_FILES_TO_FORK or fork.processes() < 2:
+        _load_validation(receipts, settings)
         progress(f"reading and validating {len(receipts)} file(s)")
         _check_share(receipts, reference, settings, progress)
         return
+    here, there = _split(receipts, WORKER_SHARE)
     progress(f"reading and validating {len(receipts)} file(s) on two cores "
-             f"({len(here)} here, {len(there)} in a worker process)")
+             f"({len(there)} through worker processes, {len(here)} here)")
+    settings.staging.mkdir(parents=True, exist_ok=True)
+    handover = Path(tempfile.mkdtemp(prefix=".reading-", dir=settings.staging))
     try:
-        worker = fork.ForkedCall(lambda: [r.checked() for r in _worker_share(there, reference, settings)])
+        reader = _fork(lambda: _worker_read(there, reference, handover), "reader")
+        _load_validation(receipts, settings)
+        ok, answer = reader.result() if reader else (False, None)
+        if ok:
+            for receipt, read in zip(there, answer, strict=True):
+                receipt.take_read(read, handover)
+        else:
+            _worker_failed("reader", answer, there)
+            _read_all(there, reference, progress)
+        checker = _fork(lambda: [r.checked() for r in _worker_check(there, reference, settings)], "checker")
+        _check_share(here, reference, settings, progress)
+        ok, answer = checker.result() if checker else (False, None)
+        if ok:
+            for receipt, checked in zip(there, answer, strict=True):
+                receipt.take(checked)
+        else:
+            _worker_failed("checker", answer, there)
+            _validate_and_stage(there, reference, settings)
+    finally:
+        shutil.rmtree(handover, ignore_errors=True)
+
+
+def _fork(fn, name: str) -> fork.ForkedCall | None:
+    try:
+        return fork.ForkedCall(fn)
     except OSError as exc:
-        worker = None
-        log.warning("could not start the ingest worker (%s): checking every file here", exc)
-    _check_share(here, reference, settings, progress)
-    ok, answer = worker.result() if worker else (False, "no worker process")
-    if ok:
-        for receipt, checked in zip(there, answer, strict=True):
-            receipt.take(checked)
-    else:
-        if worker:
-            log.warning("the ingest worker failed; checking its %d file(s) here instead:\n%s", len(there), answer)
-        _check_share(there, reference, settings, progress)
+        log.warning("could not start the ingest %s process (%s): its files are checked here", name, exc)
+        return None
 
 
-def _worker_share(receipts: list[_Receipt], reference: Reference, settings: Settings) -> list[_Receipt]:
-    """The forked worker's part: like _check_share, without progress lines (the parent writes those)."""
-    _check_share(receipts, reference, settings, lambda _msg: None)
-    return receipts
+def _worker_failed(name: str, why: str | None, receipts: list[_Receipt]) -> None:
+    if why is not None:
+        log.warning("the ingest %s process failed; its %d file(s) are checked here instead:\n%s",
+                    name, len(receipts), why)
+
+
+def _worker_read(receipts: list[_Receipt], reference: Reference, handover: Path) -> list[dict]:
+    """The reader process: read each file and leave its table in `handover` as an Arrow IPC file."""
+    import pyarrow as pa
+
+    _read_all(receipts, reference, lambda _msg: None)
+    out = []
+    for receipt in receipts:
+        if receipt.read is not None:
+            table = receipt.read.table
+            with pa.OSFile(str(handover / f"{receipt.row['submission_id']}.arrow"), "wb") as sink, \
+                    pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+        out.append(receipt.read_result())
+    return out
+
+
+def _worker_check(receipts: list[_Receipt], reference: Reference, settings: Settings) -> list[_Receipt]:
+    """The checker process: validate and stage files the reader read."""
+    return _validate_and_stage(receipts, reference, settings)
 
 
 def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: IngestSummary, run_id: str) -> None:
