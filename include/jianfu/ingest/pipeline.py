@@ -139,6 +139,7 @@ class _Receipt:
         self.problems = checked["problems"]
         self.row.update(county_code=checked["county_code"], period=checked["period"])
         self.row_count, self.staged_path = checked["row_count"], checked["staged_path"]
+        self.read = None  # staged by the worker: the table is not needed here any more
 
     def read_result(self) -> dict:
         """What reading the file found, as the reader process hands it back (its table goes as a file)."""
