@@ -361,3 +361,23 @@ def test_ingest_forks_its_worker_even_inside_a_daemonic_process(home):
 
     assert process.exitcode == 0
     assert sorted(statuses(home).values()) == ["accepted"] * 4
+
+
+def test_a_handover_left_by_a_killed_ingest_is_removed_by_the_next(home):
+    from jianfu.ingest import pipeline
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    home.staging.mkdir(parents=True, exist_ok=True)
+    left = home.staging / f"{pipeline._HANDOVER}{pipeline._HOST}-{dead.pid}-abc"
+    alive = home.staging / f"{pipeline._HANDOVER}{pipeline._HOST}-{os.getpid()}-abc"
+    other_host = home.staging / f"{pipeline._HANDOVER}elsewhere-{dead.pid}-abc"
+    for folder in (left, alive, other_host):
+        folder.mkdir()
+    for n, period in enumerate(("2026-07", "2026-08", "2026-09", "2026-10")):
+        write_csv(landing(home, f"421127_{period}.csv"), FORM_HEADER, form_rows(period=period), mtime=T + n)
+
+    ingest(home)
+
+    assert not left.exists() and alive.exists() and other_host.exists()
+    assert sorted(p.name for p in home.staging.glob(".reading-*")) == sorted([alive.name, other_host.name])

@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -414,7 +415,8 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
     progress(f"reading and validating {len(receipts)} file(s) on two cores "
              f"({len(there)} through worker processes, {len(here)} here)")
     settings.staging.mkdir(parents=True, exist_ok=True)
-    handover = Path(tempfile.mkdtemp(prefix=".reading-", dir=settings.staging))
+    _remove_dead_handovers(settings.staging)
+    handover = Path(tempfile.mkdtemp(prefix=f"{_HANDOVER}{_HOST}-{os.getpid()}-", dir=settings.staging))
     try:
         reader = _fork(lambda: _worker_read(there, reference, handover), "reader")
         _load_validation(receipts, settings)
@@ -436,6 +438,29 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
             _validate_and_stage(there, reference, settings)
     finally:
         shutil.rmtree(handover, ignore_errors=True)
+
+
+_HANDOVER = ".reading-"
+_HOST = socket.gethostname()[:20].replace("-", "_")
+
+
+def _remove_dead_handovers(staging: Path) -> None:
+    """Remove handover directories that ingests of this host killed before their clean-up left
+    behind (a province month's tables: tens of megabytes each). Another host's are left alone."""
+    for folder in staging.glob(f"{_HANDOVER}{_HOST}-*"):
+        pid = folder.name[len(_HANDOVER) + len(_HOST) + 1:].partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fork(fn, name: str) -> fork.ForkedCall | None:
