@@ -69,7 +69,6 @@ MAX_ROWS = 1_000_000
 EXAMPLE_ROWS = 5
 
 _COUNTY = re.compile(COUNTY_CODE_RE)
-_NULL_STR = pa.scalar(None, pa.string())
 
 
 def read_submission(path: Path, kind: Kind) -> ReadResult:
