@@ -591,8 +591,15 @@ def test_the_kwargs_lookups_jianfu_installs_on_gx_answer_as_gx_own():
         for expectation in load_suite(kind).expectations:
             for name, original in gx_patch.ORIGINALS.items():
                 keys = [()] if name != "_get_success_kwarg" else \
-                    [(k,) for k in (*expectation.domain_keys, *expectation.success_keys, "result_format")]
+                    [(k,) for k in (*expectation.domain_keys, *expectation.success_keys, "result_format",
+                                    "catch_exceptions", *gx_patch.NOT_KWARGS)]
                 for args in keys:
                     assert getattr(expectation, name)(*args) == original(expectation, *args), (kind, name, args)
                     checked += 1
     assert checked > 500
+    # and the keys asked for are the whole configuration's, key for key
+    for kind in S.KINDS:
+        for expectation in load_suite(kind).expectations:
+            whole = expectation.configuration.kwargs
+            every = {*whole, *expectation.__fields__, *gx_patch.NOT_KWARGS}
+            assert gx_patch.configuration_kwargs(expectation, every) == whole, (kind, expectation)
