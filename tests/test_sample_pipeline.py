@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -196,3 +198,33 @@ def test_admission_check_of_the_sample_proposals(pilot):
     assert 0.3 <= float(review[0]["similarity"]) < 0.6
     admit = [r for r in rows if r["verdict"] == "admit"]
     assert len(admit) == 1 and admit[0]["form_id"] == ""
+
+
+def test_reading_every_pilot_file_never_imports_pandas(pilot):
+    """pyarrow imports pandas (a sixth of a second) the first time it converts a Python value
+    (jianfu.arrow_values); reading never needs it, so ingest's reader process, forked before GX
+    loads, never pays for it. Every file of the pilot sample (CSV, GB18030, XLSX with date cells,
+    note rows, broken rows, rejected files) is read and turned into its staged table in a fresh
+    interpreter, which must end without pandas."""
+    script = """
+import sys
+from pathlib import Path
+from jianfu.ingest.read import read_submission, to_arrow
+from jianfu.problems import RejectFile
+from jianfu.schema import KINDS
+read = rejected = 0
+for kind in KINDS:
+    for path in sorted(p for p in (Path(sys.argv[1]) / kind).rglob("*") if p.is_file()):
+        try:
+            to_arrow(read_submission(path, KINDS[kind]), KINDS[kind])
+            read += 1
+        except RejectFile:
+            rejected += 1
+print(read, rejected, "pandas" in sys.modules)
+"""
+    run = subprocess.run([sys.executable, "-c", script, str(pilot.landing)], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(Path(pipeline.__file__).parents[2])})
+    assert run.returncode == 0, run.stderr[-3000:]
+    read, rejected, pandas_imported = run.stdout.split()
+    assert int(read) > 50 and int(rejected) > 0
+    assert pandas_imported == "False"

@@ -30,13 +30,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from ..problems import Problem
 from ..schema import Kind
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROW = "__row"
 
@@ -82,13 +86,20 @@ class ReadResult:
         return self.table.num_rows if self.table is not None else len(self._frame)
 
 
-#: Arrow types of the reader's columns and the nullable pandas dtypes of the validation frame.
-_PANDAS_TYPES = {
-    pa.string(): pd.StringDtype("pyarrow"),
-    pa.int64(): pd.Int64Dtype(),
-    pa.float64(): pd.Float64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-}
+@cache
+def _pandas_types() -> dict:
+    """Arrow types of the reader's columns and the nullable pandas dtypes of the validation frame.
+
+    pandas is imported here, on first use, not with this module: reading and staging never need it
+    (ingest's reader process never imports it), and importing it costs a sixth of a second."""
+    import pandas as pd
+
+    return {
+        pa.string(): pd.StringDtype("pyarrow"),
+        pa.int64(): pd.Int64Dtype(),
+        pa.float64(): pd.Float64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+    }
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -97,10 +108,13 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     Built column by column rather than with Table.to_pandas, whose block consolidation costs more than
     the whole parse of a typical file.
     """
+    import pandas as pd
+
+    types = _pandas_types()
     data: dict[str, object] = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-        dtype = _PANDAS_TYPES.get(array.type)
+        dtype = types.get(array.type)
         if name == ROW:
             data[name] = array.to_numpy().astype(np.int64)
         elif dtype is not None:

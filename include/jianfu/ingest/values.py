@@ -25,6 +25,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import arrow_values
 from ..schema import (
     BOOL,
     COUNTY_CODE,
@@ -69,6 +70,13 @@ _INT = r"^\+?(-?\d{1,10})(?:\.0*)?$"
 _NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?$"
 _CODE_FLOAT = r"^(\d+)\.0+$"  # 421127.0 from a spreadsheet that stored the code as a number
 
+# Arrow scalars, not Python values, as compute arguments: pyarrow imports pandas (a sixth of a second)
+# the first time it converts a Python value, to check whether it is a pandas object (arrow_values.py).
+EMPTY_TEXT = arrow_values.scalar("", pa.string())
+NULL_TEXT = arrow_values.scalar(None, pa.string())
+TRUE = arrow_values.scalar(True, pa.bool_())
+_INT32_MAX = arrow_values.scalar(INT32_MAX, pa.int64())
+
 
 def normalise(raw: pa.Array) -> pa.Array:
     """Normalised text of trimmed cells (`raw`): NFKC (full-width to half-width), trimmed again.
@@ -80,20 +88,20 @@ def normalise(raw: pa.Array) -> pa.Array:
         return raw
     encoded = pc.dictionary_encode(raw)
     words = pc.utf8_trim_whitespace(pc.utf8_normalize(encoded.dictionary, "NFKC"))
-    words = pc.if_else(pc.equal(words, ""), pa.scalar(None, pa.string()), words)
+    words = pc.if_else(pc.equal(words, EMPTY_TEXT), NULL_TEXT, words)
     return pc.take(words, encoded.indices)
 
 
 def trim(cells: pa.Array) -> pa.Array:
     """The cell text as sent, trimmed; blank -> null. This is what `<col>__raw` holds."""
     text = pc.utf8_trim_whitespace(cells.cast(pa.string()))
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return pc.if_else(pc.equal(text, EMPTY_TEXT), NULL_TEXT, text)
 
 
 def map_unique(text: pa.Array, parse: Callable[[str], object], type_: pa.DataType) -> pa.Array:
     """Apply a Python parser to each distinct value only, and spread the results back to the rows."""
     encoded = pc.dictionary_encode(text)
-    parsed = pa.array([parse(v) for v in encoded.dictionary.to_pylist()], type=type_)
+    parsed = arrow_values.array_of([parse(v) for v in encoded.dictionary.to_pylist()], type_)
     return pc.take(parsed, encoded.indices)
 
 
@@ -145,7 +153,7 @@ def enum_words(column: Column) -> dict[str, str]:
 
 
 def _null_unless(mask: pa.Array, values: pa.Array) -> pa.Array:
-    return pc.if_else(mask, values, pa.scalar(None, values.type))
+    return pc.if_else(mask, values, arrow_values.scalar(None, values.type))
 
 
 def parse_column(column: Column, text: pa.Array, raw: pa.Array) -> pa.Array:
@@ -172,7 +180,7 @@ def parse_column(column: Column, text: pa.Array, raw: pa.Array) -> pa.Array:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             whole = pc.match_substring_regex(text, _INT)
             numbers = pc.cast(_null_unless(whole, pc.replace_substring_regex(text, _INT, r"\1")), pa.int64())
-        return _null_unless(pc.less_equal(pc.abs(numbers), INT32_MAX), numbers)
+        return _null_unless(pc.less_equal(pc.abs(numbers), _INT32_MAX), numbers)
     if kind == NUMBER:
         try:  # fast path: every cell parses; 'nan' / 'inf' are then refused below
             numbers = pc.cast(text, pa.float64())
