@@ -294,21 +294,65 @@ def test_recheck_rejected_accepts_a_file_once_the_reference_knows_its_unit(home)
     assert statuses(home) == {"421127_2026-09.csv": "accepted", "421127_2026-08.csv": "rejected"}
 
 
-def test_the_two_shares_of_a_run_hold_about_half_of_every_kind():
-    from jianfu.ingest.pipeline import _Receipt, _split
+def _files(sizes: dict[str | None, list[int]]) -> list:
+    from types import SimpleNamespace
+
+    return [SimpleNamespace(kind=kind, size=size, name=f"{kind}{n}")
+            for kind, values in sizes.items() for n, size in enumerate(values)]
+
+
+def test_split_gives_each_share_about_its_part_of_every_kind():
+    from jianfu.ingest.schedule import split
 
     sizes = {"form_counts": [900, 500, 400, 300, 100], "work_groups": [50, 40, 30], "inspections": [10]}
-    receipts = [_Receipt({"kind": kind, "size_bytes": size, "submission_id": f"{kind}{n}"})
-                for kind, values in sizes.items() for n, size in enumerate(values)]
+    files = _files(sizes)
 
-    here, there = _split(receipts)
+    here, there = split(files)
 
-    assert sorted(r.row["submission_id"] for r in here + there) == sorted(r.row["submission_id"] for r in receipts)
+    assert sorted(f.name for f in here + there) == sorted(f.name for f in files)
     for kind in ("form_counts", "work_groups"):
-        ours = [sum(r.row["size_bytes"] for r in share if r.row["kind"] == kind) for share in (here, there)]
-        counts = [sum(1 for r in share if r.row["kind"] == kind) for share in (here, there)]
+        ours = [sum(f.size for f in share if f.kind == kind) for share in (here, there)]
+        counts = [sum(1 for f in share if f.kind == kind) for share in (here, there)]
         assert min(counts) >= 1 and abs(counts[0] - counts[1]) <= 1
         assert abs(ours[0] - ours[1]) <= max(sizes[kind])
+
+
+def _assert_every_file_once(plan, files) -> None:
+    read_here = {id(f) for f in plan.here}
+    by_reader = {id(f) for f in plan.reader}
+    assert not read_here & by_reader and read_here | by_reader == {id(f) for f in files}  # read once
+    checked = [id(f) for f in plan.checker] + [id(f) for f in plan.here + plan.kept]
+    assert sorted(checked) == sorted(id(f) for f in files)  # validated and staged once
+    assert {id(f) for f in plan.checker} <= by_reader  # the checker only has the reader's tables
+
+
+def test_a_province_month_gives_the_checker_whole_kinds():
+    """Mostly form counts: each kind validated in one process only, so each suite runs once."""
+    from jianfu.ingest.schedule import plan
+
+    files = _files({"form_counts": [340_000] * 121, "work_groups": [62_000] * 121,
+                    "inspections": [10_000] * 121, None: [500]})
+
+    chosen = plan(files)
+
+    _assert_every_file_once(chosen, files)
+    assert chosen.how == "whole kinds"
+    checker_kinds = {f.kind for f in chosen.checker}
+    here_kinds = {f.kind for f in chosen.here + chosen.kept} - {None}
+    assert checker_kinds and here_kinds and not checker_kinds & here_kinds
+    assert any(f.kind is None for f in chosen.here)  # a file of no known kind is read here
+
+
+def test_one_kind_is_split_between_the_processes():
+    from jianfu.ingest.schedule import plan
+
+    files = _files({"inspections": [20_000 + n for n in range(40)]})
+
+    chosen = plan(files)
+
+    _assert_every_file_once(chosen, files)
+    assert chosen.how == "every kind split"
+    assert 0.5 < len(chosen.checker) / len(files) < 0.9
 
 
 def test_files_of_the_same_name_archived_at_once_keep_their_own_bytes(tmp_path):

@@ -39,7 +39,7 @@ from ..config import Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
-from . import fork
+from . import fork, schedule
 from .archive import archive_file, sync_directories
 from .discover import Discovered, DiscoveryError, discover
 from .frame import BatchItem, ReadResult
@@ -361,31 +361,12 @@ def _validate_and_stage(receipts: list[_Receipt], reference: Reference, settings
     return receipts
 
 
-def _split(receipts: list[_Receipt], there: float = 0.5) -> tuple[list[_Receipt], list[_Receipt]]:
-    """Two shares, the second with about `there` of the files of every kind and of their bytes:
-    reading costs per file as much as per byte, and each share validates every kind it holds in
-    one suite run. Within each kind, the largest file goes to the share furthest below its target."""
-    shares: tuple[list[_Receipt], list[_Receipt]] = ([], [])
-    by_kind: dict[str | None, list[_Receipt]] = {}
-    for receipt in receipts:
-        by_kind.setdefault(receipt.row["kind"], []).append(receipt)
-    goal = (1 - there, there)
-    for group in by_kind.values():
-        weight = [0.0, 0.0]
-        for receipt in sorted(group, key=lambda r: -(r.row["size_bytes"] or 0)):
-            # bytes plus a file's worth of fixed cost (a typical county file is ~100 KB)
-            cost = (receipt.row["size_bytes"] or 0) + 100_000
-            side = min((0, 1), key=lambda i: ((weight[i] + cost) / goal[i] if goal[i] else float("inf"), i))
-            shares[side].append(receipt)
-            weight[side] += cost
-    return shares
-
-
 #: Below this many files a run is checked in one process: a worker would save less than it costs.
 MIN_FILES_TO_FORK = 4
-#: The part of a run's files that go through the worker processes (read by the first, validated and
-#: staged by the second); this process reads, validates and stages the rest after loading GX.
-WORKER_SHARE = 0.7
+
+
+def _plan(receipts: list[_Receipt]) -> schedule.Plan:
+    return schedule.plan(receipts, size=lambda r: r.row["size_bytes"], kind=lambda r: r.row["kind"])
 
 
 def _load_validation(receipts: list[_Receipt], settings: Settings) -> None:
@@ -411,9 +392,10 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
         progress(f"reading and validating {len(receipts)} file(s)")
         _check_share(receipts, reference, settings, progress)
         return
-    here, there = _split(receipts, WORKER_SHARE)
-    progress(f"reading and validating {len(receipts)} file(s) on two cores "
-             f"({len(there)} through worker processes, {len(here)} here)")
+    plan = _plan(receipts)
+    there, checked_there, unread, kept = plan.reader, plan.checker, plan.here, plan.kept
+    progress(f"reading and validating {len(receipts)} file(s) on two cores, {plan.how} "
+             f"({len(checked_there)} through worker processes, {len(unread) + len(kept)} here)")
     settings.staging.mkdir(parents=True, exist_ok=True)
     _remove_dead_handovers(settings.staging)
     handover = Path(tempfile.mkdtemp(prefix=f"{_HANDOVER}{_HOST}-{os.getpid()}-", dir=settings.staging))
@@ -427,15 +409,16 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
         else:
             _worker_failed("reader", answer, there)
             _read_all(there, reference, progress)
-        checker = _fork(lambda: [r.checked() for r in _worker_check(there, reference, settings)], "checker")
-        _check_share(here, reference, settings, progress)
+        checker = _fork(lambda: [r.checked() for r in _worker_check(checked_there, reference, settings)], "checker")
+        _read_all(unread, reference, progress)
+        _validate_and_stage(unread + kept, reference, settings)
         ok, answer = checker.result() if checker else (False, None)
         if ok:
-            for receipt, checked in zip(there, answer, strict=True):
+            for receipt, checked in zip(checked_there, answer, strict=True):
                 receipt.take(checked)
         else:
-            _worker_failed("checker", answer, there)
-            _validate_and_stage(there, reference, settings)
+            _worker_failed("checker", answer, checked_there)
+            _validate_and_stage(checked_there, reference, settings)
     finally:
         shutil.rmtree(handover, ignore_errors=True)
 
