@@ -127,3 +127,72 @@ def test_a_ledger_from_an_older_version_gains_the_new_columns(db_url):
         assert ledger.get(conn, "m1")["source_mtime_ns"] is None
         assert ledger.receipts_at(conn, ["/landing/m1.csv"])["/landing/m1.csv"][0]["county_code"] == "421127"
     engine.dispose()
+
+
+def _mixed_ledger(engine) -> None:
+    """Receipts of every status, with microseconds and with an unset optional column."""
+    with engine.begin() as conn:
+        _receive(conn, "a1", at=T0)
+        _receive(conn, "a2", at=T0 + timedelta(days=3, microseconds=250))
+        _receive(conn, "b1", at=T0 + timedelta(hours=1), county="421182")
+        _receive(conn, "c1", at=T0 + timedelta(hours=2), period="2026-08")
+        _receive(conn, "d1", at=T0 + timedelta(hours=4))
+    with engine.begin() as conn:
+        ledger.accept(conn, "a1", ledger.ACCEPTED)
+        ledger.accept(conn, "a2", ledger.ACCEPTED_WITH_WARNINGS)  # supersedes a1
+        ledger.accept(conn, "b1", ledger.ACCEPTED)
+        ledger.record_decisions(conn, [ledger.Decision("c1", ledger.REJECTED, {"reason": "bad"})])
+
+
+def test_the_builds_sqlite_reader_answers_as_sqlalchemy(tmp_path):
+    """`jianfu build` reads a SQLite ledger with sqlite3 (jianfu.ledger_read); row for row, value for
+    value and type for type, it must see what ledger.py's queries through SQLAlchemy see."""
+    from jianfu import ledger_read
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    engine = ledger.connect(url)
+    ledger.create_schema(engine)
+    _mixed_ledger(engine)
+    with engine.connect() as conn:
+        expected = ([dict(r) for r in ledger.in_force(conn)], [dict(r) for r in ledger.all_submissions(conn)])
+    engine.dispose()
+
+    got = ledger_read.read_submissions(url)
+
+    assert ledger_read.sqlite_file(url) is not None  # the sqlite3 path, not the fallback
+    assert got == expected
+    assert [{k: type(v) for k, v in row.items()} for row in got[1]] == \
+        [{k: type(v) for k, v in row.items()} for row in expected[1]]
+    assert [r["submission_id"] for r in got[0]] == ["a2", "b1"] and len(got[1]) == 5
+    assert ledger_read.ACCEPTED_STATUSES == ledger.ACCEPTED_STATUSES
+
+
+def test_the_builds_reader_goes_through_sqlalchemy_for_other_databases(db_url):
+    from jianfu import ledger_read
+
+    if db_url.startswith("sqlite"):
+        db_url += "?timeout=30"  # a URL with options is left to SQLAlchemy
+    engine = ledger.connect(db_url)
+    ledger.create_schema(engine)
+    _mixed_ledger(engine)
+    engine.dispose()
+
+    in_force, receipts = ledger_read.read_submissions(db_url)
+
+    assert ledger_read.sqlite_file(db_url) is None
+    assert [r["submission_id"] for r in in_force] == ["a2", "b1"] and len(receipts) == 5
+
+
+def test_the_builds_reader_tells_a_missing_ledger(tmp_path):
+    from jianfu import ledger_read
+
+    with pytest.raises(ledger_read.NoSubmissionsTable):
+        ledger_read.read_submissions(f"sqlite:///{tmp_path / 'nothing-here.db'}")
+    assert not (tmp_path / "nothing-here.db").exists()  # not created by asking
+    empty = tmp_path / "empty.db"
+    ledger.connect(f"sqlite:///{empty}").dispose()
+    import sqlite3
+
+    sqlite3.connect(empty).close()
+    with pytest.raises(ledger_read.NoSubmissionsTable):
+        ledger_read.read_submissions(f"sqlite:///{empty}")

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import duckdb
-import sqlalchemy
 
-from .. import arrow_values, ledger
+from .. import arrow_values, ledger_read
 from ..config import Settings, load_rules
 from ..reference import Reference
 from ..schema import KINDS
@@ -124,16 +123,11 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
 
     with warehouse.lock(), warehouse.background_cleanup():
         result.recovered = len(warehouse.recover())
-        engine = ledger.connect(settings.db_url)
-        try:
-            if not sqlalchemy.inspect(engine).has_table("submissions"):
-                raise BuildError(f"the ledger at {settings.db_url} has no submissions table yet: "
-                                 "run `jianfu init` (and `jianfu ingest`) first")
-            with engine.connect() as conn:  # one transaction: one consistent view of the ledger
-                in_force = ledger.in_force(conn)
-                receipts = ledger.all_submissions(conn)
-        finally:
-            engine.dispose()
+        try:  # one transaction: one consistent view of the ledger
+            in_force, receipts = ledger_read.read_submissions(settings.db_url)
+        except ledger_read.NoSubmissionsTable:
+            raise BuildError(f"the ledger at {settings.db_url} has no submissions table yet: "
+                             "run `jianfu init` (and `jianfu ingest`) first") from None
 
         changed: set[str] = set()
         county_sources: dict[str, set[str]] = {}
