@@ -67,7 +67,12 @@ def test_debug_shows_the_traceback(jianfu_env):
 
 def test_init_then_ingest_prints_a_per_file_summary(jianfu_env):
     home = Path(jianfu_env["JIANFU_HOME"])
-    assert run("init", env=jianfu_env).returncode == 0
+    init = run("init", env=jianfu_env)
+    assert init.returncode == 0, init.stderr
+    site = home / "reports" / "data_docs"
+    suite_page = site / "expectations" / "form_counts.html"
+    assert f"validation history: {site / 'index.html'}" in init.stdout and suite_page.exists()
+    rendered_at = suite_page.stat().st_mtime_ns
     write_reference(home / "reference")
     write_csv(home / "landing" / "form_counts" / "421127_2026-09.csv", FORM_HEADER, form_rows())
     bad = form_rows()
@@ -80,3 +85,6 @@ def test_init_then_ingest_prints_a_per_file_summary(jianfu_env):
     assert result.returncode == 0, result.stderr  # a rejected file is work done
     assert "accepted" in result.stdout and "rejected" in result.stdout
     assert "report:" in result.stdout and "1 accepted, 1 rejected" in result.stdout
+    # init rendered the suites; the ingest added its results and left the suite pages alone
+    assert list((site / "validations" / "form_counts").rglob("*.html"))
+    assert suite_page.stat().st_mtime_ns == rendered_at

@@ -44,6 +44,13 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     from .home import init_home
 
     print(init_home(settings))
+    if not args.no_docs:
+        # The suites' pages of the validation history, once, here: an ingest then renders only
+        # its new results (a suite page is rendered again only when the suite's JSON changes).
+        from .validate import build_data_docs
+
+        _progress("rendering the expectation suites into the validation history (GX Data Docs)")
+        print(f"validation history: {build_data_docs(settings)}")
     return 0
 
 
@@ -115,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("init", help="create $JIANFU_HOME and the ledger")
+    p = sub.add_parser("init", help="create $JIANFU_HOME, the ledger and the validation history site")
+    p.add_argument("--no-docs", action="store_true",
+                   help="do not render the expectation suites into GX Data Docs (the first ingest will)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("sample", help="write reference data, sample submissions and truth/")
