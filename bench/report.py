@@ -29,7 +29,7 @@ PHASE_NOTES = {
     "baseline_3": "the baseline a third time, after the queries (the median of three is used)",
     "ingest_2": "`jianfu ingest` again, in another fresh home",
     "ingest_3": "`jianfu ingest` a third time, in another fresh home (the median of three is used)",
-    "ingest": "`jianfu ingest` (CLI default: GX Data Docs refreshed)",
+    "ingest": "`jianfu ingest` (CLI default: GX Data Docs refreshed) in a home set up by `jianfu init`",
     "ingest_nodocs": "`ingest(..., data_docs=False)` in a second home",
     "build": "first `jianfu build`: every table, flags, burden, quota usage",
     "build_noop": "`jianfu build` again, nothing changed",
@@ -292,7 +292,7 @@ def _per_file(results: dict) -> list[str]:
                          f"{w1:.2f} s, all {n} {wn:.2f} s — {wn / n * 1000:.0f} ms per file on average; each "
                          f"file after the first adds **{marginal * 1000:.0f} ms** "
                          f"(≈ {marginal / median:.0f}× the baseline's median per-file time); the fixed cost "
-                         f"of a run (GX context, suites, ledger, first batch) ≈ {max(w1 - marginal, 0):.2f} s, "
+                         f"of a run (GX loaded, its context and suites read, first batch) ≈ {max(w1 - marginal, 0):.2f} s, "
                          f"plus {s1['import_seconds']:.2f} s of imports")
     if not lines:
         lines.append("Not measured in this run (see the phases table).")

