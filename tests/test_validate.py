@@ -582,6 +582,78 @@ def test_gx_is_imported_without_running_scipy_stats_and_altair_until_used():
     assert out[2] == "0.5 module"
 
 
+_DESCRIBE_GX_MODELS = """
+import json, re, sys
+{importing}
+import pydantic
+from pydantic.v1 import BaseModel
+
+def plain(value):
+    return re.sub(r" at 0x[0-9a-f]+", "", repr(value))
+
+def names(functions):
+    return None if functions is None else [getattr(getattr(v, "func", v), "__qualname__", plain(v)) for v in functions]
+
+def field(f):
+    if f is None:
+        return None
+    return {{
+        "name": f.name, "alias": f.alias, "has_alias": f.has_alias, "type_": plain(f.type_),
+        "outer_type_": plain(f.outer_type_), "annotation": plain(f.annotation), "required": plain(f.required),
+        "default": plain(f.default), "default_factory": plain(f.default_factory), "shape": f.shape,
+        "allow_none": f.allow_none, "validate_always": f.validate_always, "final": f.final,
+        "discriminator_key": f.discriminator_key, "discriminator_alias": f.discriminator_alias,
+        "field_info": plain(f.field_info), "field_info_extra": plain(getattr(f.field_info, "extra", None)),
+        "model_config": f.model_config.__qualname__, "parse_json": f.parse_json,
+        "class_validators": None if f.class_validators is None else sorted(
+            (k, names([v.func])) for k, v in f.class_validators.items()),
+        "validators": names(f.validators), "pre_validators": names(f.pre_validators),
+        "post_validators": names(f.post_validators),
+        "sub_fields": None if f.sub_fields is None else [field(s) for s in f.sub_fields],
+        "sub_fields_mapping": None if f.sub_fields_mapping is None else {{
+            plain(k): field(v) for k, v in f.sub_fields_mapping.items()}},
+        "key_field": field(f.key_field),
+    }}
+
+seen, todo = {{}}, [BaseModel]
+while todo:
+    cls = todo.pop()
+    for sub in cls.__subclasses__():
+        key = sub.__module__ + ":" + sub.__qualname__ + ":" + str(id(sub) if sub.__qualname__ in seen else "")
+        if sub.__module__.startswith("great_expectations") and key not in seen:
+            seen[key] = {{name: field(f) for name, f in sub.__fields__.items()}}
+        todo.append(sub)
+print(json.dumps({{k.rsplit(":", 1)[0]: v for k, v in sorted(seen.items())}}, sort_keys=True))
+"""
+
+
+def test_gx_models_inherit_the_same_fields_with_cheap_copies():
+    """GX is imported with pydantic's inherited fields copied for what a subclass changes instead of
+    deep-copied (jianfu.pydantic_fields). In two fresh interpreters, one importing GX as jianfu does
+    and one with pydantic's own deep copies, every field of every pydantic model GX defines —
+    types, defaults, FieldInfo, validators, sub-fields, recursively — must be the same."""
+    from jianfu import pydantic_fields
+
+    import pydantic
+
+    assert pydantic.VERSION == pydantic_fields.PATCHED_PYDANTIC  # else the test compares GX with itself
+    cheap = _DESCRIBE_GX_MODELS.format(importing="from jianfu.gx_import import import_gx; import_gx()")
+    deep = _DESCRIBE_GX_MODELS.format(
+        importing="from jianfu.gx_import import deferring\nwith deferring():\n    import great_expectations")
+
+    outputs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+               for code in (cheap, deep)]
+
+    for run in outputs:
+        assert run.returncode == 0, run.stderr[-3000:]
+    with_cheap_copies, with_deep_copies = (json.loads(run.stdout) for run in outputs)
+    assert len(with_deep_copies) > 300
+    assert sum(len(fields) for fields in with_deep_copies.values()) > 2000
+    for model in with_deep_copies:
+        assert with_cheap_copies.get(model) == with_deep_copies[model], model
+    assert with_cheap_copies.keys() == with_deep_copies.keys()
+
+
 def test_the_kwargs_lookups_jianfu_installs_on_gx_answer_as_gx_own():
     from jianfu.validate import gx_patch
 

@@ -64,9 +64,12 @@ def deferring(names: frozenset[str] = DEFERRED):
 
 
 def import_gx():
-    """`great_expectations`, imported (once per process) with DEFERRED modules left lazy."""
+    """`great_expectations`, imported (once per process) with DEFERRED modules left lazy and the
+    fields of its pydantic models inherited without deep copies (jianfu.pydantic_fields)."""
+    from .pydantic_fields import inherited_fields_copied_cheaply
+
     with _LOCK:
         if "great_expectations" not in sys.modules:
-            with deferring():
+            with deferring(), inherited_fields_copied_cheaply():
                 import great_expectations  # noqa: F401
     return sys.modules["great_expectations"]
