@@ -632,9 +632,9 @@ def test_gx_models_inherit_the_same_fields_with_cheap_copies():
     deep-copied (jianfu.pydantic_fields). In two fresh interpreters, one importing GX as jianfu does
     and one with pydantic's own deep copies, every field of every pydantic model GX defines —
     types, defaults, FieldInfo, validators, sub-fields, recursively — must be the same."""
-    from jianfu import pydantic_fields
-
     import pydantic
+
+    from jianfu import pydantic_fields
 
     assert pydantic.VERSION == pydantic_fields.PATCHED_PYDANTIC  # else the test compares GX with itself
     cheap = _DESCRIBE_GX_MODELS.format(importing="from jianfu.gx_import import import_gx; import_gx()")
