@@ -466,6 +466,33 @@ def test_data_docs(reference, tmp_path, monkeypatch):
     assert all(p.stat().st_mtime_ns == t for p, t in suite_pages.items())
 
 
+def test_a_process_renders_the_pages_of_its_own_results_and_leaves_the_index(reference, tmp_path, monkeypatch):
+    """Ingest's checker renders its results' pages while the ingest still validates (docs.render_recorded);
+    the ingest's build_data_docs then renders the rest and the index, not those pages again."""
+    from jianfu.validate import docs
+
+    monkeypatch.setenv("JIANFU_HOME", str(tmp_path / "home"))
+    settings = Settings.from_env()
+    docs.forget_recorded()
+    items = [item(F, [good_form()], key="sub-1"), item(V, [good_visit()], key="sub-2")]
+    validate_batch(items, reference, NOW, context_root=docs.context_root(settings))
+    assert docs.render_recorded(settings) == 0  # no site configured yet: left to build_data_docs
+    site = settings.reports / "data_docs"
+    assert not (site / "validations").exists()
+    build_data_docs(settings)  # the site, as `jianfu init` or an ingest leaves it
+    index_written = (site / "index.html").stat().st_mtime_ns
+    validate_batch(items[:1], reference, datetime(2025, 4, 4, tzinfo=UTC), context_root=docs.context_root(settings))
+
+    assert docs.render_recorded(settings) == 1
+
+    pages = {p: p.stat().st_mtime_ns for p in (site / "validations").rglob("*.html")}
+    assert len(pages) == 3 and (site / "index.html").stat().st_mtime_ns == index_written
+    assert docs.render_recorded(settings) == 0  # each result once
+    build_data_docs(settings)
+    assert {p: p.stat().st_mtime_ns for p in (site / "validations").rglob("*.html")} == pages
+    assert (site / "index.html").stat().st_mtime_ns != index_written
+
+
 def test_data_docs_render_a_suite_again_when_its_json_changes(reference, tmp_path, monkeypatch):
     monkeypatch.setenv("JIANFU_HOME", str(tmp_path / "home"))
     suites = tmp_path / "expectations"
@@ -675,3 +702,33 @@ def test_the_kwargs_lookups_jianfu_installs_on_gx_answer_as_gx_own():
             whole = expectation.configuration.kwargs
             every = {*whole, *expectation.__fields__, *gx_patch.NOT_KWARGS}
             assert gx_patch.configuration_kwargs(expectation, every) == whole, (kind, expectation)
+
+
+def test_data_docs_views_compile_each_template_once():
+    """GX makes a Jinja environment per page; jianfu gives them Jinja's bytecode cache (gx_patch),
+    so a template is compiled once and loaded after that (the Data Docs tests render with it)."""
+    import jinja2
+    from great_expectations.render.view.view import DefaultJinjaPageView
+
+    from jianfu.validate import gx_patch
+
+    assert gx_patch.install() is True
+    first, second = DefaultJinjaPageView(), DefaultJinjaPageView()
+    assert isinstance(first.env.bytecode_cache, jinja2.BytecodeCache)
+    assert first.env.bytecode_cache is second.env.bytecode_cache
+    compiled = []
+    original = jinja2.Environment._compile
+
+    def counting(self, source, filename):
+        compiled.append(filename)
+        return original(self, source, filename)
+
+    jinja2.Environment._compile = counting
+    try:
+        DefaultJinjaPageView().env.get_template("page.j2")  # compiled here, or by an earlier process
+        compiled.clear()
+        template = DefaultJinjaPageView().env.get_template("page.j2")
+    finally:
+        jinja2.Environment._compile = original
+    assert compiled == []  # loaded from the cache, not compiled again
+    assert template.name == "page.j2"

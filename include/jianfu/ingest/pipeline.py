@@ -377,7 +377,8 @@ def _load_validation(receipts: list[_Receipt], settings: Settings) -> None:
     prepare(sorted({r.row["kind"] for r in receipts if r.row["kind"] in KINDS}), context_root=context_root(settings))
 
 
-def _check_all(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress) -> None:
+def _check_all(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress, *,
+               data_docs: bool = False) -> None:
     """Steps 3-4 for every receipt, on two cores when there are enough files.
 
     Loading GX costs more than a second of one core, so the work goes in two stages (fork.py):
@@ -385,7 +386,9 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
     checker process forked from this one — GX loaded, the worker share's tables in memory —
     validates and stages that share while this process reads, validates and stages the rest.
     The reader hands its tables over as Arrow IPC files (memory-mapped here, not copied). A worker
-    that fails leaves its part to this process.
+    that fails leaves its part to this process. With `data_docs`, the checker also renders the
+    Data Docs pages of its results before it ends (build_data_docs then renders only this
+    process's pages and the index).
     """
     if len(receipts) < MIN_FILES_TO_FORK or fork.processes() < 2:
         _load_validation(receipts, settings)
@@ -409,7 +412,8 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
         else:
             _worker_failed("reader", answer, there)
             _read_all(there, reference, progress)
-        checker = _fork(lambda: [r.checked() for r in _worker_check(checked_there, reference, settings)], "checker")
+        checker = _fork(lambda: [r.checked() for r in _worker_check(checked_there, reference, settings, data_docs)],
+                        "checker")
         _read_all(unread, reference, progress)
         _validate_and_stage(unread + kept, reference, settings)
         ok, answer = checker.result() if checker else (False, None)
@@ -476,9 +480,20 @@ def _worker_read(receipts: list[_Receipt], reference: Reference, handover: Path)
     return out
 
 
-def _worker_check(receipts: list[_Receipt], reference: Reference, settings: Settings) -> list[_Receipt]:
-    """The checker process: validate and stage files the reader read."""
-    return _validate_and_stage(receipts, reference, settings)
+def _worker_check(receipts: list[_Receipt], reference: Reference, settings: Settings,
+                  data_docs: bool = False) -> list[_Receipt]:
+    """The checker process: validate and stage files the reader read; with `data_docs`, render the
+    pages of its validation results (a failure there costs only those pages, rendered at the end)."""
+    from ..validate import docs
+
+    docs.forget_recorded()  # what this process's parent stored before the fork is the parent's to render
+    checked = _validate_and_stage(receipts, reference, settings)
+    if data_docs:
+        try:
+            docs.render_recorded(settings)
+        except Exception:  # pragma: no cover - depends on GX's site builder
+            log.warning("could not render the checker's Data Docs pages; the ingest renders them", exc_info=True)
+    return checked
 
 
 def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: IngestSummary, run_id: str) -> None:
@@ -550,7 +565,7 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         with engine.begin() as conn:
             receipts = [_Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, scope)]
         if receipts:
-            _check_all(receipts, reference, settings, progress)
+            _check_all(receipts, reference, settings, progress, data_docs=data_docs)
             _decide(receipts, settings, engine, summary, run_id)
             if data_docs:
                 _build_data_docs(settings)

@@ -46,6 +46,8 @@ SUITES_RENDERED = ".suites-rendered.json"
 
 _LOCK = threading.RLock()
 _CONTEXTS: dict[Path, object] = {}
+#: Results this process stored and has not rendered yet, by context root (see render_recorded).
+_RECORDED: dict[Path, list[ValidationResultIdentifier]] = {}
 
 
 def context_root(settings: Settings) -> Path:
@@ -116,7 +118,35 @@ def record_result(root: Path, kind_name: str, result: ExpectationSuiteValidation
     )
     with _LOCK:
         file_context(root).validation_results_store.set(key, _trimmed(result, keys, run_id))
+        _RECORDED.setdefault(Path(root), []).append(key)
     return key
+
+
+def forget_recorded() -> None:
+    """Forget which results this process stored: a process forked from one that stored results
+    renders only its own (its parent renders the rest)."""
+    with _LOCK:
+        _RECORDED.clear()
+
+
+def render_recorded(settings: Settings) -> int:
+    """Render the pages of the results this process stored, not the index; returns how many.
+
+    Ingest's checker process calls it once it has validated its files, while the ingest is still
+    validating its own: build_data_docs at the end then renders only the ingest's pages and the
+    index. Only into a site already configured (by `jianfu init` or an earlier ingest): this never
+    writes the context's configuration, which the ingest may be writing."""
+    target = data_docs_dir(settings).absolute()
+    root = context_root(settings)
+    with _LOCK:
+        keys = _RECORDED.pop(Path(root), [])
+        if not keys:
+            return 0
+        ctx = file_context(root)
+        if ctx.list_data_docs_sites().get(SITE) != _site_config(target):
+            return 0  # the ingest's build_data_docs renders them with the rest
+        ctx.build_data_docs(site_names=[SITE], resource_identifiers=keys, build_index=False)
+    return len(keys)
 
 
 def _site_config(target: Path) -> dict:
@@ -139,6 +169,10 @@ def _suite_digest(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+#: An identifier no suite has: "render nothing but the index" to GX's site builder.
+_NOTHING = ExpectationSuiteIdentifier(name="__jianfu_index_only__")
+
+
 def build_data_docs(settings: Settings) -> Path:
     """Render the suites and any results not rendered yet into $JIANFU_HOME/reports/data_docs/;
     returns the site's index.html.
@@ -155,6 +189,7 @@ def build_data_docs(settings: Settings) -> Path:
     except (FileNotFoundError, ValueError):
         stamps = {}
     with _LOCK:
+        _RECORDED.pop(Path(context_root(settings)), None)  # rendered below with every result not rendered yet
         ctx = file_context(context_root(settings))
         config = _site_config(target)
         sites = ctx.list_data_docs_sites()
@@ -171,7 +206,9 @@ def build_data_docs(settings: Settings) -> Path:
                 suite_ids.append(ExpectationSuiteIdentifier(name=name))
                 stamps[name] = digest
         fresh = [k for k in ctx.validation_results_store.list_keys() if not _page(target, k).exists()]
-        ctx.build_data_docs(site_names=[SITE], resource_identifiers=[*suite_ids, *fresh])
+        # Given no identifiers, GX renders every page of the history again; an identifier of no
+        # stored resource renders none, and the index is built all the same.
+        ctx.build_data_docs(site_names=[SITE], resource_identifiers=[*suite_ids, *fresh] or [_NOTHING])
     tmp = stamps_path.with_name(f".{SUITES_RENDERED}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(stamps, indent=1), encoding="utf-8")
     os.replace(tmp, stamps_path)
