@@ -82,4 +82,52 @@ def install() -> bool:
         return False
     for name, function in REPLACEMENTS.items():
         setattr(Expectation, name, function)
+    _cache_compiled_templates()
     return True
+
+
+# -------------------------------------------------------------------------- Data Docs templates
+# GX renders every Data Docs page through a view that makes a new Jinja environment, so each page
+# compiles its templates again from source (35 templates for an ingest's page and index): two
+# thirds of the time of an ingest's Data Docs. Jinja's own bytecode cache, given to those
+# environments, compiles a template once and loads it after that; it checks the template source's
+# checksum, so a changed template (another GX release) is compiled again.
+
+
+def _bytecode_cache():
+    """Jinja's file cache in the user's private temp directory (made 0700, its owner checked by
+    Jinja; written through a temporary file and a rename), shared by every jianfu process of the
+    user; in this process's memory if Jinja finds that directory unsafe."""
+    import jinja2
+
+    class MemoryBytecodeCache(jinja2.BytecodeCache):
+        def __init__(self) -> None:
+            self.code: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket) -> None:
+            if bucket.key in self.code:
+                bucket.bytecode_from_string(self.code[bucket.key])
+
+        def dump_bytecode(self, bucket) -> None:
+            self.code[bucket.key] = bucket.bytecode_to_string()
+
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):
+        return MemoryBytecodeCache()
+
+
+def _cache_compiled_templates() -> None:
+    from great_expectations.render.view.view import DefaultJinjaView
+
+    if getattr(DefaultJinjaView.__init__, "_jianfu_cached", False):
+        return
+    original = DefaultJinjaView.__init__
+    cache = _bytecode_cache()
+
+    def __init__(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.env.bytecode_cache = cache
+
+    __init__._jianfu_cached = True
+    DefaultJinjaView.__init__ = __init__
