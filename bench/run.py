@@ -7,10 +7,12 @@ Phases, each in its own process (worker.py) so that each has its own peak memory
                 times in fresh homes (ingest, ingest_2, ingest_3; the median is judged, as for the baseline);
                 each fresh home is set up first, untimed, by `jianfu init` (ledger; the suites' Data Docs);
  4. ingest_nodocs  the same into a second home with data_docs=False (BENCH_NODOCS=0 skips it);
- 5. build       the first `jianfu build` of the province: every table, flags, burden, quota usage;
+ 5. build       the first `jianfu build` of the province: every table, flags, burden, quota usage, three
+                times (build, build_2, build_3: the same ledger, an empty warehouse; the median is judged);
  6. build_noop  `jianfu build` again with nothing changed;
  7. queries     five county-year analyst queries, p50/p95;
- 8. resubmit_ingest / resubmit_build  one county resends its form counts with one value changed;
+ 8. resubmit_ingest / resubmit_build  one county resends its form counts with one value changed,
+                three times in a row (_2, _3; the median build is judged);
  9. small_*     per-file overhead: the N smallest files of one kind, ingest of 1 and of N vs baseline.
 Then bench/out/results.json and docs/BENCHMARKS.md are written (`--render` rewrites the document
 from the last results.json without measuring again).
@@ -27,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -94,6 +97,22 @@ class Config:
 def _home_env(home: Path, reference: Path, now: str) -> dict[str, str]:
     return {"JIANFU_HOME": str(home), "JIANFU_REFERENCE": str(reference), "JIANFU_NOW": now,
             "JIANFU_WAREHOUSE": str(home / "warehouse"), "JIANFU_DB_URL": f"sqlite:///{home / 'ledger.db'}"}
+
+
+def ledger_copy(home: Path, folder: Path, reference: Path, now: str) -> tuple[Path, dict[str, str]]:
+    """A home holding a consistent copy of `home`'s ledger (SQLite's backup, WAL included) and no
+    warehouse: the same first build again. The staged files are found through the ledger's
+    absolute paths, in `home`."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    source, target = sqlite3.connect(home / "ledger.db"), sqlite3.connect(folder / "ledger.db")
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return folder, _home_env(folder, reference, now)
 
 
 def init_home(home: Path, env: dict[str, str], out: Path) -> None:
@@ -198,17 +217,29 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(other, ignore_errors=True)
         run("baseline_2", "baseline", base_args, {})
         run("build", "build", {"full": False}, env, needs=("ingest",))
+        for repeat in (2, 3):  # the median of three first builds is judged (the resubmission's share)
+            other, other_env = ledger_copy(home, cfg.out / f"home-build-{repeat}", reference, cfg.now)
+            run(f"build_{repeat}", "build", {"full": False}, other_env, needs=("ingest",))
+            shutil.rmtree(other, ignore_errors=True)
         run("build_noop", "build", {"full": False}, env, needs=("build",))
         run("queries", "queries", {"repeats": cfg.repeats}, env, needs=("build",))
         run("baseline_3", "baseline", base_args, {})
 
-        if runs["build"].ok:
-            resub = resubmit.changed_copy(resubmit.largest_csv(home / "landing" / "form_counts"))
-            results["resubmission"] = {"original": resub.original.name, "file": resub.path.name,
-                                       "line": resub.row, "old": resub.old_value, "new": resub.new_value}
-        later = _home_env(home, reference, cfg.later(1))
-        run("resubmit_ingest", "ingest", {"data_docs": True}, later, needs=("build",))
-        run("resubmit_build", "build", {"full": False}, later, needs=("resubmit_ingest",))
+        # The largest county resends its form counts three times, one value changed each time; the
+        # median of the three builds is judged.
+        source = resubmit.largest_csv(home / "landing" / "form_counts")
+        for repeat in (1, 2, 3):
+            suffix = "" if repeat == 1 else f"_{repeat}"
+            if runs["build"].ok:
+                resub = resubmit.changed_copy(source, suffix="resubmitted" if repeat == 1 else "again")
+                source = resub.path
+                if repeat == 1:
+                    results["resubmission"] = {"original": resub.original.name, "file": resub.path.name,
+                                               "line": resub.row, "old": resub.old_value, "new": resub.new_value,
+                                               "repeats": 3}
+            later = _home_env(home, reference, cfg.later(repeat))
+            run(f"resubmit_ingest{suffix}", "ingest", {"data_docs": True}, later, needs=("build",))
+            run(f"resubmit_build{suffix}", "build", {"full": False}, later, needs=(f"resubmit_ingest{suffix}",))
 
         small = dataset.smallest(files, sample_dir, cfg.small_kind, cfg.small_files)
         if small:
