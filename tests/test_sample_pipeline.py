@@ -228,3 +228,36 @@ print(read, rejected, "pandas" in sys.modules)
     read, rejected, pandas_imported = run.stdout.split()
     assert int(read) > 50 and int(rejected) > 0
     assert pandas_imported == "False"
+
+
+def test_the_reader_reads_the_checkers_files_then_more_until_told_to_stop(tmp_path):
+    """The reader process (pipeline._worker_read) must read the checker's files; after them it
+    reads on until the ingest, GX loaded, writes to the stop pipe. What it read is handed over."""
+    from jianfu.ingest.discover import discover
+    from jianfu.reference import Reference
+
+    settings = _fresh_pilot(tmp_path)
+    engine = ledger.connect(settings.db_url)
+    ledger.create_schema(engine)
+    run_id = ledger.new_run_id()
+    pipeline._receive(settings, engine, discover([settings.landing], None), pipeline.IngestSummary(),
+                      lambda _msg: None, run_id)
+    with engine.begin() as conn:
+        receipts = [pipeline._Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, None)]
+    engine.dispose()
+    reference = Reference.load(settings.reference)
+    must, optional = receipts[:3], receipts[3:]
+    handover = tmp_path / "handover"
+    handover.mkdir()
+    stop, say_stop = os.pipe()
+
+    everything = pipeline._worker_read(must, optional, reference, handover, stop)  # nobody said stop
+    os.write(say_stop, b"\n")
+    stopped = pipeline._worker_read(must, optional, reference, handover, stop)
+
+    assert len(everything) == len(receipts) > 10
+    assert len(stopped) == len(must)  # the checker's files, and nothing after the word
+    tables = {p.stem for p in handover.glob("*.arrow")}
+    assert {r.row["submission_id"] for r, found in zip(receipts, everything) if found["table"]} == tables
+    os.close(stop)
+    os.close(say_stop)

@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import re
+import select
 import shutil
 import socket
 import tempfile
@@ -382,11 +383,12 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
     """Steps 3-4 for every receipt, on two cores when there are enough files.
 
     Loading GX costs more than a second of one core, so the work goes in two stages (fork.py):
-    a reader process forked first reads the worker share while this process loads GX; then a
-    checker process forked from this one — GX loaded, the worker share's tables in memory —
-    validates and stages that share while this process reads, validates and stages the rest.
-    The reader hands its tables over as Arrow IPC files (memory-mapped here, not copied). A worker
-    that fails leaves its part to this process. With `data_docs`, the checker also renders the
+    a reader process forked first reads the checker's files (schedule.py plans who does what),
+    then more files while this process loads GX, until this process has loaded it and says stop;
+    then a checker process forked from this one — GX loaded, the tables read in memory —
+    validates and stages its files while this process reads what the reader did not, and
+    validates and stages the rest. The reader hands its tables over as Arrow IPC files
+    (memory-mapped here, not copied). A worker that fails leaves its part to this process. With `data_docs`, the checker also renders the
     Data Docs pages of its results before it ends (build_data_docs then renders only this
     process's pages and the index).
     """
@@ -396,22 +398,37 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
         _check_share(receipts, reference, settings, progress)
         return
     plan = _plan(receipts)
-    there, checked_there, unread, kept = plan.reader, plan.checker, plan.here, plan.kept
+    checked_there = plan.checker
+    optional = plan.kept + plan.here  # read by the reader while GX loads here, the planned ones first
     progress(f"reading and validating {len(receipts)} file(s) on two cores, {plan.how} "
-             f"({len(checked_there)} through worker processes, {len(unread) + len(kept)} here)")
+             f"({len(checked_there)} through worker processes, {len(optional)} here)")
     settings.staging.mkdir(parents=True, exist_ok=True)
     _remove_dead_handovers(settings.staging)
     handover = Path(tempfile.mkdtemp(prefix=f"{_HANDOVER}{_HOST}-{os.getpid()}-", dir=settings.staging))
     try:
-        reader = _fork(lambda: _worker_read(there, reference, handover), "reader")
-        _load_validation(receipts, settings)
+        stop_reading, say_stop = os.pipe()
+        try:
+            reader = _fork(lambda: _worker_read(checked_there, optional, reference, handover, stop_reading), "reader")
+        finally:
+            os.close(stop_reading)
+        try:
+            _load_validation(receipts, settings)
+        finally:
+            try:
+                os.write(say_stop, b"\n")
+            except BrokenPipeError:  # the reader has ended already
+                pass
+            os.close(say_stop)
         ok, answer = reader.result() if reader else (False, None)
-        if ok:
-            for receipt, read in zip(there, answer, strict=True):
-                receipt.take_read(read, handover)
+        if ok and len(answer) >= len(checked_there):
+            read = [*checked_there, *optional][:len(answer)]
+            for receipt, result in zip(read, answer, strict=True):
+                receipt.take_read(result, handover)
+            kept, unread = optional[:len(read) - len(checked_there)], optional[len(read) - len(checked_there):]
         else:
-            _worker_failed("reader", answer, there)
-            _read_all(there, reference, progress)
+            _worker_failed("reader", answer if not ok else "it did not read every file it had to", checked_there)
+            _read_all(checked_there, reference, progress)
+            kept, unread = [], optional
         checker = _fork(lambda: [r.checked() for r in _worker_check(checked_there, reference, settings, data_docs)],
                         "checker")
         _read_all(unread, reference, progress)
@@ -464,19 +481,25 @@ def _worker_failed(name: str, why: str | None, receipts: list[_Receipt]) -> None
                     name, len(receipts), why)
 
 
-def _worker_read(receipts: list[_Receipt], reference: Reference, handover: Path) -> list[dict]:
-    """The reader process: read each file and leave its table in `handover` as an Arrow IPC file."""
+def _worker_read(must: list[_Receipt], optional: list[_Receipt], reference: Reference, handover: Path,
+                 stop: int | None = None) -> list[dict]:
+    """The reader process: read the files of `must`, then those of `optional` in order until the
+    parent writes to (or closes) the `stop` pipe; leave each table in `handover` as an Arrow IPC
+    file. Returns what reading found, for `must` and then the optional files read, in order."""
     import pyarrow as pa
 
-    _read_all(receipts, reference, lambda _msg: None)
     out = []
-    for receipt in receipts:
+    for receipt in [*must, *optional]:
+        if len(out) >= len(must) and stop is not None and select.select([stop], [], [], 0)[0]:
+            break
+        _read_all([receipt], reference, lambda _msg: None)
         if receipt.read is not None:
             table = receipt.read.table
             with pa.OSFile(str(handover / f"{receipt.row['submission_id']}.arrow"), "wb") as sink, \
                     pa.ipc.new_file(sink, table.schema) as writer:
                 writer.write_table(table)
         out.append(receipt.read_result())
+        receipt.read = None  # handed over: not kept in this process
     return out
 
 

@@ -1,8 +1,9 @@
 """Who reads and who validates each file of an ingest on two cores (pipeline._check_all).
 
-Three processes share the work. The *reader* is forked first and reads files while this process
-loads GX (about 1.4-1.9 s); the *checker* is forked once GX is loaded and validates and
-stages files the reader read, while this process reads, validates and stages the rest.
+Three processes share the work. The *reader* is forked first and reads the checker's files, then
+more files, while this process loads GX (about 1.4-1.9 s), until this process says stop; the
+*checker* is forked once GX is loaded and validates and stages its files, while this process
+reads what the reader did not, and validates and stages the rest.
 
 Validating costs a fixed part per kind and per process — GX's run of the kind's suite and the
 stored result, about as much as validating 9 MB of rows — so a kind validated in both processes
@@ -67,9 +68,10 @@ class Item(Protocol):
 
 @dataclass
 class Plan:
-    """`reader`: read by the reader process; `checker`: of those, validated and staged by the
-    checker; `here`: read here. This process validates and stages `here` and the reader's files
-    the checker does not take."""
+    """`checker`: read by the reader process, validated and staged by the checker. `kept`
+    (`reader` less `checker`), then `here`: validated and staged by this process; the reader
+    reads them too, in that order, until GX is loaded here (pipeline._check_all), and this process
+    reads the rest. The estimate is of `reader` as planned."""
 
     reader: list
     checker: list
