@@ -258,6 +258,7 @@ def test_the_reader_reads_the_checkers_files_then_more_until_told_to_stop(tmp_pa
     assert len(everything) == len(receipts) > 10
     assert len(stopped) == len(must)  # the checker's files, and nothing after the word
     tables = {p.stem for p in handover.glob("*.arrow")}
-    assert {r.row["submission_id"] for r, found in zip(receipts, everything) if found["table"]} == tables
+    assert {r.row["submission_id"] for r, found in zip(receipts, everything, strict=True)
+            if found["table"]} == tables
     os.close(stop)
     os.close(say_stop)
