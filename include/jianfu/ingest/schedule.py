@@ -6,11 +6,13 @@ more files, while this process loads GX (about 1.4-1.9 s), until this process sa
 reads what the reader did not, and validates and stages the rest.
 
 Validating costs a fixed part per kind and per process — GX's run of the kind's suite and the
-stored result, about as much as validating 9 MB of rows — so a kind validated in both processes
-pays it twice. A province month is mostly form counts (40 of its 49 MB): giving the checker whole
-kinds (form counts) and this process the others makes both finish together and pays each suite
-once. When the kinds cannot be balanced that way (one kind only, or kinds of similar size), every
-kind is split by bytes instead, as `split` does. `plan` estimates both and takes the quicker.
+stored result, about as much as validating 10 MB of form counts — so a kind validated in both
+processes pays it twice. A province month is mostly form counts (40 of its 49 MB), cheap to
+validate per MB, while a work-group MB costs four times as much: giving each process whole kinds
+(the checker work groups and inspections, this process form counts) makes both finish together
+and pays each suite once. When the kinds cannot be balanced that way (one kind only, or kinds of
+similar size), every kind is split by bytes instead, as `split` does. `plan` estimates every
+choice and takes the quickest.
 
 The costs below are seconds of one core of the 2-core machine the benchmark runs on; only their
 ratios matter, and a wrong estimate costs time, never correctness: every file is read, validated
