@@ -196,3 +196,66 @@ def test_the_builds_reader_tells_a_missing_ledger(tmp_path):
     sqlite3.connect(empty).close()
     with pytest.raises(ledger_read.NoSubmissionsTable):
         ledger_read.read_submissions(f"sqlite:///{empty}")
+
+
+class _LockedThenFree:
+    """A DBAPI cursor whose WAL switch SQLite refuses `refusals` times with "database is locked",
+    as it does (at once, without waiting) to one of two processes opening a new ledger together."""
+
+    def __init__(self, refusals: int):
+        self.refusals, self.mode, self.statements = refusals, "delete", []
+
+    def execute(self, sql: str):
+        import sqlite3
+
+        self.statements.append(sql)
+        if sql == "PRAGMA journal_mode=WAL":
+            if self.refusals:
+                self.refusals -= 1
+                raise sqlite3.OperationalError("database is locked")
+            self.mode = "wal"
+        return self
+
+    def fetchone(self):
+        return (self.mode,)
+
+
+def test_a_new_ledger_switched_to_wal_by_two_processes_at_once_waits_its_turn():
+    cursor = _LockedThenFree(refusals=3)
+
+    ledger.use_wal(cursor)
+
+    assert cursor.mode == "wal" and cursor.statements.count("PRAGMA journal_mode=WAL") == 4
+    already = _LockedThenFree(refusals=0)
+    already.mode = "wal"
+    ledger.use_wal(already)  # set in the file already: nothing to switch
+    assert "PRAGMA journal_mode=WAL" not in already.statements
+    with pytest.raises(Exception, match="locked"):
+        ledger.use_wal(_LockedThenFree(refusals=10**6), deadline_seconds=0.1)  # not forever
+
+
+def test_two_processes_opening_a_new_sqlite_ledger_together_both_succeed(tmp_path):
+    """The race the WAL switch retry is for, for real: two processes, one new ledger, many times."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    failures = 0
+    for n in range(25):
+        url = f"sqlite:///{tmp_path / f'ledger-{n}.db'}"
+        barrier = ctx.Barrier(2)
+        processes = [ctx.Process(target=_open_new_ledger, args=(url, barrier)) for _ in range(2)]
+        for p in processes:
+            p.start()
+        for p in processes:
+            p.join(60)
+        failures += sum(p.exitcode != 0 for p in processes)
+    assert failures == 0
+
+
+def _open_new_ledger(url: str, barrier) -> None:
+    barrier.wait()
+    engine = ledger.connect(url)
+    try:
+        ledger.create_schema(engine)
+    finally:
+        engine.dispose()

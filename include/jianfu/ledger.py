@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,6 +87,29 @@ submissions = Table(
 )
 
 
+#: How long a connection keeps trying to put a new SQLite ledger in WAL mode (see use_wal).
+WAL_SWITCH_SECONDS = 60.0
+
+
+def use_wal(cursor, deadline_seconds: float = WAL_SWITCH_SECONDS) -> None:
+    """Put the SQLite ledger in WAL mode (kept in the file: later connections find it set).
+
+    Two processes opening a new ledger at the same moment (two ingests started together) may both
+    try to switch; SQLite then answers one of them "database is locked" at once rather than wait,
+    because waiting could deadlock. That one looks again until the switch is done, by the other
+    process or by itself."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def connect(db_url: str) -> Engine:
     """An engine for the ledger; SQLite gets WAL, a busy timeout and real write locking."""
     if db_url.startswith("sqlite"):
@@ -94,7 +119,7 @@ def connect(db_url: str) -> Engine:
         def _sqlite_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            use_wal(cursor)
             cursor.execute("PRAGMA busy_timeout=60000")
             # In WAL mode NORMAL is safe against a crash of the process; only power loss may
             # lose the last commits, never corrupt the database.
