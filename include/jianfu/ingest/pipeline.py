@@ -388,9 +388,9 @@ def _check_all(receipts: list[_Receipt], reference: Reference, settings: Setting
     then a checker process forked from this one — GX loaded, the tables read in memory —
     validates and stages its files while this process reads what the reader did not, and
     validates and stages the rest. The reader hands its tables over as Arrow IPC files
-    (memory-mapped here, not copied). A worker that fails leaves its part to this process. With `data_docs`, the checker also renders the
-    Data Docs pages of its results before it ends (build_data_docs then renders only this
-    process's pages and the index).
+    (memory-mapped here, not copied). A worker that fails leaves its part to this process. With
+    `data_docs`, the checker also renders the Data Docs pages of its results before it ends
+    (build_data_docs then renders only this process's pages and the index).
     """
     if len(receipts) < MIN_FILES_TO_FORK or fork.processes() < 2:
         _load_validation(receipts, settings)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 #: How long this process takes to load GX, its contexts and the suites while the reader runs on
 #: the other core (measured 1.35-1.9 s): what the reader may read in the meantime.
@@ -59,13 +58,6 @@ DEFAULT_COST = KindCost(read=0.03, check=0.05)
 SPLIT_READER_SHARE = 0.7
 #: A file's fixed cost in `split`'s balance, in bytes (a typical county file is ~100 KB).
 SPLIT_FILE_BYTES = 100_000
-
-
-class Item(Protocol):
-    """A file to check: its kind (None when unknown) and size in bytes."""
-
-    kind: str | None
-    size: int
 
 
 @dataclass
@@ -129,7 +121,8 @@ def _check(items: Sequence, size, kind) -> float:
 def plan(items: Sequence, size=lambda item: item.size, kind=lambda item: item.kind) -> Plan:
     """The quickest, by the estimates above, of splitting every kind and of giving the checker
     whole kinds (every choice of them); the reader reads the checker's files, then, while GX is
-    still loading by the estimate, files of this process's kinds too."""
+    still loading by the estimate, files of this process's kinds too. `size` and `kind` give an
+    item's bytes and its kind (None when unknown)."""
     candidates = [_split_plan(items, size, kind)]
     groups: dict[str | None, list] = {}
     for item in items:

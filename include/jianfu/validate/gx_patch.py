@@ -1,4 +1,5 @@
-"""A hot spot of GX 1.24, mended in place: an expectation's kwargs looked up once per call, not per key.
+"""Two hot spots of GX 1.24, mended in place: expectation kwargs looked up without building the
+whole configuration, and Data Docs templates compiled once (see the section further down).
 
 `Expectation.configuration` is a property that rebuilds the whole configuration from the pydantic
 model (`self.dict()`, then a new ExpectationConfiguration) on every access. Three small methods GX
@@ -11,10 +12,12 @@ read only the keys they need from the model, the way the `configuration` propert
 (`self.dict(exclude_defaults=True)` less the keys it moves out of kwargs). Building one costs a full
 `dict()` of the model, a regular expression on the class name and a JSON check of its meta; asking
 for a few keys costs a fraction of that, and these three run about 3,300 times per validation of
-jianfu's suites (a fixed cost that every ingest pays once per process). They are installed only on the GX release they were written against (PATCHED_RELEASE; a later
-release keeps its own methods) and only on the base class, so an expectation that overrides a method
-keeps its own. tests/test_validate.py checks them against GX's originals on every expectation of
-the suites.
+jianfu's suites (a fixed cost that every ingest pays once per process).
+
+Both are installed only on the GX release they were written against (PATCHED_RELEASE; a later
+release keeps its own code), the lookups only on the base class, so an expectation that overrides
+a method keeps its own. tests/test_validate.py checks the lookups against GX's originals on every
+expectation of the suites, and that a template is compiled once.
 """
 
 from __future__ import annotations
