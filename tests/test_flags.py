@@ -575,3 +575,17 @@ def test_results_are_stable_across_runs_and_connections(con):
     assert county_flags(con, RULE_DEFAULTS).equals(first)
     assert quota_usage(con, RULE_DEFAULTS).schema == QUOTA_USAGE_SCHEMA
     assert quota_flags(con, RULE_DEFAULTS).schema == FLAG_SCHEMA
+
+
+def test_rows_come_back_in_the_order_of_the_query_and_leave_no_table_behind():
+    """runner.rows passes a result through a temp table (not con.sql): the ORDER BY must survive
+    that, over more rows than one vector and in an order unlike the insertion order, with the
+    threads the build uses."""
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("CREATE TABLE shuffled AS SELECT (i * 7919) % 10007 AS k, 'v' || i AS v FROM range(10007) t(i)")
+    table = runner.rows(con, "SELECT k, v FROM shuffled ORDER BY k DESC")
+    assert table.column("k").to_pylist() == list(range(10006, -1, -1))
+    assert table.column_names == ["k", "v"]
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                       [runner.RESULT_TABLE]).fetchone() == (0,)
+    con.close()

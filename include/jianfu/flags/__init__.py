@@ -30,6 +30,7 @@ from .runner import (
     flag_id,
     materialise_quota_usage,
     prepare,
+    rows,
     run,
     run_rules,
 )
@@ -121,7 +122,7 @@ def quota_usage(con, rules: dict) -> pa.Table:
     """dept_code, year, quota, used, ratio, status of every department-year, across all counties."""
     prepare(con, rules, None, labels=False)
     materialise_quota_usage(con)
-    table = con.sql("SELECT * FROM jf_quota_usage ORDER BY dept_code, year").to_arrow_table()
+    table = rows(con, "SELECT * FROM jf_quota_usage ORDER BY dept_code, year")
     return _conform(table, QUOTA_USAGE_SCHEMA)
 
 

@@ -26,6 +26,7 @@ from functools import lru_cache
 
 import duckdb
 import pyarrow as pa
+from duckdb.sqltypes import VARCHAR  # a constant: duckdb.sqltype() would open a default connection
 
 from ..arrow_values import array_of
 
@@ -119,8 +120,8 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
             con.create_function(
                 name,
                 _vectorised(fn),
-                [duckdb.sqltype("VARCHAR")],
-                duckdb.sqltype("VARCHAR"),
+                [VARCHAR],
+                VARCHAR,
                 type="arrow",
                 side_effects=False,
             )
