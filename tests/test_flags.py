@@ -487,6 +487,21 @@ def test_a_threshold_changed_in_rules_yaml_changes_the_flags(con, tmp_path):
     assert changed == {("UNIT_REPORTING_OVERLOAD", TOWN), ("GROUP_ZOMBIE", f"{TOWN}|G1")}
 
 
+def test_a_connection_prepared_again_sees_new_units_and_adds_labels_when_asked(con):
+    """prepare does nothing the second time for the same rules and counties (the builder prepares
+    early), but loading new relations makes it start over, and labels skipped once are made when
+    a rule needs them."""
+    over = [form(frequency="weekly", fill_count=12)]
+    load(con, forms=over)
+    burden(con, RULE_DEFAULTS, [COUNTY])  # prepared without labels
+    (row,) = county_flags(con, RULE_DEFAULTS, [COUNTY]).to_pylist()  # same scope: labels added
+    assert row["detail"].startswith("黄梅县小池镇 ")
+    renamed = [dict(u, unit_name="小池新镇") if u["unit_code"] == TOWN else u for u in UNITS]
+    relations.load(con, form_counts=over, units=renamed, departments=DEPARTMENTS)
+    (row,) = county_flags(con, RULE_DEFAULTS, [COUNTY]).to_pylist()
+    assert row["detail"].startswith("黄梅县小池新镇 ")
+
+
 # --- burden --------------------------------------------------------------------------------------
 
 def test_burden_per_unit_and_month(con):
@@ -587,5 +602,5 @@ def test_rows_come_back_in_the_order_of_the_query_and_leave_no_table_behind():
     assert table.column("k").to_pylist() == list(range(10006, -1, -1))
     assert table.column_names == ["k", "v"]
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                       [runner.RESULT_TABLE]).fetchone() == (0,)
+                       [runner.RESULT_TABLE]).fetchall() == [(0,)]
     con.close()

@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from ..schema import FORM_COUNTS, INSPECTIONS, WORK_GROUPS
+from .runner import forget
 
 SUBMISSION_ID = pa.field("submission_id", pa.string())
 
@@ -58,7 +59,10 @@ def arrow_table(name: str, rows: Iterable[Mapping]) -> pa.Table:
 
 
 def load(con: duckdb.DuckDBPyConnection, **relations: Iterable[Mapping]) -> None:
-    """Create (or replace) each named relation as a table on `con`; absent ones are created empty."""
+    """Create (or replace) each named relation as a table on `con`; absent ones are created empty.
+
+    The connection must be prepared again afterwards (its labels come from units and departments).
+    """
     for name in SCHEMAS:
         table = arrow_table(name, relations.get(name, ()))
         con.register("_jf_rows", table)
@@ -66,3 +70,4 @@ def load(con: duckdb.DuckDBPyConnection, **relations: Iterable[Mapping]) -> None
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _jf_rows")
         finally:
             con.unregister("_jf_rows")
+    forget(con)

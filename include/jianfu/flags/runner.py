@@ -17,6 +17,7 @@ on and collects their results:
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -75,6 +76,10 @@ def _split_list_macro() -> str:
     return f"CREATE OR REPLACE TEMP MACRO split_list(s) AS regexp_split_to_array(s, '{pattern}')"
 
 
+#: DuckDB variable holding what `prepare` last made the connection ready for.
+PREPARED_VARIABLE = "jf_prepared"
+
+
 def prepare(con: duckdb.DuckDBPyConnection, rules: dict, counties: Iterable[str] | None = None, *,
             labels: bool = True) -> None:
     """Make `con` ready for the SQL files: thresholds, county scope, helper functions.
@@ -84,23 +89,44 @@ def prepare(con: duckdb.DuckDBPyConnection, rules: dict, counties: Iterable[str]
     `labels=False` skips the label tables of `_labels.sql`, which only the rule files join: they
     are most of what preparing costs (a join over every unit), and burden and quota usage, which
     write no sentences, do without them.
+
+    Preparing again for the same rules and counties does nothing (but add the labels if they are
+    asked for now): the builder prepares its connection while the submission tables are still
+    being published, and the rule functions then prepare it as they always do. The labels are
+    made from the units and departments on the connection, so whoever replaces those after
+    preparing calls `forget` (relations.load does).
     """
-    normalize.register(con)
+    thresholds = {}
     for key, default in RULE_DEFAULTS.items():
         value = rules.get(key, default)
         if not _RULE_KEY.match(key):  # keys become SQL identifiers
             raise ValueError(f"rules key {key!r} is not a plain name")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"rules key {key} must be a number, got {value!r}")
-        con.execute(f"SET VARIABLE {key} = ?", [value])
-    if counties is None:
-        con.execute("SET VARIABLE counties = NULL")
-    else:
-        con.execute("SET VARIABLE counties = CAST(? AS VARCHAR[])", [sorted(set(counties))])
-    con.execute(_split_list_macro())
-    con.execute(sql_text("_setup"))
-    if labels:
+        thresholds[key] = value
+    scope = None if counties is None else sorted(set(counties))
+    wanted = json.dumps([thresholds, scope], sort_keys=True)
+    ((done,),) = con.execute(f"SELECT getvariable('{PREPARED_VARIABLE}')").fetchall()
+    if done not in (f"{wanted} labels", f"{wanted} plain"):
+        normalize.register(con)
+        for key, value in thresholds.items():
+            con.execute(f"SET VARIABLE {key} = ?", [value])
+        if scope is None:
+            con.execute("SET VARIABLE counties = NULL")
+        else:
+            con.execute("SET VARIABLE counties = CAST(? AS VARCHAR[])", [scope])
+        con.execute(_split_list_macro())
+        con.execute(sql_text("_setup"))
+        done = f"{wanted} plain"
+    if labels and done != f"{wanted} labels":
         con.execute(sql_text("_labels"))
+        done = f"{wanted} labels"
+    con.execute(f"SET VARIABLE {PREPARED_VARIABLE} = ?", [done])
+
+
+def forget(con: duckdb.DuckDBPyConnection) -> None:
+    """The next `prepare` on `con` does everything again (its units or departments changed)."""
+    con.execute(f"RESET VARIABLE {PREPARED_VARIABLE}")
 
 
 #: The temp table a query's rows pass through on their way to Arrow (see `rows`).

@@ -4,7 +4,8 @@ Steps, under the warehouse's writer lock:
 1. clear what a killed build left behind (unfinished snapshots: invisible, only space);
 2. the submission tables form_counts, work_groups, inspections: one partition per version in
    force, rewritten only when the version in force changed (kinds.plan), each table published in
-   one atomic step — in a thread, beside step 3 and the set-up of step 4, whose SQL waits for them;
+   one atomic step — in a thread, beside step 3 and the set-up of step 4 (the connection, the
+   tables not being published, the flag SQL's helpers and labels), whose rules wait for them;
 3. units, departments, submissions: rebuilt in memory, published only when their content changed;
 4. flags, burden, quota_usage: recomputed for the counties whose inputs changed (derived.py).
 
@@ -144,10 +145,13 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
             result.tables[kind_name] = TableStats()
             changed |= plan.changed_counties
 
+        # Tables with nothing to publish are not touched (publish would only list them again).
+        publishing = {k for k, plan in plans.items() if plan.replace or not warehouse.exists(k)}
+
         def publish_submission_tables() -> None:
             for kind_name, plan in plans.items():
                 stats = result.tables[kind_name]
-                if plan.replace or not warehouse.exists(kind_name):  # else publish would only list it again
+                if kind_name in publishing:
                     wrap = _counting(say, kind_name, sum(1 for c in plan.replace.values() if c is not None))
                     replace = {p: (None if c is None else {n: wrap(f) for n, f in c.items()})
                                for p, c in plan.replace.items()}
@@ -177,19 +181,31 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
             result.tables["submissions"].add(warehouse.publish_table("submissions", receipts_table) if full
                                              else whole.publish_if_changed(warehouse, "submissions", receipts_table))
 
-            def connection(counties: set[str], need_quotas: bool) -> duckdb.DuckDBPyConnection:
+            def connection(counties: set[str], need_quotas: bool,
+                           ready: Callable[[duckdb.DuckDBPyConnection], None]) -> duckdb.DuckDBPyConnection:
                 con = duckdb.connect(":memory:")
                 views.register(con, warehouse, ["units", "departments"])
-                submission_tables.result()  # published, or their failure raised here
-                everyone = counties >= set(county_sources)
-                for kind_name in KINDS:
-                    whole_table = everyone or (kind_name == "inspections" and need_quotas)
-                    views.register_counties(con, warehouse, kind_name, None if whole_table else counties)
                 quotas = (whole.quotas_table(reference()) if need_quotas
                           else arrow_values.empty_table(whole.QUOTAS_SCHEMA))
                 con.register("__jf_quotas", quotas)
                 con.execute("CREATE TABLE quotas AS SELECT * FROM __jf_quotas")
                 con.unregister("__jf_quotas")
+                everyone = counties >= set(county_sources)
+
+                def read(kind_name: str) -> None:
+                    whole_table = everyone or (kind_name == "inspections" and need_quotas)
+                    views.register_counties(con, warehouse, kind_name, None if whole_table else counties)
+
+                # What does not wait for the submission tables goes first: the tables not being
+                # published, and `ready` (the flag SQL's set-up reads units and departments).
+                for kind_name in KINDS:
+                    if kind_name not in publishing:
+                        read(kind_name)
+                ready(con)
+                submission_tables.result()  # published, or their failure raised here
+                for kind_name in KINDS:
+                    if kind_name in publishing:
+                        read(kind_name)
                 return con
 
             inspections = {r["submission_id"] for r in in_force if r["kind"] == "inspections"}

@@ -92,7 +92,12 @@ def _same(warehouse: Warehouse, table: str, name: str, data: pa.Table) -> bool:
         return False
 
 
-def build_derived(warehouse: Warehouse, con_factory: Callable[[set[str], bool], duckdb.DuckDBPyConnection],
+#: What build_derived asks of its caller: `(counties, need_quotas, ready)` -> a connection.
+ConnectionFactory = Callable[[set[str], bool, Callable[[duckdb.DuckDBPyConnection], None]],
+                             duckdb.DuckDBPyConnection]
+
+
+def build_derived(warehouse: Warehouse, con_factory: ConnectionFactory,
                   rules: Mapping,
                   base: str, county_sources: Mapping[str, set[str]], inspection_sources: set[str], *,
                   full: bool, progress: Callable[[str], None]) -> DerivedResult:
@@ -100,9 +105,11 @@ def build_derived(warehouse: Warehouse, con_factory: Callable[[set[str], bool], 
 
     `county_sources` maps every county with data in force to the submission ids it has in force;
     `inspection_sources` are all inspections submission ids in force; `base` is the
-    global_fingerprint. `con_factory(counties, need_quotas)` gives a DuckDB connection with the
-    relations the flag SQL reads, holding at least the rows of `counties` (and every county's
-    inspections and the quotas when `need_quotas`).
+    global_fingerprint. `con_factory(counties, need_quotas, ready)` gives a DuckDB connection with
+    the relations the flag SQL reads, holding at least the rows of `counties` (and every county's
+    inspections and the quotas when `need_quotas`); it calls `ready(con)` as soon as units and
+    departments are there, so that the flag SQL's set-up (which reads only those) can go on while
+    it waits for the submission tables.
     """
     out = DerivedResult()
     try:
@@ -132,7 +139,11 @@ def build_derived(warehouse: Warehouse, con_factory: Callable[[set[str], bool], 
             and all(warehouse.exists(t) for t in ("flags", "burden", "quota_usage")):
         return out
 
-    con = con_factory(flag_counties | burden_counties, quota_stale or usage_stale)
+    def ready(con: duckdb.DuckDBPyConnection) -> None:
+        if flag_counties:  # county_flags finds it prepared
+            flags.prepare(con, rules, sorted(flag_counties))
+
+    con = con_factory(flag_counties | burden_counties, quota_stale or usage_stale, ready)
     try:
         flag_files: dict[str, pa.Table | None] = {n: None for n in gone_flags}
         if flag_counties:
