@@ -239,6 +239,18 @@ def test_only_versions_in_force_and_rejections_change_nothing(home: WarehouseHom
     assert statuses == {"accepted": 10, "superseded": 1, "rejected": 1}
 
 
+def test_a_rejection_alone_rewrites_only_the_submissions_table(home: WarehouseHome):
+    """The ledger changed but no version in force did: the submissions table (stamped with a hash
+    of the ledger's rows) is the one file written, and the build after it writes nothing."""
+    home.build()
+    home.reject("form_counts", "421127", "2026-08")
+    result = home.build()
+    assert {name for name, stats in result.tables.items() if stats.written or stats.removed} == {"submissions"}
+    con = connect(home.settings.warehouse)
+    assert con.execute("SELECT count(*) FROM submissions WHERE status = 'rejected'").fetchall() == [(1,)]
+    assert home.build().written == 0
+
+
 def test_second_build_without_change_writes_nothing(home: WarehouseHome):
     home.build()
     before = file_state(home.settings.warehouse)

@@ -165,21 +165,24 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         with ThreadPoolExecutor(1, thread_name_prefix="jianfu-publish") as background:
             submission_tables = background.submit(publish_submission_tables)
 
-            # Reference tables: the CSV's hash is stamped in the file, so an unchanged reference
-            # costs one hash and one footer read, not a parse of units.csv.
-            for name, make in (("units", whole.units_table), ("departments", whole.departments_table)):
-                inputs = whole.source_fingerprint(settings.reference, name)
-                stats = result.tables.setdefault(name, TableStats())
+            # Whole tables: each file is stamped with a hash of what it is made from (a reference
+            # CSV, the ledger's rows), so an unchanged table costs a hash and one footer read: no
+            # parse of units.csv, no read of the old file to compare with.
+            wholes = (
+                ("units", lambda: whole.source_fingerprint(settings.reference, "units"),
+                 lambda: whole.units_table(reference())),
+                ("departments", lambda: whole.source_fingerprint(settings.reference, "departments"),
+                 lambda: whole.departments_table(reference())),
+                ("submissions", lambda: whole.receipts_fingerprint(receipts),
+                 lambda: whole.submissions_table(receipts)),
+            )
+            for name, fingerprint, make in wholes:
+                inputs = fingerprint()
+                stats = result.tables[name] = TableStats()
                 if not full and whole.stored_fingerprint(warehouse, name) == inputs:
                     stats.linked = 1
                     continue
-                table = whole.stamp(make(reference()), inputs)
-                stats.add(warehouse.publish_table(name, table) if full
-                          else whole.publish_if_changed(warehouse, name, table))
-            receipts_table = whole.submissions_table(receipts)
-            result.tables["submissions"] = TableStats()
-            result.tables["submissions"].add(warehouse.publish_table("submissions", receipts_table) if full
-                                             else whole.publish_if_changed(warehouse, "submissions", receipts_table))
+                stats.add(warehouse.publish_table(name, whole.stamp(make(), inputs)))
 
             def connection(counties: set[str], need_quotas: bool,
                            ready: Callable[[duckdb.DuckDBPyConnection], None]) -> duckdb.DuckDBPyConnection:

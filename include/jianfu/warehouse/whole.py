@@ -1,8 +1,10 @@
 """Small whole tables: units, departments, submissions (and quotas, which only the flag SQL reads).
 
-They are rebuilt in memory on every build — a few thousand rows — and published only when their
-content differs from the file in the warehouse, so a build with no change writes nothing. Their
-columns are made by jianfu.arrow_values, not pa.Table.from_pydict, which would import pandas.
+Each is one file, stamped (Parquet key-value metadata `jianfu.inputs`) with a hash of what it is
+made from: the reference CSV, or the ledger's rows. A build makes and publishes a table only when
+that hash differs from the stamp of the file in the warehouse, so a build with no change writes
+nothing and reads no more than a footer per table. Their columns are made by jianfu.arrow_values,
+not pa.Table.from_pydict, which would import pandas.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import pyarrow as pa
 
 from .. import arrow_values
 from ..reference import Reference
-from .publish import PublishResult, Warehouse
+from .publish import Warehouse
 
 UNITS_SCHEMA = pa.schema([
     ("unit_code", pa.string()), ("unit_name", pa.string()), ("level", pa.string()),
@@ -92,6 +94,16 @@ def source_fingerprint(reference_dir: Path, table: str) -> str:
     return hashlib.sha256(b"whole-1\n" + data).hexdigest()
 
 
+def receipts_fingerprint(rows: list[Mapping]) -> str:
+    """Hash of the ledger rows the submissions table is made from (format-versioned): the same
+    rows make the same table."""
+    h = hashlib.sha256(b"submissions-1\n")
+    for row in rows:
+        h.update(repr([row.get(name) for name in SUBMISSIONS_SCHEMA.names]).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
 def stored_fingerprint(warehouse: Warehouse, table: str) -> str | None:
     """The fingerprint the table's file was made from, if it has exactly its one file."""
     if warehouse.files(table) != {"": [FILE]}:
@@ -105,18 +117,3 @@ def stored_fingerprint(warehouse: Warehouse, table: str) -> str | None:
 
 def stamp(table: pa.Table, inputs: str) -> pa.Table:
     return table.replace_schema_metadata({**(table.schema.metadata or {}), INPUTS_KEY: inputs.encode()})
-
-
-def publish_if_changed(warehouse: Warehouse, table: str, data: pa.Table, file_name: str = FILE) -> PublishResult:
-    """Publish a one-file table unless the warehouse already holds exactly this content
-    (rows and, when `data` carries one, the inputs fingerprint)."""
-    current = warehouse.files(table)
-    if current == {"": [file_name]}:
-        try:
-            old = warehouse.read_file(table, "", file_name)
-            meta = old.schema.metadata or {}
-            if old.equals(data) and meta.get(INPUTS_KEY) == (data.schema.metadata or {}).get(INPUTS_KEY):
-                return PublishResult(table)
-        except (OSError, pa.ArrowInvalid):
-            pass  # unreadable: rewrite it
-    return warehouse.publish_table(table, data, file_name)
