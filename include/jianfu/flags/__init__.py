@@ -95,9 +95,15 @@ QUOTA_USAGE_SCHEMA = pa.schema(
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """The columns of `schema`, in its order and types (SQL NULL columns come back typed NULL)."""
+    """The columns of `schema`, in its order and types (SQL NULL columns come back typed NULL).
+
+    Only a column of another type is cast: the SQL gives the schema's types, and a cast, even
+    to the same type, imports pyarrow.compute, which a one-county rebuild does without.
+    """
     return pa.Table.from_arrays(
-        [table.column(f.name).cast(f.type) for f in schema], schema=schema
+        [column if column.type == f.type else column.cast(f.type)
+         for f in schema for column in (table.column(f.name),)],
+        schema=schema,
     )
 
 

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .. import arrow_values
 from .publish import PublishResult, Warehouse
@@ -180,15 +179,32 @@ def _per_county(warehouse: Warehouse, table_name: str, table: pa.Table, counties
                 wanted: Mapping[str, str], stored: Mapping[str, str | None], full: bool) -> dict[str, pa.Table]:
     """Split a result by county; keep only files whose rows or fingerprint differ from the tree's."""
     files: dict[str, pa.Table] = {}
-    codes = table.column("county_code")
-    for county in sorted(counties):
-        match = pc.equal(codes, arrow_values.scalar(county, pa.string()))  # not a str: see arrow_values
-        part = _stamp(table.filter(match), wanted[county])
+    for county, rows in _by_county(table, counties).items():
+        part = _stamp(rows, wanted[county])
         name = f"{county}.parquet"
         if not full and stored.get(name) == wanted[county] and _same(warehouse, table_name, name, part):
             continue
         files[name] = part
     return files
+
+
+def _by_county(table: pa.Table, counties: set[str]) -> dict[str, pa.Table]:
+    """The rows of each of `counties`, in order (rows of other counties are dropped).
+
+    The everyday rebuild recomputes one county, whose rows are then the whole result: checked
+    in Python, so that it does without pyarrow.compute (its import costs that rebuild more than
+    its flags do).
+    """
+    codes = table.column("county_code")
+    if len(counties) == 1:
+        (county,) = counties
+        if set(codes.to_pylist()) <= {county}:
+            return {county: table}
+    import pyarrow.compute as pc
+
+    # arrow_values.scalar, not a str: see arrow_values
+    return {county: table.filter(pc.equal(codes, arrow_values.scalar(county, pa.string())))
+            for county in sorted(counties)}
 
 
 def _publish_files(warehouse: Warehouse, table: str, files: dict[str, pa.Table | None],

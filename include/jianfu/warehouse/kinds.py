@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import arrow_values
@@ -118,17 +117,16 @@ def load_partition(kind_name: str, row: Mapping, home: Path) -> pa.Table:
     try:
         # ParquetFile, not read_table: read_table imports pyarrow.dataset (~0.3 s), a third of
         # a one-county rebuild.
-        staged = pq.ParquetFile(location).read()
+        source = pq.ParquetFile(location)
+        staged = source.read()
     except (FileNotFoundError, OSError) as exc:
         raise BuildError(f"cannot read the staged file of submission {row['submission_id']} "
                          f"({location}): {exc}; re-run `jianfu ingest`") from None
     for key, expected in (("county_code", row["county_code"]), (kind.period_column, row["period"])):
         if key not in staged.column_names:
             raise BuildError(f"staged file {location} has no {key} column")
-        # Compared in Python, over the column's distinct values: a Python literal handed to
-        # pyarrow.compute would import pandas (see jianfu.arrow_values). Nulls are not compared.
-        found = [v for v in pc.unique(staged.column(key)).to_pylist() if v is not None]
-        if staged.num_rows and found != [int(expected) if key == "year" else expected]:
+        value = int(expected) if key == "year" else expected
+        if staged.num_rows and not _only_value(source, key, value) and _distinct(staged.column(key)) != [value]:
             raise BuildError(f"staged file {location} holds rows of another {key} than its ledger entry "
                              f"({expected})")
     schema = file_schema(kind_name)
@@ -137,16 +135,42 @@ def load_partition(kind_name: str, row: Mapping, home: Path) -> pa.Table:
         if target.name == "submission_id":
             arrays.append(arrow_values.repeat_string(row["submission_id"], staged.num_rows))
         elif target.name == "eff_date":
+            import pyarrow.compute as pc  # only inspections need it (see _only_value)
+
             done = pc.fill_null(pc.equal(staged.column("status"), _DONE), _FALSE)
             actual = pc.coalesce(staged.column("actual_date"), staged.column("planned_date"))
             arrays.append(pc.if_else(done, actual, staged.column("planned_date")).cast(target.type))
         elif target.name in staged.column_names:
-            arrays.append(staged.column(target.name).cast(target.type))
+            column = staged.column(target.name)
+            arrays.append(column if column.type == target.type else column.cast(target.type))
         elif target.nullable:
             arrays.append(pa.nulls(staged.num_rows, target.type))
         else:
             raise BuildError(f"staged file {location} has no {target.name} column")
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _only_value(source: pq.ParquetFile, column: str, value: object) -> bool:
+    """Whether the file's statistics say every non-null value of `column` is `value`.
+
+    The staged files are written with statistics, so this is a footer read. Deciding from the
+    data instead would import pyarrow.compute, which costs a one-county rebuild more than the
+    partition it writes; without statistics (or with another value) `_distinct` decides.
+    """
+    index = source.schema_arrow.get_field_index(column)
+    for group in range(source.metadata.num_row_groups):
+        stats = source.metadata.row_group(group).column(index).statistics
+        if stats is None or not stats.has_min_max or stats.min != value or stats.max != value:
+            return False
+    return True
+
+
+def _distinct(column: pa.ChunkedArray) -> list:
+    """The column's distinct non-null values (compared in Python: a Python literal handed to
+    pyarrow.compute would import pandas, see jianfu.arrow_values)."""
+    import pyarrow.compute as pc
+
+    return [v for v in pc.unique(column).to_pylist() if v is not None]
 
 
 assert set(PARTITIONS) == set(KINDS)

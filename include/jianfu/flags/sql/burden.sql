@@ -17,8 +17,8 @@ WITH forms AS (
     SELECT
         county_code, period, unit_code,
         count(DISTINCT (dept_code, form_id)) FILTER (WHERE fill_count >= 1) AS forms_filled,
-        sum(fill_count) AS fills,
-        sum(CAST(fill_count AS BIGINT) * field_count) AS field_entries,
+        CAST(sum(fill_count) AS BIGINT) AS fills,  -- a sum of integers is HUGEINT in DuckDB
+        CAST(sum(CAST(fill_count AS BIGINT) * field_count) AS BIGINT) AS field_entries,
         coalesce(sum(hours_spent), 0) AS hours
     FROM form_counts
     WHERE in_scope(county_code)
