@@ -397,6 +397,34 @@ def test_missing_staged_file_fails_with_a_clear_reason(home: WarehouseHome):
         home.build()
 
 
+def _restage(home: WarehouseHome, sid: str, *, statistics: bool) -> None:
+    """Write a staged file again, with or without Parquet statistics."""
+    staged = home.settings.staging / "form_counts" / f"{sid}.parquet"
+    pq.write_table(pq.read_table(staged), staged, write_statistics=statistics)
+
+
+@pytest.mark.parametrize("statistics", [True, False], ids=["statistics", "no-statistics"])
+def test_a_staged_file_of_another_county_is_refused(home: WarehouseHome, statistics: bool):
+    """The build checks that a staged file holds its ledger entry's county and period: from the
+    footer's statistics when it has them, from the rows otherwise."""
+    sid = home.submit("form_counts", "421127", "2026-10", rows=home.rows("form_counts", "421182", "2026-10"))
+    _restage(home, sid, statistics=statistics)
+    from jianfu.warehouse.build import BuildError
+
+    with pytest.raises(BuildError, match="holds rows of another county_code than its ledger entry"):
+        home.build()
+
+
+def test_a_staged_file_without_statistics_builds_like_one_with(home: WarehouseHome, tmp_path: Path):
+    with_stats = home.submit("form_counts", "421127", "2026-10")
+    home.build()
+    expected = table_contents(home.settings.warehouse, "form_counts")
+    _restage(home, with_stats, statistics=False)
+    rebuilt = build(Settings.from_env({**home.env, "JIANFU_WAREHOUSE": str(tmp_path / "again")}))
+    assert rebuilt.tables["form_counts"].written > 0
+    assert table_contents(str(tmp_path / "again"), "form_counts") == expected
+
+
 # ------------------------------------------------------------------- read with no jianfu code
 def test_readable_by_pyarrow_duckdb_and_pandas_without_jianfu(home: WarehouseHome):
     home.build()

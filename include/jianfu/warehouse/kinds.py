@@ -157,9 +157,11 @@ def _only_value(source: pq.ParquetFile, column: str, value: object) -> bool:
     data instead would import pyarrow.compute, which costs a one-county rebuild more than the
     partition it writes; without statistics (or with another value) `_distinct` decides.
     """
-    index = source.schema_arrow.get_field_index(column)
-    for group in range(source.metadata.num_row_groups):
-        stats = source.metadata.row_group(group).column(index).statistics
+    meta = source.metadata
+    for group in range(meta.num_row_groups):
+        chunks = meta.row_group(group)
+        stats = next((chunks.column(i).statistics for i in range(chunks.num_columns)
+                      if chunks.column(i).path_in_schema == column), None)
         if stats is None or not stats.has_min_max or stats.min != value or stats.max != value:
             return False
     return True
