@@ -6,7 +6,8 @@ Steps, under the warehouse's writer lock:
    force, rewritten only when the version in force changed (kinds.plan), each table published in
    one atomic step — in a thread, beside step 3 and the set-up of step 4 (the connection, the
    tables not being published, the flag SQL's helpers and labels), whose rules wait for them;
-3. units, departments, submissions: rebuilt in memory, published only when their content changed;
+3. units, departments, submissions: made and published only when the hash of what they are made
+   from (a reference CSV, the ledger's rows) differs from the one stamped in their file;
 4. flags, burden, quota_usage: recomputed for the counties whose inputs changed (derived.py).
 
 Every decision is read from the tree and the ledger, never from a record of the last build, so a

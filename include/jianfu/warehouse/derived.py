@@ -29,8 +29,8 @@ import pyarrow as pa
 
 from .. import arrow_values
 from .publish import PublishResult, Warehouse
+from .whole import INPUTS_KEY, stamp
 
-INPUTS_KEY = b"jianfu.inputs"
 #: Bump when the way derived tables are stored changes: every file is recomputed once.
 FORMAT = "1"
 QUOTA_FILE = "quota.parquet"
@@ -67,12 +67,6 @@ def global_fingerprint(rules: Mapping, reference_dir: Path) -> str:
 
 def fingerprint(base: str, submission_ids: Iterable[str]) -> str:
     return hashlib.sha256("\n".join([base, *sorted(submission_ids)]).encode()).hexdigest()
-
-
-def _stamp(table: pa.Table, inputs: str) -> pa.Table:
-    meta = dict(table.schema.metadata or {})
-    meta[INPUTS_KEY] = inputs.encode()
-    return table.replace_schema_metadata(meta)
 
 
 def _stored_fingerprints(warehouse: Warehouse, table: str) -> dict[str, str | None]:
@@ -151,7 +145,7 @@ def build_derived(warehouse: Warehouse, con_factory: ConnectionFactory,
             flag_files.update(_per_county(warehouse, "flags", table, flag_counties, wanted, stored_flags, full))
         if quota_stale:
             progress("flags: department quotas")
-            table = _stamp(flags.quota_flags(con, rules), quota_inputs)
+            table = stamp(flags.quota_flags(con, rules), quota_inputs)
             if full or stored_flags.get(QUOTA_FILE) != quota_inputs or not _same(warehouse, "flags", QUOTA_FILE, table):
                 flag_files[QUOTA_FILE] = table
         burden_files: dict[str, pa.Table | None] = {n: None for n in gone_burden}
@@ -162,7 +156,7 @@ def build_derived(warehouse: Warehouse, con_factory: ConnectionFactory,
         usage = None
         if usage_stale:
             progress("quota usage")
-            usage = _stamp(flags.quota_usage(con, rules), quota_inputs)
+            usage = stamp(flags.quota_usage(con, rules), quota_inputs)
     finally:
         con.close()
 
@@ -180,7 +174,7 @@ def _per_county(warehouse: Warehouse, table_name: str, table: pa.Table, counties
     """Split a result by county; keep only files whose rows or fingerprint differ from the tree's."""
     files: dict[str, pa.Table] = {}
     for county, rows in _by_county(table, counties).items():
-        part = _stamp(rows, wanted[county])
+        part = stamp(rows, wanted[county])
         name = f"{county}.parquet"
         if not full and stored.get(name) == wanted[county] and _same(warehouse, table_name, name, part):
             continue

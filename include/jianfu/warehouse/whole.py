@@ -116,4 +116,5 @@ def stored_fingerprint(warehouse: Warehouse, table: str) -> str | None:
 
 
 def stamp(table: pa.Table, inputs: str) -> pa.Table:
+    """`table` carrying the fingerprint of its inputs (every derived and whole table file does)."""
     return table.replace_schema_metadata({**(table.schema.metadata or {}), INPUTS_KEY: inputs.encode()})
