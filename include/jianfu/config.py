@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+
+#: The office's time zone (SPEC.md section 12): due dates, "received in a month", every time shown.
+OFFICE_TIMEZONE = "Asia/Shanghai"
 
 #: rules.yaml keys and their defaults (SPEC.md section 8).
 RULE_DEFAULTS: dict[str, float] = {
@@ -114,6 +118,25 @@ class Settings:
             value = datetime.fromisoformat(pinned)
             return value if value.tzinfo else value.replace(tzinfo=UTC)
         return datetime.now(UTC)
+
+    @property
+    def office_tz(self) -> ZoneInfo:
+        """The office's time zone: Asia/Shanghai unless JIANFU_TIMEZONE names another."""
+        name = self.env.get("JIANFU_TIMEZONE") or OFFICE_TIMEZONE
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"JIANFU_TIMEZONE {name!r} is not a known time zone (e.g. {OFFICE_TIMEZONE})") from None
+
+    def office_date(self, value: datetime) -> date:
+        """The office's calendar day of a moment (naive times, as the ledger keeps them, are UTC)."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(self.office_tz).date()
+
+    def office_today(self) -> date:
+        """The office's calendar day now (honours JIANFU_NOW): the natural default `as_of`."""
+        return self.office_date(self.now())
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:

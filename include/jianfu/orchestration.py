@@ -379,14 +379,8 @@ def as_of_date(settings: Settings, logical_date: datetime | None, override: str 
     if override:
         return date.fromisoformat(str(override))
     if settings.env.get("JIANFU_NOW") or logical_date is None:
-        return settings.now().astimezone(_office_tz()).date()
-    return logical_date.astimezone(_office_tz()).date()
-
-
-def _office_tz():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(os.environ.get("JIANFU_TIMEZONE", "Asia/Shanghai"))
+        return settings.office_today()
+    return settings.office_date(logical_date)
 
 
 def collection_status(settings: Settings, as_of: date, send_reminders: bool = True) -> dict[str, Any]:

@@ -21,7 +21,7 @@ Decisions the SPEC leaves open, made here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -29,7 +29,7 @@ from sqlalchemy.engine import RowMapping
 
 from ..ledger import ACCEPTED, ACCEPTED_STATUSES, ACCEPTED_WITH_WARNINGS, REJECTED, SUPERSEDED
 from ..reference import Reference
-from .schedule import KindSchedule, Schedule, office_date
+from .schedule import KindSchedule, Schedule
 
 LATE = "late"
 MISSING = "missing"
@@ -88,13 +88,13 @@ def start_periods(schedule: Schedule, receipts: list[RowMapping]) -> dict[str, s
 
 
 def cell_status(kind: KindSchedule, period: str, receipts: list[RowMapping], as_of: date,
-                tz) -> tuple[str, RowMapping | None]:
+                office_date: Callable[[datetime], date]) -> tuple[str, RowMapping | None]:
     """The status of one cell from its receipts (already limited to those received by as_of)."""
     due = kind.due_date(period)
     accepted = sorted((r for r in receipts if r["status"] in EVER_ACCEPTED), key=_order)
     if accepted:
         in_force = accepted[-1]
-        if office_date(accepted[0]["received_at"], tz) > due:
+        if office_date(accepted[0]["received_at"]) > due:
             return LATE, in_force
         if in_force["status"] in ACCEPTED_STATUSES:
             return in_force["status"], in_force
@@ -106,14 +106,14 @@ def cell_status(kind: KindSchedule, period: str, receipts: list[RowMapping], as_
 
 
 def compute_cells(reference: Reference, schedule: Schedule, receipts: Iterable[RowMapping],
-                  as_of: date, tz) -> list[Cell]:
+                  as_of: date, office_date: Callable[[datetime], date]) -> list[Cell]:
     """Every cell of the board, ordered by kind, county, period."""
     counties = sorted(reference.county_codes)
     kinds = {k.kind: k for k in schedule.kinds}
     known = [r for r in receipts
              if r["kind"] in kinds and r["county_code"] in reference.county_codes and r["period"]]
     starts = start_periods(schedule, known)
-    seen = [r for r in known if office_date(r["received_at"], tz) <= as_of]
+    seen = [r for r in known if office_date(r["received_at"]) <= as_of]
     by_cell: dict[tuple[str, str, str], list[RowMapping]] = {}
     for row in seen:
         by_cell.setdefault((row["kind"], row["county_code"], row["period"]), []).append(row)
@@ -124,7 +124,7 @@ def compute_cells(reference: Reference, schedule: Schedule, receipts: Iterable[R
             continue
         for county in counties:
             for period in kind.periods(starts[name], as_of):
-                status, row = cell_status(kind, period, by_cell.get((name, county, period), []), as_of, tz)
+                status, row = cell_status(kind, period, by_cell.get((name, county, period), []), as_of, office_date)
                 cells.append(Cell(
                     county_code=county,
                     county_name=reference.county_name(county),

@@ -12,8 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
 from ..config import COLLECTION_DEFAULTS, ConfigError, Settings, load_collection, load_rules
 from ..schema import KINDS
@@ -23,24 +22,9 @@ YEARLY = "yearly"
 _PERIOD = re.compile(r"^(\d{4})(?:-(\d{2}))?")
 
 
-def office_tz(settings: Settings) -> ZoneInfo:
-    name = settings.env.get("JIANFU_TIMEZONE") or "Asia/Shanghai"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"JIANFU_TIMEZONE {name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
-
-
-def office_date(value: datetime, tz: ZoneInfo) -> date:
-    """The office's calendar day of a ledger timestamp (naive ledger times are UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(tz).date()
-
-
 def today(settings: Settings) -> date:
     """The office's calendar day now (honours JIANFU_NOW): the natural `as_of` of a board."""
-    return office_date(settings.now(), office_tz(settings))
+    return settings.office_today()
 
 
 @dataclass(frozen=True)

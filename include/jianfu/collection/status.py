@@ -21,7 +21,7 @@ from ..warehouse.publish import Warehouse
 from . import reminders as reminding
 from .board import STATUSES, Cell, compute_cells
 from .reminders import ReminderNotice
-from .schedule import Schedule, load_schedule, office_tz
+from .schedule import Schedule, load_schedule
 
 COLLECTION_STATUS_SCHEMA = pa.schema([
     pa.field("county_code", pa.string()),
@@ -128,13 +128,12 @@ def status_board(settings: Settings, *, as_of: date, send_reminders: bool = True
         smtp_endpoint(settings.smtp_url)
     reference = Reference.load(settings.reference)
     schedule = load_schedule(settings)
-    tz = office_tz(settings)
     engine = connect(settings.db_url)
     try:
         create_schema(engine)
         with engine.connect() as conn:
             receipts = all_submissions(conn)
-        board = StatusBoard(as_of, compute_cells(reference, schedule, receipts, as_of, tz), schedule,
+        board = StatusBoard(as_of, compute_cells(reference, schedule, receipts, as_of, settings.office_date), schedule,
                             reminders_enabled=send_reminders)
         if send_reminders:
             board.reminders = reminding.send_reminders(engine, settings, reference, board.rows, as_of,
