@@ -23,7 +23,7 @@ from sqlalchemy import select
 from jianfu.alerts import Notification, deliver, notify, run_alerts
 from jianfu.config import ConfigError, Settings
 from jianfu.ledger import connect
-from jianfu.ledger_tables import notification_attempts, notifications
+from jianfu.ledger.delivery import notification_attempts, notifications
 from jianfu.warehouse.publish import Warehouse
 from jianfu.warehouse.views import connect as views
 from jianfu.warehouse.views import file_schema

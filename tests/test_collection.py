@@ -17,7 +17,7 @@ from sqlalchemy import select
 from jianfu.collection import load_schedule, status_board, today
 from jianfu.config import ConfigError, Settings
 from jianfu.ledger import connect, create_schema, insert
-from jianfu.ledger_tables import notifications, reminders
+from jianfu.ledger.delivery import notifications, reminders
 from jianfu.warehouse.views import connect as views
 from test_alerts import SmtpServer, free_port
 

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..config import Settings, load_rules
 from ..ledger import as_naive_utc, connect, create_schema
-from ..ledger_tables import DELIVERED, PENDING, SUPERSEDED, alert_notifications, notifications
+from ..ledger.delivery import DELIVERED, PENDING, SUPERSEDED, alert_notifications, notifications
 from ..reference import Reference
 from ..warehouse.publish import Warehouse
 from . import messages, store

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from ..config import Settings
 from ..ledger import as_naive_utc
-from ..ledger_tables import (
+from ..ledger.delivery import (
     DELIVERED,
     PENDING,
     notification_attempts,

@@ -24,7 +24,7 @@ from ..alerts import store
 from ..alerts.channels import Notification
 from ..config import Settings
 from ..ledger import as_naive_utc
-from ..ledger_tables import PENDING, WITHDRAWN, notifications, reminders
+from ..ledger.delivery import PENDING, WITHDRAWN, notifications, reminders
 from ..reference import Reference
 from ..schema import KINDS
 from .board import REJECTED, Cell

@@ -18,73 +18,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    bindparam,
-    create_engine,
-    event,
-    inspect,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import Engine, bindparam, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Connection, RowMapping
 
-metadata = MetaData()
+from . import delivery  # noqa: F401  (registers the delivery tables on `metadata`)
+from .tables import (
+    ACCEPTED,
+    ACCEPTED_STATUSES,
+    ACCEPTED_WITH_WARNINGS,
+    DUPLICATE,
+    RECEIVED,
+    REJECTED,
+    SUPERSEDED,
+    metadata,
+    submissions,
+)
 
-# Ledger statuses (SPEC.md section 5). RECEIVED is transient: archived, not yet decided. A run that
-# dies leaves it behind and the next run finishes the file.
-RECEIVED = "received"
-ACCEPTED = "accepted"
-ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
-REJECTED = "rejected"
-DUPLICATE = "duplicate"
-SUPERSEDED = "superseded"
-ACCEPTED_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS)
+__all__ = ["ACCEPTED", "ACCEPTED_STATUSES", "ACCEPTED_WITH_WARNINGS", "DUPLICATE", "RECEIVED", "REJECTED",
+           "SUPERSEDED", "metadata", "submissions"]
+
 #: How long a run's claim on a received file holds before another run may finish the file.
 CLAIM_TIMEOUT = timedelta(minutes=30)
-
-submissions = Table(
-    "submissions",
-    metadata,
-    Column("submission_id", String(40), primary_key=True),
-    Column("kind", String(20)),
-    Column("county_code", String(6)),
-    Column("period", String(7)),  # 'YYYY-MM', or 'YYYY' for inspections
-    Column("file_name", String(500), nullable=False),
-    Column("source_path", Text, nullable=False),
-    Column("sha256", String(64), nullable=False, index=True),
-    Column("size_bytes", BigInteger, nullable=False),
-    # The file's modification time where it was found: with path and size, it lets a re-run skip
-    # files it has already received without reading them again.
-    Column("source_mtime_ns", BigInteger),
-    Column("archive_path", Text, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("status", String(30), nullable=False),
-    Column("version", Integer),
-    Column("row_count", Integer),
-    Column("error_count", Integer, nullable=False, default=0),
-    Column("warning_count", Integer, nullable=False, default=0),
-    Column("reason", Text),  # one line: why rejected, or what a duplicate duplicates
-    Column("report_path", Text),
-    Column("staged_path", Text),
-    Column("duplicate_of", String(40)),
-    Column("superseded_by", String(40)),
-    # Which ingest run is deciding a `received` file, since when: two runs never decide one file,
-    # and a claim older than CLAIM_TIMEOUT (its run died) may be taken over.
-    Column("claimed_by", String(40)),
-    Column("claimed_at", DateTime(timezone=True)),
-    UniqueConstraint("sha256", "source_path", name="uq_submissions_receipt"),
-)
 
 
 #: How long a connection keeps trying to put a new SQLite ledger in WAL mode (see use_wal).
@@ -137,9 +91,6 @@ def connect(db_url: str) -> Engine:
 
 def create_schema(engine: Engine) -> None:
     """Create every ledger table (submissions, and those other stages register on `metadata`)."""
-    # Stages that keep state in the ledger register their tables on import.
-    from . import ledger_tables  # noqa: F401
-
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Two processes creating the same tables at once trip over PostgreSQL's catalogue

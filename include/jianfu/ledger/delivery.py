@@ -1,6 +1,4 @@
-"""Ledger tables of the later stages (alerts, reminders), registered on jianfu.ledger.metadata.
-
-Imported by jianfu.ledger.create_schema so that `jianfu init` creates every table at once.
+"""Ledger tables of outgoing messages (alerts, reminders), registered on the ledger's `metadata`.
 
 Outgoing messages are kept in two layers, so that quota alerts, collection reminders and anything
 else that notifies share one delivery and retry mechanism (jianfu.alerts.store):
@@ -28,7 +26,7 @@ from sqlalchemy import (
     Text,
 )
 
-from .ledger import metadata
+from .tables import metadata
 
 # Notification states.
 PENDING = "pending"  # written; some required channel has not succeeded yet
