@@ -350,13 +350,19 @@ def test_as_of_defaults_to_the_offices_today(pilot):
     assert [p.row() for p in proposals if p.county_code == "421127"] == HUANGMEI_PROPOSALS
 
 
-def test_joint_shift_days_comes_from_rules_yaml(pilot, tmp_path):
-    reference = tmp_path / "reference"
+def with_shift(pilot: Settings, folder: Path, value: str) -> Settings:
+    """The pilot's settings with a copy of its reference whose rules.yaml sets joint_shift_days."""
+    reference = folder / "reference"
     shutil.copytree(pilot.reference, reference)
     text = (reference / "rules.yaml").read_text(encoding="utf-8")
-    (reference / "rules.yaml").write_text(text.replace("joint_shift_days: 15", "joint_shift_days: 9"),
+    assert "joint_shift_days: 15\n" in text
+    (reference / "rules.yaml").write_text(text.replace("joint_shift_days: 15\n", f"joint_shift_days: {value}\n"),
                                           encoding="utf-8")
-    narrow = Settings.from_env({**pilot.env, "JIANFU_REFERENCE": str(reference)})
+    return Settings.from_env({**pilot.env, "JIANFU_REFERENCE": str(reference)})
+
+
+def test_joint_shift_days_comes_from_rules_yaml(pilot, tmp_path):
+    narrow = with_shift(pilot, tmp_path, "9")
 
     result = joint_result(narrow, as_of=AS_OF)
 
@@ -365,15 +371,12 @@ def test_joint_shift_days_comes_from_rules_yaml(pilot, tmp_path):
     assert [p for p in result.proposals if p.county_code == "421127"] == []
 
 
-def test_a_negative_shift_is_a_config_error(pilot, tmp_path):
-    reference = tmp_path / "reference"
-    shutil.copytree(pilot.reference, reference)
-    text = (reference / "rules.yaml").read_text(encoding="utf-8")
-    (reference / "rules.yaml").write_text(text.replace("joint_shift_days: 15", "joint_shift_days: -1"),
-                                          encoding="utf-8")
+@pytest.mark.parametrize("value", ["-1", "7.5"])
+def test_a_shift_that_is_not_a_whole_number_of_days_is_a_config_error(pilot, tmp_path, value):
+    wrong = with_shift(pilot, tmp_path, value)
 
-    with pytest.raises(ConfigError, match="joint_shift_days"):
-        joint_result(Settings.from_env({**pilot.env, "JIANFU_REFERENCE": str(reference)}), as_of=AS_OF)
+    with pytest.raises(ConfigError, match="joint_shift_days must be a whole number of days"):
+        joint_result(wrong, as_of=AS_OF)
 
 
 # --- the command ------------------------------------------------------------------------------
