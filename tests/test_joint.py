@@ -437,3 +437,13 @@ def test_jianfu_joint_usage_errors_exit_2(args, tmp_path):
 
     assert result.returncode == 2
     assert result.stderr.startswith("jianfu: error: ") and result.stderr.count("\n") == 1
+
+
+def test_the_worked_example_in_docs_is_what_the_command_prints(pilot):
+    doc = (Path(__file__).parent.parent / "docs" / "JOINT.md").read_text(encoding="utf-8")
+    example = doc.split("`--format csv` prints (summary on stderr):\n\n```\n", 1)[1].split("\n```", 1)[0]
+
+    result = jianfu("joint", "--as-of", "2026-06-30", "--format", "csv", env=pilot.env)
+
+    lines = result.stdout.splitlines()
+    assert example.splitlines() == [lines[0]] + [line for line in lines[1:] if ",421127," in line]
