@@ -447,3 +447,15 @@ def test_the_worked_example_in_docs_is_what_the_command_prints(pilot):
 
     lines = result.stdout.splitlines()
     assert example.splitlines() == [lines[0]] + [line for line in lines[1:] if ",421127," in line]
+
+
+def test_jianfu_joint_on_a_new_empty_warehouse_proposes_nothing(tmp_path):
+    env = {"JIANFU_HOME": str(tmp_path / "home"), "JIANFU_NOW": NOW.isoformat()}
+    assert jianfu("init", "--no-docs", env=env).returncode == 0
+
+    result = jianfu("joint", "--format", "json", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"proposals": [], "summary": {
+        "candidates": 0, "proposals": 0, "visits_after_merging": 0, "reduction_pct": 0.0,
+        "year": 2026, "as_of": "2026-11-21"}}

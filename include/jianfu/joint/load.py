@@ -2,7 +2,9 @@
 
 Only rows of status planned are read: they are both the candidates (those after as_of) and what
 decides the lead department (planned rows of any date), so a county's done and cancelled history
-never has to leave the warehouse.
+never has to leave the warehouse. Counties are read one at a time (the rule never looks across
+counties), so memory follows the largest county, not the country; and only the names of units and
+departments that appear in a proposal are looked up.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import duckdb
 from ..config import ConfigError, JianfuError, Settings, load_rules
 from ..warehouse import whole
 from ..warehouse.publish import Warehouse
-from ..warehouse.views import connect
-from .plan import PLANNED, PlanRow, Proposal, Summary, propose
+from ..warehouse.views import register, register_counties
+from .plan import PLANNED, PlanRow, Proposal, Summary, propose, total
 
 #: rules.yaml key of the days a visit may move either way (SPEC.md section 13).
 SHIFT_KEY = "joint_shift_days"
@@ -29,9 +31,9 @@ WHERE year = $year AND status = $planned
 """
 
 NAMES_SQL = """
-SELECT unit_code AS code, unit_name AS name FROM units
+SELECT unit_code AS code, unit_name AS name FROM units WHERE unit_code IN (SELECT unnest($codes))
 UNION ALL
-SELECT dept_code, dept_name FROM departments
+SELECT dept_code, dept_name FROM departments WHERE dept_code IN (SELECT unnest($codes))
 """
 
 
@@ -66,21 +68,35 @@ def _require_warehouse(settings: Settings) -> Warehouse:
     return warehouse
 
 
-def _connection(settings: Settings) -> duckdb.DuckDBPyConnection:
-    _require_warehouse(settings)
-    return connect(settings.warehouse, ["inspections", "units", "departments"],
-                   {"units": whole.UNITS_SCHEMA, "departments": whole.DEPARTMENTS_SCHEMA})
+def county_partitions(warehouse: Warehouse, year: int) -> list[str]:
+    """Counties with an inspections partition for `year`, from the directory names alone."""
+    counties = set()
+    for partition in warehouse.files("inspections"):
+        keys = dict(part.split("=", 1) for part in partition.split("/") if "=" in part)
+        if keys.get("county_code") and keys.get("year") == str(year):
+            counties.add(keys["county_code"])
+    return sorted(counties)
 
 
 def planned_rows(con: duckdb.DuckDBPyConnection, year: int) -> list[PlanRow]:
-    """The year's rows of status planned in force, on a connection with the `inspections` view."""
+    """The year's rows of status planned in force, on a connection with an `inspections` relation."""
     result = con.execute(PLANNED_ROWS_SQL, {"year": year, "planned": PLANNED}).fetchall()
     return [PlanRow(*r) for r in result]
 
 
-def names(con: duckdb.DuckDBPyConnection) -> Names:
-    """Unit and department names, on a connection with the `units` and `departments` views."""
-    return Names({code: name for code, name in con.execute(NAMES_SQL).fetchall() if name})
+def names(con: duckdb.DuckDBPyConnection, codes: set[str]) -> Names:
+    """Names of these unit and department codes, on a connection with `units` and `departments`."""
+    if not codes:
+        return Names()
+    return Names({code: name for code, name in con.execute(NAMES_SQL, {"codes": sorted(codes)}).fetchall()
+                  if name})
+
+
+def _codes(proposals: list[Proposal]) -> set[str]:
+    codes = set()
+    for p in proposals:
+        codes |= {f"{p.county_code}000000", p.target_unit_code, *p.dept_codes}
+    return codes
 
 
 @dataclass(frozen=True)
@@ -103,14 +119,22 @@ def joint_result(settings: Settings, year: int | None = None, as_of: date | None
     """SPEC 13 over the warehouse, with names (what `jianfu joint` and the console show)."""
     year, as_of = resolve(settings, year, as_of)
     shift = shift_days(settings)
-    con = _connection(settings)
+    warehouse = _require_warehouse(settings)
+    con = duckdb.connect(":memory:")
     try:
-        rows = planned_rows(con, year)
-        known = names(con)
+        register(con, warehouse, ["units", "departments"],
+                 {"units": whole.UNITS_SCHEMA, "departments": whole.DEPARTMENTS_SCHEMA})
+        proposals: list[Proposal] = []
+        by_county: dict[str, Summary] = {}
+        for county in county_partitions(warehouse, year):
+            register_counties(con, warehouse, "inspections", {county})
+            found, summary = propose(planned_rows(con, year), year=year, as_of=as_of, shift_days=shift)
+            proposals += found
+            by_county.update(summary.by_county)
+        known = names(con, _codes(proposals))
     finally:
         con.close()
-    proposals, summary = propose(rows, year=year, as_of=as_of, shift_days=shift)
-    return JointResult(proposals, summary, known, shift)
+    return JointResult(proposals, total(by_county, year=year, as_of=as_of), known, shift)
 
 
 def joint_proposals(settings: Settings, year: int | None = None,

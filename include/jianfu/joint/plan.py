@@ -207,6 +207,12 @@ def propose(rows: Iterable[PlanRow], *, year: int, as_of: date, shift_days: int)
                 tally[1] += 1
     proposals.sort(key=lambda p: (p.county_code, p.target_unit_code, p.proposed_date, p.visits))
     by_county = {county: Summary(*t, year=year, as_of=as_of) for county, t in sorted(tallies.items())}
-    total = Summary(sum(t[0] for t in tallies.values()), sum(t[1] for t in tallies.values()),
-                    sum(t[2] for t in tallies.values()), year=year, as_of=as_of, by_county=by_county)
-    return proposals, total
+    return proposals, total(by_county, year=year, as_of=as_of)
+
+
+def total(by_county: dict[str, Summary], *, year: int, as_of: date) -> Summary:
+    """The summary of several counties' summaries (each county is grouped on its own)."""
+    parts = list(by_county.values())
+    return Summary(sum(s.candidates for s in parts), sum(s.proposals for s in parts),
+                   sum(s.visits_after_merging for s in parts), year=year, as_of=as_of,
+                   by_county=dict(sorted(by_county.items())))
