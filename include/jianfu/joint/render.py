@@ -10,14 +10,16 @@ import csv
 import io
 import json
 
-from ..collection.admission import neutralise
 from .load import JointResult
 from .plan import PROPOSAL_COLUMNS, Proposal
 
-FORMATS = ("table", "csv", "json")
 
 def render_csv(proposals: list[Proposal]) -> str:
     """The proposal rows alone, header first (the summary goes elsewhere: stderr)."""
+    # The formula guard of jianfu's other CSV output; imported here, as only CSV needs it and the
+    # collection package it lives in loads the ledger's database layer.
+    from ..collection.admission import neutralise
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PROPOSAL_COLUMNS)
