@@ -116,6 +116,27 @@ def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_joint(settings: Settings, args: argparse.Namespace) -> int:
+    from .joint import joint_result
+    from .joint.render import render_csv, render_json, render_text
+
+    result = joint_result(settings, year=args.year, as_of=args.as_of)
+    if args.format == "csv":
+        print(render_csv(result.proposals))
+        print(result.summary.describe(), file=sys.stderr)
+    elif args.format == "json":
+        print(render_json(result))
+    else:
+        print(render_text(result))
+    return 0
+
+
+def _year(text: str) -> int:
+    if len(text) != 4 or not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year in the form YYYY")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="jianfu", description="减负 jianfu: county submissions → validated Parquet warehouse, "
                                                 "flags, quota alerts and the collection board.")
@@ -163,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql", help="a SQL query, e.g. \"SELECT rule, count(*) FROM flags GROUP BY rule\"")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("joint", help="joint visits (综合查一次): merge planned visits to the same target")
+    p.add_argument("--year", type=_year, help="the plan year (default: the year of --as-of)")
+    p.add_argument("--as-of", type=_date, help="visits planned after this day can move (default: today)")
+    p.add_argument("--format", choices=FORMATS, default="table")
+    p.set_defaults(func=cmd_joint)
     return parser
 
 

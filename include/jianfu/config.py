@@ -34,6 +34,8 @@ RULE_DEFAULTS: dict[str, float] = {
     "admission_review_min": 0.3,
     # collection reminders (section 10)
     "reminder_interval_days": 7,
+    # joint visits (section 13): days a planned visit may move either way to be merged
+    "joint_shift_days": 15,
 }
 
 #: collection.yaml defaults (SPEC.md section 10).

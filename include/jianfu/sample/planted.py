@@ -145,6 +145,7 @@ class Planter:
         self._groups(groups)
         self._inspections(visits)
         self._quotas(visits)
+        self._joint_visits(visits)
         return self.cases
 
     def _forms(self, forms: dict[tuple[str, str], list[dict]]) -> None:
@@ -600,3 +601,37 @@ class Planter:
             rule = "DEPT_QUOTA_EXCEEDED" if any(f[0] == "DEPT_QUOTA_EXCEEDED" for f in fires) else "DEPT_QUOTA_WARNING"
             self._case(f"QUOTA-{dept}", rule, f"{dept}, quota {quota if quota is not None else 'default 2'}: {why}",
                        where, fires, misses)
+
+    def _joint_visits(self, visits: dict[str, list[Visit]]) -> None:
+        """Planned visits late in the year that `jianfu joint` (SPEC 13) merges, in 黄梅县.
+
+        With joint_shift_days 15: two departments 20 days apart meet inside both windows, the lead
+        (more planned rows) moving its date in; a county and a city department exactly 30 days apart
+        meet on one day, 16 December; 31 days apart stay two visits. Planted last, so that the targets
+        of every other case stay where they were.
+        """
+        y = self.year
+        Y = str(y)
+        c = HUANGMEI
+        j1, j2, j3 = self._target(c), self._target(c), self._target(c)
+        agri, emerg, edu, city_health = (f"{c}-AGRI", f"{c}-EMERG", f"{c}-EDU", f"{c[:4]}00-HEALTH")
+        visits[c] += [
+            self._visit(c, agri, "AGRI-J01", f"{y}年冬季农产品质量安全检查", j1, date(y, 11, 25), fate="planned"),
+            self._visit(c, emerg, "EMERG-J01", f"{y}年冬季安全生产检查", j1, date(y, 12, 15), fate="planned"),
+            self._visit(c, edu, "EDU-J02", f"{y}年学校冬季消防检查", j2, date(y, 12, 1), fate="planned"),
+            self._visit(c, city_health, "HEALTH-J02", f"{y}年基层医疗机构年度考核", j2, date(y, 12, 31),
+                        fate="planned", category="assessment"),
+            self._visit(c, emerg, "EMERG-J03", f"{y}年冬季燃气安全检查", j3, date(y, 11, 24), fate="planned"),
+            self._visit(c, edu, "EDU-J03", f"{y}年寒假前校园安全检查", j3, date(y, 12, 25), fate="planned"),
+        ]
+
+        def pair(t: str, a: tuple[str, str], b: tuple[str, str]) -> str:
+            x, z = sorted(f"{dd}:{i}" for dd, i in (a, b))
+            return f"{t}|{x}|{z}"
+
+        self._case("JOINT-planned", "INSPECTION_UNCOORDINATED",
+                   "planned visits of two departments 20 and 30 days apart: fires (and `jianfu joint` merges "
+                   "them); 31 days apart: no flag, no merge", (INSPECTIONS, c, Y),
+                   [("INSPECTION_UNCOORDINATED", Y, pair(j1, (agri, "AGRI-J01"), (emerg, "EMERG-J01")), c),
+                    ("INSPECTION_UNCOORDINATED", Y, pair(j2, (edu, "EDU-J02"), (city_health, "HEALTH-J02")), c)],
+                   [("INSPECTION_UNCOORDINATED", Y, pair(j3, (emerg, "EMERG-J03"), (edu, "EDU-J03")), c)])

@@ -36,6 +36,7 @@ _RULE_COMMENTS = {
     "default_dept_quota": "yearly inspection items of a department without a row in quotas.csv",
     "admission_review_min": "admission check (准入): similarity from which an existing form is listed for review",
     "reminder_interval_days": "collection reminders: at most one per county x kind x period in this many days",
+    "joint_shift_days": "joint visits (综合查一次): days a planned visit may move either way to meet another",
 }
 
 
