@@ -33,7 +33,7 @@ from .reference_files import (
 )
 from .render import Style
 from .submissions import Submission
-from .truth import period_end
+from .periods import period_end
 
 #: CSV habits rotated over counties: encodings, header languages, spellings.
 STYLES = (

@@ -20,7 +20,7 @@ from .departments import Dept
 from .divisions import County, Unit
 from .inspections import Visit
 from .render import Verbatim
-from .truth import FlagRow, period_end
+from .periods import FlagRow, period_end
 
 FORMS, GROUPS, INSPECTIONS = "form_counts", "work_groups", "inspections"
 

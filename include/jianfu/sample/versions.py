@@ -32,7 +32,7 @@ from .planted import (
 )
 from .render import Style
 from .submissions import Submission
-from .truth import period_end
+from .periods import period_end
 
 KIND_ZH = {FORMS: "报表填报统计", GROUPS: "政务工作群统计", INSPECTIONS: "督检考计划及执行"}
 
