@@ -34,6 +34,8 @@ def test_bad_arguments_print_one_line_and_exit_2(args, jianfu_env):
 
 
 def test_a_missing_path_is_a_usage_error(jianfu_env, tmp_path):
+    Path(jianfu_env["JIANFU_HOME"]).mkdir()
+
     result = run("ingest", str(tmp_path / "nowhere"), env=jianfu_env)
 
     assert result.returncode == 2
@@ -41,6 +43,8 @@ def test_a_missing_path_is_a_usage_error(jianfu_env, tmp_path):
 
 
 def test_check_form_of_a_missing_file_is_a_usage_error(jianfu_env, tmp_path):
+    (Path(jianfu_env["JIANFU_HOME"]) / "warehouse").mkdir(parents=True)
+
     result = run("check-form", str(tmp_path / "proposal.xlsx"), env=jianfu_env)
 
     assert result.returncode == 2 and "no such file" in result.stderr
