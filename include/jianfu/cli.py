@@ -70,7 +70,7 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
     from .sample import generate
 
     out = Path(args.out).absolute() if args.out else settings.home
-    summary = generate(out, seed=args.seed, scale=args.scale, now=settings.now())
+    summary = generate(out, seed=args.seed, scale=args.scale, now=settings.now(), force=args.force)
     print(summary.describe())
     return 0
 
@@ -124,7 +124,8 @@ def cmd_check_form(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
     from .warehouse.query import run_query
 
-    print(run_query(settings, args.sql, args.format))
+    limits = {k: v for k, v in (("timeout", args.timeout), ("memory_limit", args.memory_limit)) if v is not None}
+    print(run_query(settings, args.sql, args.format, **limits))
     return 0
 
 
@@ -139,8 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not render the expectation suites into GX Data Docs (the first ingest will)")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("sample", help="write reference data, sample submissions and truth/")
+    p = sub.add_parser("sample", help="write made-up reference data and submissions (a planted case of every rule)")
     p.add_argument("--out", help="directory to write into (default: $JIANFU_HOME)")
+    p.add_argument("--force", action="store_true",
+                   help="replace reference files and add to a landing directory that already hold data")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument("--scale", choices=("pilot", "province", "national"), default="pilot")
     p.set_defaults(func=cmd_sample)
@@ -175,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("query", help="SQL over the warehouse views (read-only)")
     p.add_argument("sql", help="a SQL query, e.g. \"SELECT rule, count(*) FROM flags GROUP BY rule\"")
     p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--timeout", type=float, help="stop the query after this many seconds (default 60)")
+    p.add_argument("--memory-limit", help="memory the query may use, e.g. 512MiB (default 2GiB)")
     p.set_defaults(func=cmd_query)
     return parser
 

@@ -44,8 +44,11 @@ class SampleSummary:
         return "\n".join(lines)
 
 
-def generate(out: Path, *, seed: int = 7, scale: str = "pilot", now: datetime) -> SampleSummary:
+def generate(out: Path, *, seed: int = 7, scale: str = "pilot", now: datetime, force: bool = False) -> SampleSummary:
     """Write reference/ and landing/ (and, pilot, proposals/) under `out`.
+
+    Refuses (SampleRefused) when `out` already holds the office's reference data or landing files,
+    unless `force`.
 
     `now` is the only notion of time used: the pilot covers the three complete months before now's
     month and now's year of inspections; province and national cover the month before now's month.
@@ -55,6 +58,10 @@ def generate(out: Path, *, seed: int = 7, scale: str = "pilot", now: datetime) -
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     out = Path(out)
+    if not force:
+        from .guard import refuse_if_in_use
+
+        refuse_if_in_use(out)
     started = time.perf_counter()
     if scale == "pilot":
         from .pilot import build
