@@ -48,7 +48,7 @@ def refuse_if_in_use(out: Path) -> None:
     if first.is_relative_to(out / "landing"):
         what = f"{out / 'landing'} already holds files ({first})"
     else:
-        what = f"{first} is reference data the office made"
+        what = f"{first} already exists, and it never replaces reference data"
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     raise SampleRefused(f"jianfu sample will not write here: {what}{more}; sample data belongs in a "
                         "directory of its own (--out DIR, or JIANFU_HOME set to an empty directory)")
