@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 #: Commands that create what they write into; every other one needs an existing home.
 CREATES_HOME = {"init", "sample"}
 #: Commands that need no warehouse yet (ingest stages files; the build creates the tables).
-NO_WAREHOUSE = CREATES_HOME | {"ingest"}
+NO_WAREHOUSE = CREATES_HOME | {"ingest", "build"}
 
 
 def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
