@@ -272,3 +272,17 @@ def test_output_into_a_closed_pipe_ends_quietly(office_home, jianfu_env):
 
     assert result.stdout.splitlines() == ["range", "0"]
     assert result.stderr == "" and result.returncode == 141
+
+
+def test_readme_using_it_names_what_the_sample_writes(jianfu_env, tmp_path):
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    using_it = readme.split("## Using it", 1)[1].split("\n## ", 1)[0]
+    check_form = next(line for line in using_it.splitlines() if line.startswith("jianfu check-form"))
+    named = check_form.split()[2].replace("$JIANFU_HOME", str(tmp_path / "try"))
+
+    result = run("sample", "--out", str(tmp_path / "try"), env=jianfu_env)
+
+    assert result.returncode == 0, result.stderr
+    assert Path(named).is_file(), f"README's check-form example names {named}, which the sample does not write"
+    assert "部门" in using_it and "报表名称" in using_it  # Chinese headers work, and the README says so
+    assert "`JIANFU_SMTP_FROM`" in readme.split("## Configuration", 1)[1]
