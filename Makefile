@@ -38,7 +38,7 @@ bench: install ## province-month benchmark against a plain pyarrow baseline -> d
 lint: install ## ruff over the code
 	$(BIN)/ruff check include dags tests bench
 
-airflow: install ## Airflow UI on http://localhost:8080 (airflow standalone, project-local AIRFLOW_HOME)
+airflow: install ## Airflow UI on http://127.0.0.1:8080 (its components, project-local AIRFLOW_HOME; Ctrl-C stops)
 	@bash scripts/airflow_standalone.sh
 
 lock: ## re-resolve requirements*.txt from requirements*.in (needs .venv)

@@ -18,6 +18,7 @@ from jianfu.orchestration import TAGS, WAREHOUSE, default_args
 
 @dag(
     dag_id="jianfu_alerts",
+    description="仓库更新后检查督检考配额并通知 — after each warehouse update: check inspection quotas, notify departments",
     schedule=[WAREHOUSE],
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,

@@ -22,6 +22,7 @@ from jianfu.orchestration import ACCEPTED_SUBMISSIONS, TAGS, WAREHOUSE, default_
 
 @dag(
     dag_id="jianfu_build",
+    description="新的报送被接收后更新数据仓库与问题标记 — on newly accepted files: warehouse, flags, burden, quota usage",
     schedule=[ACCEPTED_SUBMISSIONS],
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,

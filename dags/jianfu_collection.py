@@ -19,6 +19,7 @@ from jianfu.orchestration import TAGS, default_args
 
 @dag(
     dag_id="jianfu_collection",
+    description="每天8点（北京时间）更新报送状态并催报 — daily 08:00 Asia/Shanghai: collection status board and reminders",
     schedule="0 8 * * *",
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
     catchup=False,

@@ -28,11 +28,18 @@ export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
 # A few tasks at once: enough to show mapped ingest batches side by side, few enough for SQLite.
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
-export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://localhost:$AIRFLOW__API__PORT}"
+# The UI and API of a checkout listen on this machine only; set AIRFLOW__API__HOST=0.0.0.0 to
+# serve the office network (behind its firewall and Airflow's login).
+export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
+export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://127.0.0.1:$AIRFLOW__API__PORT}"
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-$AIRFLOW__API__BASE_URL/execution/}"
 # New DAGs are found within seconds, not minutes (demo and `make airflow`).
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-10}"
 export AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="${AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK:-False}"
+# The office's time zone (SPEC.md section 12) for dates given to Airflow without one (the trigger
+# form's logical date). The UI shows times in the browser's zone, chosen per browser in its user
+# menu; docs/AIRFLOW.md says how to pick Asia/Shanghai and 简体中文 there.
+export AIRFLOW__CORE__DEFAULT_TIMEZONE="${AIRFLOW__CORE__DEFAULT_TIMEZONE:-Asia/Shanghai}"
 
 # jianfu itself (SPEC.md section 11): data lives in ./data unless told otherwise.
 export JIANFU_HOME="${JIANFU_HOME:-$JIANFU_ROOT/data}"

@@ -2,10 +2,11 @@
 # `make demo`: sample data for the pilot counties, then every DAG through Airflow, then a summary.
 #
 # Airflow runs on the embedded default (SPEC.md section 12): SQLite metadata database and the
-# LocalExecutor under the project-local AIRFLOW_HOME (./.airflow). The api-server, scheduler and
-# dag-processor are started in the background for the length of the demo; jianfu_ingest is
-# triggered, its Asset schedules jianfu_build, whose Asset schedules jianfu_alerts; then
-# jianfu_collection is triggered. Nothing is faked: the same DAGs a county office deploys.
+# LocalExecutor under the project-local AIRFLOW_HOME (./.airflow). The DAGs are paused, then the
+# api-server, scheduler and dag-processor are started in the background for the length of the
+# demo; jianfu_ingest is unpaused and its scheduled run (the one the demo names) does the work,
+# its Asset schedules jianfu_build, whose Asset schedules jianfu_alerts; only then is
+# jianfu_collection unpaused. Nothing is faked: the same DAGs a county office deploys, left on.
 #
 # Data goes to $JIANFU_HOME (default ./data). It is recreated only when it is empty or was made
 # by an earlier demo (marker file .jianfu-demo), so real data is never overwritten.
@@ -15,13 +16,15 @@ set -euo pipefail
 
 # shellcheck source=scripts/airflow_env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/airflow_env.sh"
+# shellcheck source=scripts/airflow_components.sh
+source "$(dirname "${BASH_SOURCE[0]}")/airflow_components.sh"
 cd "$JIANFU_ROOT"
 
 # A port of its own, so a `make airflow` already on 8080 does not collide with the demo's API.
 DEMO_PORT="$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 export AIRFLOW__API__PORT="$DEMO_PORT"
-export AIRFLOW__API__BASE_URL="http://localhost:$DEMO_PORT"
-export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://localhost:$DEMO_PORT/execution/"
+export AIRFLOW__API__BASE_URL="http://127.0.0.1:$DEMO_PORT"
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$DEMO_PORT/execution/"
 # Fail fast in a demo: one quick retry instead of the production backoff.
 export JIANFU_TASK_RETRIES="${JIANFU_TASK_RETRIES:-1}"
 export JIANFU_RETRY_DELAY_SECONDS="${JIANFU_RETRY_DELAY_SECONDS:-5}"
@@ -47,33 +50,18 @@ jianfu init
 step "Airflow metadata database (AIRFLOW_HOME=$AIRFLOW_HOME)"
 airflow db migrate > "$LOGS/db-migrate.log" 2>&1 || { tail -20 "$LOGS/db-migrate.log" >&2; exit 1; }
 
-PIDS=()
-stop_airflow() {
-    for pid in "${PIDS[@]}"; do
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    done
-}
-trap stop_airflow EXIT
+# Paused before the scheduler starts: an earlier demo left them on, and a scheduled run must not
+# race the one this demo names (nor a jianfu_collection run come before the ingest).
+python -m jianfu.demo pause > "$LOGS/pause.log" 2>&1 || { cat "$LOGS/pause.log" >&2; exit 1; }
+trap stop_components EXIT
 
-start() {  # start <name> <airflow args...>: in its own session, so it can be stopped with its children
-    local name="$1"; shift
-    setsid airflow "$@" > "$LOGS/$name.log" 2>&1 &
-    PIDS+=("$!")
-}
 step "starting the api-server (port $DEMO_PORT), scheduler and dag-processor; logs in $LOGS"
-start api-server api-server --port "$DEMO_PORT"
-start scheduler scheduler
-start dag-processor dag-processor
+start_component "$LOGS/api-server.log" api-server --port "$DEMO_PORT"
+start_component "$LOGS/scheduler.log" scheduler
+start_component "$LOGS/dag-processor.log" dag-processor
 
 for _ in $(seq 1 120); do
-    if python -c "import urllib.request, sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
-        "http://127.0.0.1:$DEMO_PORT/api/v2/version" 2>/dev/null; then
-        break
-    fi
+    if api_up; then break; fi
     sleep 1
 done
 
@@ -88,7 +76,10 @@ fi
 python -m jianfu.demo summary
 cat <<EOF
 
-Airflow UI: run \`make airflow\` (airflow standalone on http://localhost:8080; it prints the login),
-then open the DAGs jianfu_ingest, jianfu_build, jianfu_alerts and jianfu_collection to see these runs.
-Query the warehouse: JIANFU_HOME=$JIANFU_HOME .venv/bin/jianfu query "select rule, count(*) from flags group by rule"
+Where to look next:
+  Airflow UI:  run \`make airflow\`, then http://127.0.0.1:8080/ (it prints the login); the DAGs
+               jianfu_ingest, jianfu_build, jianfu_alerts and jianfu_collection show these runs and
+               are left on (jianfu_ingest looks at landing/ every 15 minutes).
+  console:     http://127.0.0.1:8080/jianfu/ (with \`make airflow\` running)
+  warehouse:   JIANFU_HOME=$JIANFU_HOME .venv/bin/jianfu query "select rule, count(*) from flags group by rule"
 EOF

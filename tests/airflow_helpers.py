@@ -98,12 +98,18 @@ def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 2.0
 
 
 def generate_sample(home: Path) -> Any:
-    """Sample data for the pilot counties into `home` (reference/, landing/, truth/); its summary."""
+    """Sample data for the pilot counties into `home` (reference/, landing/) and the tests' truth/.
+
+    Returns what was built: `.submissions` carry the ledger status each file must end in.
+    """
     from datetime import datetime
 
-    from jianfu.sample import generate
+    from jianfu.sample.pilot import build
+    from sample_helpers.truth_files import write_truth
 
-    return generate(home, seed=7, scale="pilot", now=datetime.fromisoformat(PINNED_NOW))
+    built = build(home, 7, datetime.fromisoformat(PINNED_NOW))
+    write_truth(home, built)
+    return built
 
 
 def cli_warehouse(home: Path) -> None:

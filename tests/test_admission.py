@@ -10,7 +10,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from builders import write_reference
 from jianfu.collection import check_form
+from jianfu.collection.admission import NoJudgement
 from jianfu.config import ConfigError, Settings
 from jianfu.warehouse.publish import Warehouse
 from test_alerts import partition_file
@@ -51,10 +53,19 @@ def publish_forms(settings: Settings) -> None:
         for period, rows in by_period.items()})
 
 
+DEPARTMENTS = ("AGRI", "NRES", "EDU", "HEALTH", "CIVIL", "WSJ")
+
+
+def write_departments(settings: Settings) -> None:
+    write_reference(settings.reference)
+    (settings.reference / "departments.csv").write_text(
+        "dept_code,dept_name\n" + "".join(f"{COUNTY}-{d},黄梅县{d}\n" for d in DEPARTMENTS), encoding="utf-8")
+
+
 @pytest.fixture
 def settings(jianfu_env) -> Settings:
     settings = Settings.from_env(dict(jianfu_env))
-    settings.reference.mkdir(parents=True)
+    write_departments(settings)
     publish_forms(settings)
     return settings
 
@@ -126,12 +137,43 @@ def test_thresholds_come_from_rules_yaml(settings, tmp_path):
     assert [m.form_id for m in result.proposals[0].matches] == ["F001", "R009"]
 
 
-def test_empty_warehouse_admits_everything(jianfu_env, tmp_path):
+def test_an_empty_warehouse_is_no_judgement_not_admit(jianfu_env, tmp_path):
     settings = Settings.from_env(dict(jianfu_env))
-    settings.reference.mkdir(parents=True)
-    result = check_form(settings, write_csv(tmp_path / "p.csv"))
-    assert {p.verdict for p in result.proposals} == {"admit"} and result.window is None
-    assert "no form counts yet" in result.render("table")
+    write_departments(settings)
+
+    with pytest.raises(NoJudgement, match="no form counts to compare with"):
+        check_form(settings, write_csv(tmp_path / "p.csv"))
+
+
+def test_rows_it_cannot_judge_refuse_the_whole_file_each_named(settings, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("部门,报表名称,填报频次,指标清单\n"
+                    "421127-AGRI,耕地撂荒情况统计,每月,耕地面积\n"
+                    "421127-XX,某统计表,每月,a\n"
+                    "421127-EDU,另一表,每两周,b\n"
+                    "421127-EDU,,每月,c\n", encoding="utf-8")
+
+    with pytest.raises(NoJudgement) as caught:
+        check_form(settings, path)
+
+    message = str(caught.value)
+    assert "\n" not in message and "nothing judged" in message
+    assert "row 3: department 421127-XX is not in departments.csv" in message
+    assert "row 4: frequency '每两周' is not one of" in message
+    assert "row 5: form_name (报表名称) is empty" in message
+    assert "row 2" not in message
+
+
+def test_chinese_headers_are_read_and_named(settings, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("部门,报表名称,填报频次,指标清单\n421127-AGRI,耕地撂荒情况统计,每月,"
+                    "耕地面积、基本农田面积、撂荒面积、种植面积\n", encoding="utf-8")
+
+    result = check_form(settings, path)
+
+    assert result.proposals[0].dept_code == "421127-AGRI" and result.proposals[0].verdict == "reuse"
+    assert "columns recognised: 部门 -> dept_code, 报表名称 -> form_name, 填报频次 -> frequency, " \
+           "指标清单 -> data_items" in result.render("table")
 
 
 def test_unusable_files_are_one_line_errors(settings, tmp_path):
@@ -144,5 +186,6 @@ def test_unusable_files_are_one_line_errors(settings, tmp_path):
     with pytest.raises(ConfigError, match="empty"):
         check_form(settings, empty)
     formula = tmp_path / "formula.csv"
-    formula.write_text("form_name,data_items\n=HYPERLINK(\"x\"),a;b\n", encoding="utf-8")
+    formula.write_text("dept_code,form_name,frequency,data_items\n421127-AGRI,=HYPERLINK(\"x\"),monthly,a;b\n",
+                       encoding="utf-8")
     assert "'=HYPERLINK" in check_form(settings, formula).render("csv")

@@ -129,7 +129,7 @@ def test_board_statuses_as_of(ledger):
     assert rejected.due_date == date(2026, 3, 5) and rejected.reason.startswith("unit_code")
     text = board.describe()
     assert "as of 2026-03-03" in text and "MISSING" in text and "REJECTED" in text and "武穴市" in text
-    assert "reminders: not sent" in text
+    assert "reminders: none sent" in text
 
     # the exported table, as analysts see it
     con = views(settings.warehouse, tables=["collection_status"])
@@ -159,7 +159,7 @@ def test_reminders_once_per_interval(ledger):
     port = free_port()
     first_day = datetime(2026, 3, 3, 2, tzinfo=UTC)
     with SmtpServer(port) as smtp:
-        board = status_board(make(first_day, port), as_of=date(2026, 3, 3))
+        board = status_board(make(first_day, port), as_of=date(2026, 3, 3), send_reminders=True)
         assert sorted(r.county_code for r in board.reminders) == sorted([QC, HM, WX])
         assert all(r.delivered and r.action == "new" for r in board.reminders)
         wx = next(r for r in board.reminders if r.county_code == WX)
@@ -177,10 +177,10 @@ def test_reminders_once_per_interval(ledger):
         assert "武穴市" in body and "报表填报统计" in body and "截止日期 2026-01-05" in body and "due 2026-01-05" in body
 
         # same day: nothing again
-        assert status_board(make(first_day, port), as_of=date(2026, 3, 3)).reminders == []
+        assert status_board(make(first_day, port), as_of=date(2026, 3, 3), send_reminders=True).reminders == []
         # six days later: only the cells that fell due on 03-05 (the others were reminded 6 days ago)
         six = first_day + timedelta(days=6)
-        mid = {r.county_code: r.cells for r in status_board(make(six, port), as_of=date(2026, 3, 9)).reminders}
+        mid = {r.county_code: r.cells for r in status_board(make(six, port), as_of=date(2026, 3, 9), send_reminders=True).reminders}
         assert mid == {QC: [("form_counts", "2026-02"), ("work_groups", "2026-02")],  # QC: rejected
                        HM: [("form_counts", "2026-02"), ("work_groups", "2026-02")],  # its file comes 03-10
                        WX: [("form_counts", "2026-02"), ("work_groups", "2026-02")]}
@@ -190,7 +190,7 @@ def test_reminders_once_per_interval(ledger):
 
         # eight days after the first: the first cells again, not those reminded two days ago
         eight = first_day + timedelta(days=8)
-        later = {r.county_code: r.cells for r in status_board(make(eight, port), as_of=date(2026, 3, 11)).reminders}
+        later = {r.county_code: r.cells for r in status_board(make(eight, port), as_of=date(2026, 3, 11), send_reminders=True).reminders}
         assert later[WX] == board_cells_wx
         assert all(p != "2026-02" for cells in later.values() for _, p in cells)
         assert len(smtp.inbox.envelopes) == 9
@@ -211,7 +211,7 @@ def test_failed_reminder_is_retried_or_withdrawn(ledger):
     make, ids = ledger
     port = free_port()
     now = datetime(2026, 3, 3, 2, tzinfo=UTC)
-    down = status_board(make(now, port), as_of=date(2026, 3, 3))
+    down = status_board(make(now, port), as_of=date(2026, 3, 3), send_reminders=True)
     assert len(down.reminders) == 3 and not any(r.delivered for r in down.reminders)
     assert "NOT delivered" in down.describe()
     # HM's only overdue cells were work_groups: it sends them before the retry
@@ -219,11 +219,11 @@ def test_failed_reminder_is_retried_or_withdrawn(ledger):
     for period in ("2025-12", "2026-01", "2026-02"):
         receive(engine, "work_groups", HM, period, datetime(2026, 3, 3, 12, tzinfo=BJ), "accepted")
     with SmtpServer(port) as smtp:
-        retry = status_board(make(now + timedelta(hours=12), port), as_of=date(2026, 3, 3))
+        retry = status_board(make(now + timedelta(hours=12), port), as_of=date(2026, 3, 3), send_reminders=True)
         assert sorted((r.county_code, r.action, r.delivered) for r in retry.reminders) == [
             (QC, "retry", True), (WX, "retry", True)]
         assert len(smtp.inbox.envelopes) == 2
-        assert status_board(make(now + timedelta(hours=13), port), as_of=date(2026, 3, 3)).reminders == []
+        assert status_board(make(now + timedelta(hours=13), port), as_of=date(2026, 3, 3), send_reminders=True).reminders == []
         assert len(smtp.inbox.envelopes) == 2
     with engine.connect() as conn:
         states = sorted(r[0] for r in conn.execute(select(notifications.c.state)).all())

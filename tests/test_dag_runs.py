@@ -67,7 +67,7 @@ def _cli_chain(home: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIANFU_", "AIRFLOW"))}
     env.update(JIANFU_HOME=str(home), JIANFU_NOW=PINNED_NOW)
     jianfu = str(ROOT / ".venv" / "bin" / "jianfu") if (ROOT / ".venv" / "bin" / "jianfu").exists() else "jianfu"
-    for args in (["init"], ["ingest"], ["build"], ["alerts"], ["status"]):
+    for args in (["init"], ["ingest"], ["build"], ["alerts"], ["status", "--send-reminders"]):  # as the DAG does
         run([jianfu, *args], env, timeout=600)
 
 

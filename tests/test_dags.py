@@ -6,6 +6,7 @@ Airflow runs in a subprocess with a fresh temporary AIRFLOW_HOME (see tests/airf
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from pathlib import Path
@@ -40,10 +41,13 @@ for dag_id, dag in bag.dags.items():
             "mapped": bool(getattr(t, "is_mapped", False)) or "Mapped" in type(t).__name__,
             "type": type(t).__name__,
             "trigger_rule": str(t.trigger_rule),
+            "show_return_value_in_logs": getattr(t, "partial_kwargs", {}).get("show_return_value_in_logs")
+                if "Mapped" in type(t).__name__ else getattr(t, "show_return_value_in_logs", None),
         }
     dags[dag_id] = {
         "tags": sorted(dag.tags),
         "doc_md": dag.doc_md or "",
+        "description": dag.description or "",
         "max_active_runs": dag.max_active_runs,
         "catchup": dag.catchup,
         "timetable": type(dag.timetable).__name__,
@@ -90,6 +94,19 @@ def test_tags_doc_and_catchup(parsed: dict) -> None:
         assert len(dag["tags"]) >= 2, f"{dag_id}: a tag for the stage as well"
         assert dag["doc_md"].strip().startswith(f"### {dag_id}"), f"{dag_id}: doc_md=__doc__"
         assert dag["catchup"] is False, dag_id
+
+
+def test_every_dag_has_a_description_in_both_languages(parsed: dict) -> None:
+    for dag_id, dag in parsed["dags"].items():
+        description = dag["description"]
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in description), f"{dag_id}: Chinese description"
+        assert any(ch.isascii() and ch.isalpha() for ch in description), f"{dag_id}: English description"
+
+
+def test_task_logs_end_with_the_summary_not_the_xcom_dict(parsed: dict) -> None:
+    for dag_id, dag in parsed["dags"].items():
+        for task_id, task in dag["tasks"].items():
+            assert task["show_return_value_in_logs"] is False, f"{dag_id}.{task_id}"
 
 
 def test_writers_run_one_at_a_time(parsed: dict) -> None:
@@ -218,6 +235,42 @@ print("RESULT:" + json.dumps({"groups": {g.key: [Path(p).name for p in g.paths] 
 """
 
 
+def test_airflow_shows_office_time_and_listens_on_loopback(tmp_path: Path) -> None:
+    env = airflow_env(tmp_path / "airflow")
+
+    timezone = run([AIRFLOW, "config", "get-value", "core", "default_timezone"], env).stdout.strip()
+    host = run([AIRFLOW, "config", "get-value", "api", "host"], env).stdout.strip()
+
+    assert timezone.splitlines()[-1] == "Asia/Shanghai"
+    assert host.splitlines()[-1] == "127.0.0.1"
+
+
+QUIET = """
+import json, logging
+from jianfu import orchestration
+orchestration.task_settings()
+import great_expectations  # noqa: F401
+levels = {name: logging.getLogger(name).getEffectiveLevel() for name in ("great_expectations", "jianfu")}
+text = orchestration.describe_ingest_run(orchestration.merge_ingest_results([
+    {"accepted": 1, "already_seen": 2, "files": [
+        {"file": "a.csv", "status": "accepted", "kind": "form_counts", "county_code": "421127", "period": "2026-09"},
+        {"file": "b.csv", "status": "rejected", "kind": "form_counts", "county_code": "421127", "period": "2026-10",
+         "reason": "unit_code 1 is not in reference", "report": "/r/b.csv"}]},
+    None]))
+print("RESULT:" + json.dumps({"levels": levels, "text": text}))
+"""
+
+
+def test_tasks_quiet_library_logs_and_summarise_like_the_cli(tmp_path: Path) -> None:
+    out = run_python(QUIET, airflow_env(tmp_path / "airflow"))
+
+    assert out["levels"]["great_expectations"] >= 30 and out["levels"]["jianfu"] < 30
+    lines = out["text"].splitlines()
+    assert lines[0].startswith("accepted") and "a.csv  [form_counts 421127 2026-09]" in lines[0]
+    assert "reason: unit_code 1 is not in reference" in out["text"] and "report: /r/b.csv" in out["text"]
+    assert lines[-1] == "decided 2 file(s): 1 accepted, 1 rejected; 2 already received before, skipped"
+
+
 def test_orchestration_helpers(tmp_path: Path) -> None:
     """Batching keeps versions together; Connections become the URLs SPEC.md section 11 names."""
     env = airflow_env(tmp_path / "airflow")
@@ -240,3 +293,73 @@ def test_orchestration_helpers(tmp_path: Path) -> None:
     }
     # Outside a task there is no Airflow to ask: the environment alone decides.
     assert out["home"] == "/srv/jianfu"
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses of TCP sockets listening on `port` (from /proc/net/tcp and tcp6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, hex_port = fields[1].rsplit(":", 1)
+            if int(hex_port, 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+def _processes_of(airflow_home: Path) -> list[int]:
+    """Processes running with this AIRFLOW_HOME in their environment."""
+    marker = f"AIRFLOW_HOME={airflow_home}".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "environ").read_bytes().split(b"\0"):
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.mark.slow
+def test_make_airflow_banner_loopback_and_one_ctrl_c(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    from airflow_helpers import free_port
+
+    port = free_port()
+    airflow_home = tmp_path / "airflow"
+    env = airflow_env(airflow_home, AIRFLOW__API__PORT=str(port), JIANFU_HOME=str(tmp_path / "home"))
+    for key in ("AIRFLOW__API__BASE_URL", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__API__HOST"):
+        env.pop(key, None)  # derived from the port by the script, as for `make airflow`
+    script = subprocess.Popen(["bash", str(ROOT / "scripts" / "airflow_standalone.sh")], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(script.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 300
+        while not any("stop: Ctrl-C" in line for line in lines):
+            assert script.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "no banner within 5 minutes:\n" + "".join(lines)
+            time.sleep(1)
+        banner = "".join(lines)
+        listening = _listening_addresses(port)
+
+        os.killpg(script.pid, signal.SIGINT)  # what one Ctrl-C in the terminal sends
+        returncode = script.wait(timeout=90)
+    finally:
+        if script.poll() is None:
+            os.killpg(script.pid, signal.SIGKILL)
+        for pid in _processes_of(airflow_home):
+            os.killpg(pid, signal.SIGKILL) if pid == os.getpgid(pid) else os.kill(pid, signal.SIGKILL)
+
+    assert f"http://127.0.0.1:{port}/" in banner and "login: admin / " in banner
+    assert "jianfu_ingest: paused" in banner and "unpause it in the UI" in banner  # fresh home: all paused
+    assert listening == {"0100007F"}, listening  # 127.0.0.1 only
+    assert returncode == 0
+    time.sleep(1)
+    assert _processes_of(airflow_home) == [], "components left running after one Ctrl-C"

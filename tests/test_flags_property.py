@@ -3,7 +3,7 @@
 Hypothesis generates small random submissions — a few units, departments, forms, groups and
 visits, with names and item lists drawn from pools that collide after normalisation, and dates
 and counts clustered around the thresholds — and random thresholds. The flags from the SQL
-(jianfu.flags) must equal, rule by rule, those of jianfu.sample.truth: a literal, nested-loop
+(jianfu.flags) must equal, rule by rule, those of tests/sample_helpers/truth.py: a literal, nested-loop
 reading of the SPEC written separately and sharing no code with the SQL. The same data also checks
 that per-county computation equals the full computation, and the burden index against a direct
 Python count.
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from jianfu.config import RULE_DEFAULTS
 from jianfu.flags import burden, county_flags, quota_flags, relations
-from jianfu.sample import truth
+from sample_helpers import truth
 
 COUNTIES = ("421127", "421182")
 UNITS = {c: (c + "000000", c + "100000", c + "100201", c + "101000") for c in COUNTIES}

@@ -104,8 +104,16 @@ def test_sql_errors_are_one_line(built: WarehouseHome):
 
 def test_queries_run_on_a_warehouse_never_built(tmp_path: Path):
     settings = Settings.from_env({"JIANFU_HOME": str(tmp_path / "empty")})
+    Path(settings.warehouse).mkdir(parents=True)  # what `jianfu init` leaves
     assert run_query(settings, "SELECT count(*) AS n FROM form_counts", "csv") == "n\n0"
     assert run_query(settings, "SELECT count(*) AS n FROM flags", "csv") == "n\n0"
+
+
+def test_a_warehouse_that_is_not_there_is_an_error_not_an_empty_answer(tmp_path: Path):
+    settings = Settings.from_env({"JIANFU_HOME": str(tmp_path / "nowhere")})
+
+    with pytest.raises(QueryError, match="does not exist"):
+        run_query(settings, "SELECT count(*) AS n FROM flags", "csv")
 
 
 def test_cli_query_exit_codes(built: WarehouseHome, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path: Path):

@@ -15,10 +15,11 @@ from jianfu.config import COLLECTION_DEFAULTS, RULE_DEFAULTS, load_collection, l
 from jianfu.reference import Reference
 from jianfu.sample import generate
 from jianfu.sample.pilot import Built, build, in_force_rows, months_before
-from jianfu.sample.truth import RULES, expected_flag_rows, expected_flags, normalise_name
 from jianfu.schema import kind as kind_of
 from jianfu.schema import split_list
 from sample_helpers.reader import read
+from sample_helpers.truth import RULES, expected_flag_rows, expected_flags, normalise_name
+from sample_helpers.truth_files import expected_flags_of, write_truth
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -26,7 +27,9 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def pilot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Built]:
     out = tmp_path_factory.mktemp("pilot")
-    return out, build(out, 7, NOW)
+    built = build(out, 7, NOW)
+    write_truth(out, built)
+    return out, built
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +53,18 @@ def tree(root: Path) -> dict[str, tuple[bytes, int]]:
 # --- determinism and layout ----------------------------------------------------------------------
 
 def test_same_seed_and_now_give_identical_bytes_and_mtimes(pilot, tmp_path: Path) -> None:
-    out, _built = pilot
+    out, built = pilot
     summary = generate(tmp_path / "again", seed=7, now=NOW)
-    assert tree(out) == tree(tmp_path / "again")
-    assert summary.files == len(read_csv(out / "truth" / "ledger.csv"))
+    assert {k: v for k, v in tree(out).items() if not k.startswith("truth/")} == tree(tmp_path / "again")
+    assert summary.files == len(built.submissions) == len(read_csv(out / "truth" / "ledger.csv"))
     assert "form_counts" in summary.describe()
+
+
+def test_the_sample_writes_data_not_answers(tmp_path: Path) -> None:
+    summary = generate(tmp_path, seed=7, now=NOW)
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["landing", "proposals", "reference"]
+    assert "truth" not in summary.describe() and "planted:" in summary.describe()
 
 
 def test_another_seed_gives_other_data(pilot, tmp_path: Path) -> None:
@@ -143,8 +153,9 @@ def test_truth_is_exactly_the_planted_cases(pilot) -> None:
     _out, built = pilot
     fires = {f for c in built.cases for f in c.fires}
     misses = {f for c in built.cases for f in c.misses}
-    assert built.flags == fires
-    assert not misses & built.flags
+    flags = expected_flags_of(built)
+    assert flags == fires
+    assert not misses & flags
     assert {c.rule for c in built.cases} == set(RULES)
     assert sum(1 for c in built.cases if c.misses) >= 25
 
@@ -153,8 +164,9 @@ def test_truth_is_exactly_the_planted_cases(pilot) -> None:
                                  datetime(2026, 7, 31, 23, tzinfo=UTC)])
 def test_planted_cases_hold_for_another_now_and_seed(tmp_path: Path, now: datetime) -> None:
     built = build(tmp_path, 3, now)
-    assert built.flags == {f for c in built.cases for f in c.fires}
-    assert not {f for c in built.cases for f in c.misses} & built.flags
+    flags = expected_flags_of(built)
+    assert flags == {f for c in built.cases for f in c.fires}
+    assert not {f for c in built.cases for f in c.misses} & flags
     assert max(s.sent for s in built.submissions) < now
 
 

@@ -1,7 +1,7 @@
 """The pilot sample end to end through the CLI's code path: every expected status and flag holds.
 
-`truth/` is written by the sample generator from its own rows with a plain-Python reading of
-SPEC.md section 8 that shares no code with the SQL flags, so agreement here is two independent
+`truth/` is written by the tests (sample_helpers/truth_files.py) from the generator's own rows with a
+plain-Python reading of SPEC.md section 8 that shares no code with the SQL flags, so agreement here is two independent
 implementations agreeing, planted boundary near-misses included.
 """
 
@@ -24,9 +24,10 @@ from jianfu import ledger
 from jianfu.config import Settings
 from jianfu.ingest import pipeline
 from jianfu.ingest.pipeline import ingest
-from jianfu.sample import generate
+from jianfu.sample.pilot import build as build_sample
 from jianfu.warehouse.build import build
 from jianfu.warehouse.views import connect
+from sample_helpers.truth_files import write_truth
 
 ALL_RULES = {
     "FORM_OVER_FREQUENCY", "FORM_DUPLICATE_ACROSS_DEPTS", "UNIT_REPORTING_OVERLOAD", "GROUP_ZOMBIE",
@@ -41,7 +42,7 @@ SILENT_COUNTY = "140425"  # 平顺县: in the office's reference, never submitte
 def pilot(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("pilot") / "home"
     settings = Settings.from_env({"JIANFU_HOME": str(home), "JIANFU_NOW": NOW.isoformat()})
-    generate(home, seed=7, scale="pilot", now=NOW)
+    write_truth(home, build_sample(home, 7, NOW))
     _add_silent_county(settings)
     ingest(settings, data_docs=False)
     build(settings)
@@ -88,7 +89,7 @@ def _decisions(settings: Settings) -> dict[str, tuple]:
 
 def _fresh_pilot(root: Path) -> Settings:
     settings = Settings.from_env({"JIANFU_HOME": str(root / "home"), "JIANFU_NOW": NOW.isoformat()})
-    generate(settings.home, seed=7, scale="pilot", now=NOW)
+    write_truth(settings.home, build_sample(settings.home, 7, NOW))
     return settings
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -33,11 +35,21 @@ def _progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
 
 
+#: Three numbers that look like a date, whatever separates them: told apart from words so that
+#: 2026-13-40 is called "not a real date" rather than "not a date".
+_DATE_LIKE = re.compile(r"^\s*\d{4}\D{1,2}\d{1,2}\D{1,2}\d{1,2}\D?\s*$")
+
+
 def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+    """A day as county files spell it: 2026-11-21, 2026/11/21, 2026年11月21日."""
+    from .ingest.values import parse_date
+
+    value = parse_date(text.strip())
+    if value is not None:
+        return value
+    if _DATE_LIKE.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a real date (no such month or day)")
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as 2026-11-21, 2026/11/21 or 2026年11月21日")
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
@@ -58,7 +70,7 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
     from .sample import generate
 
     out = Path(args.out).absolute() if args.out else settings.home
-    summary = generate(out, seed=args.seed, scale=args.scale, now=settings.now())
+    summary = generate(out, seed=args.seed, scale=args.scale, now=settings.now(), force=args.force)
     print(summary.describe())
     return 0
 
@@ -94,7 +106,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     from .collection import status_board, today
 
     as_of = args.as_of or today(settings)  # the office's calendar day, not UTC's
-    board = status_board(settings, as_of=as_of, send_reminders=not args.no_reminders)
+    board = status_board(settings, as_of=as_of, send_reminders=args.send_reminders)
     print(board.describe())
     return 0
 
@@ -112,7 +124,8 @@ def cmd_check_form(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
     from .warehouse.query import run_query
 
-    print(run_query(settings, args.sql, args.format))
+    limits = {k: v for k, v in (("timeout", args.timeout), ("memory_limit", args.memory_limit)) if v is not None}
+    print(run_query(settings, args.sql, args.format, **limits))
     return 0
 
 
@@ -148,8 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not render the expectation suites into GX Data Docs (the first ingest will)")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("sample", help="write reference data, sample submissions and truth/")
+    p = sub.add_parser("sample", help="write made-up reference data and submissions (a planted case of every rule)")
     p.add_argument("--out", help="directory to write into (default: $JIANFU_HOME)")
+    p.add_argument("--force", action="store_true",
+                   help="replace reference files and add to a landing directory that already hold data")
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     p.add_argument("--scale", choices=("pilot", "province", "national"), default="pilot")
     p.set_defaults(func=cmd_sample)
@@ -172,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="collection status board (and reminders)")
     p.add_argument("--as-of", type=_date, help="the day to judge due dates by (default: today)")
-    p.add_argument("--no-reminders", action="store_true", help="show the board without sending reminders")
+    p.add_argument("--send-reminders", action="store_true",
+                   help="also send the reminders that are due (without it the board is only a look)")
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("check-form", help="admission check (准入) of proposed new forms")
@@ -183,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("query", help="SQL over the warehouse views (read-only)")
     p.add_argument("sql", help="a SQL query, e.g. \"SELECT rule, count(*) FROM flags GROUP BY rule\"")
     p.add_argument("--format", choices=FORMATS, default="table")
+    p.add_argument("--timeout", type=float, help="stop the query after this many seconds (default 60)")
+    p.add_argument("--memory-limit", help="memory the query may use, e.g. 512MiB (default 2GiB)")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("joint", help="joint visits (综合查一次): merge planned visits to the same target")
@@ -193,9 +211,50 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Commands that create what they write into; every other one needs an existing home.
+CREATES_HOME = {"init", "sample"}
+#: Commands that need no warehouse yet (ingest stages files; the build creates the tables).
+NO_WAREHOUSE = CREATES_HOME | {"ingest", "build"}
+
+
+def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """Take `--debug` from anywhere on the line (before a `--`), so `jianfu ingest --debug` works too."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]
+    return [a for i, a in enumerate(argv) if i >= end or a != "--debug"], debug
+
+
+def check_home(settings: Settings, command: str) -> None:
+    """Refuse to answer from a home or warehouse that is not there: an empty answer would mislead."""
+    if command in CREATES_HOME:
+        if settings.home.exists() and not settings.home.is_dir():
+            raise JianfuError(f"JIANFU_HOME {settings.home} is a file, not a directory: "
+                              "point JIANFU_HOME at a directory")
+        return
+    if settings.home.exists() and not settings.home.is_dir():
+        raise JianfuError(f"JIANFU_HOME {settings.home} is a file, not a directory: "
+                          "point JIANFU_HOME at the office's jianfu home directory")
+    if not settings.home.is_dir():
+        raise JianfuError(f"JIANFU_HOME {settings.home} does not exist: point JIANFU_HOME at the office's "
+                          "jianfu home, or create one with `jianfu init`")
+    if command not in NO_WAREHOUSE and "://" not in settings.warehouse and not Path(settings.warehouse).is_dir():
+        what = "is not a directory" if Path(settings.warehouse).exists() else "does not exist"
+        raise JianfuError(f"the warehouse {settings.warehouse} {what}: point JIANFU_WAREHOUSE at the "
+                          "warehouse, or create it with `jianfu init`")
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader (`| head`) has gone: stop without a message, as Unix tools do."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests capturing it)
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    argv, debug = _split_debug(list(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
@@ -204,21 +263,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return 2
-        return args.func(Settings.from_env(), args)
+        settings = Settings.from_env()
+        check_home(settings, args.command)
+        status = args.func(settings, args)
+        sys.stdout.flush()
+        return status
     except UsageError as exc:
         print(f"jianfu: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("jianfu: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except Exception as exc:
         if debug:
             raise
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if not isinstance(exc, (JianfuError, OSError)):
-            reason = f"{type(exc).__name__}: {reason}"
-        print(f"jianfu: {reason} (run with --debug for details)", file=sys.stderr)
+        print(f"jianfu: {_reason(exc)} (run with --debug for details)", file=sys.stderr)
         return 1
+
+
+def _reason(exc: Exception) -> str:
+    """One line for stderr: jianfu's own messages as they are, OS errors as a plain sentence."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror.lower()}"
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not isinstance(exc, (JianfuError, OSError)):
+        reason = f"{type(exc).__name__}: {reason}"
+    return reason
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -58,7 +58,8 @@ def init_home(settings: Settings) -> str:
     lines += [f"created {c}" for c in created] or ["nothing to create: already initialised"]
     missing = [n for n in ("units.csv", "departments.csv") if not (settings.reference / n).exists()]
     if missing:
-        lines.append(f"next: put {', '.join(missing)} in {settings.reference} (or run `jianfu sample`)")
+        lines.append(f"next: put the office's {', '.join(missing)} in {settings.reference} "
+                     "(columns in SPEC.md section 3)")
     return "\n".join(lines)
 
 

@@ -153,10 +153,25 @@ def airflow_overrides() -> dict[str, str]:
     return found
 
 
+#: Libraries whose INFO lines drown a task's own log (Great Expectations alone logs ~200 lines of
+#: registrations per import); their warnings and errors still show.
+QUIET_LOGGERS = ("great_expectations", "numexpr", "fsspec", "filelock", "urllib3", "matplotlib", "asyncio")
+
+
+def quiet_third_party_logs() -> None:
+    """Keep a task's log to what jianfu says, plus the warnings of the libraries it uses."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def task_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings for a task: the JIANFU_* environment overlaid with what Airflow configures."""
+    """Settings for a task: the JIANFU_* environment overlaid with what Airflow configures.
+
+    Every task calls this first, so it is also where the task's log is quietened.
+    """
     from .config import Settings
 
+    quiet_third_party_logs()
     env = dict(os.environ if environ is None else environ)
     env.update(airflow_overrides())
     return Settings.from_env(env)
@@ -315,6 +330,32 @@ def merge_ingest_results(results: Iterable[Mapping[str, Any] | None]) -> dict[st
     return merged
 
 
+def describe_ingest_run(totals: Mapping[str, Any]) -> str:
+    """The run's files and totals as the CLI words them, for the last lines of the task log."""
+    lines = []
+    for f in totals.get("files", []):
+        where = " ".join(str(f.get(k) or "?") for k in ("kind", "county_code", "period"))
+        lines.append(f"{f.get('status') or '?':<23} {f.get('file')}  [{where}]")
+        if f.get("reason") and f.get("status") in ("rejected", "duplicate"):
+            lines.append(f"{'':<23}   reason: {f['reason']}")
+        if f.get("report"):
+            lines.append(f"{'':<23}   report: {f['report']}")
+    by_status = ", ".join(f"{n} {s}" for s, n in sorted(totals.get("by_status", {}).items()))
+    seen = int(totals.get("already_seen", 0))
+    lines.append(f"decided {len(totals.get('files', []))} file(s)" + (f": {by_status}" if by_status else "")
+                 + (f"; {seen} already received before, skipped" if seen else ""))
+    return "\n".join(lines)
+
+
+def finish_ingest(settings: Settings, results: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
+    """The run's totals: Data Docs refreshed when files were decided, the summary logged last."""
+    totals = merge_ingest_results(results)
+    if totals["files"]:
+        refresh_data_docs(settings)
+    log.info("%s", describe_ingest_run(totals))
+    return totals
+
+
 def refresh_data_docs(settings: Settings) -> None:
     """Rebuild the GX Data Docs once after the mapped ingests; never fails the run."""
     try:
@@ -363,10 +404,10 @@ def run_quota_alerts(settings: Settings) -> dict[str, Any]:
     from .alerts import run_alerts
 
     result = run_alerts(settings)
-    log.info("%s", _describe(result))
     pending = retry_failure_alerts(settings)
     if pending:
         log.warning("%d failure alert(s) still undelivered; retried on the next run", pending)
+    log.info("%s", _describe(result))
     return _jsonable(result)
 
 
@@ -474,4 +515,7 @@ def default_args() -> dict[str, Any]:
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": MAX_RETRY_DELAY,
         "on_failure_callback": notify_failure,
+        # Each task logs the same human summary the CLI prints as its last line; the XCom dict
+        # after it would only bury that.
+        "show_return_value_in_logs": False,
     }

@@ -53,7 +53,8 @@ class Department:
 
 def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     if not path.exists():
-        raise ConfigError(f"reference file {path} is missing (run `jianfu init`, or `jianfu sample`)")
+        raise ConfigError(f"reference file {path} is missing: put the office's {path.name} there "
+                          f"(its columns: {', '.join(required)})")
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in reader.fieldnames or []]

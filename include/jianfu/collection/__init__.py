@@ -1,6 +1,6 @@
 """Scheduling data collection (SPEC.md section 10): the status board, reminders, the admission check.
 
-- `status_board(settings, as_of=..., send_reminders=True) -> StatusBoard`: `jianfu status` and the
+- `status_board(settings, as_of=..., send_reminders=False) -> StatusBoard`: `jianfu status` and the
   jianfu_collection DAG; publishes `collection_status`.
 - `check_form(settings, path) -> AdmissionResult`: `jianfu check-form FILE`; `render(fmt)` gives
   table, csv or json.

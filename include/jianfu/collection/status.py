@@ -95,7 +95,7 @@ class StatusBoard:
         lines = [f"collection status as of {self.as_of.isoformat()}: {counties} county(ies), "
                  f"{len(self.rows)} cell(s): {counts}", "", self.as_table(), ""]
         if not self.reminders_enabled:
-            lines.append("reminders: not sent (--no-reminders)")
+            lines.append("reminders: none sent (a look at the board; `jianfu status --send-reminders` sends those due)")
         elif not self.reminders:
             lines.append("reminders: none due")
         else:
@@ -122,8 +122,8 @@ class StatusBoard:
         }, schema=COLLECTION_STATUS_SCHEMA)
 
 
-def status_board(settings: Settings, *, as_of: date, send_reminders: bool = True) -> StatusBoard:
-    """The board as of the end of `as_of` (office time zone), with reminders sent when due."""
+def status_board(settings: Settings, *, as_of: date, send_reminders: bool = False) -> StatusBoard:
+    """The board as of the end of `as_of` (office time zone); reminders due are sent only when asked."""
     if settings.smtp_url and send_reminders:
         smtp_endpoint(settings.smtp_url)
     reference = Reference.load(settings.reference)

@@ -1,8 +1,8 @@
-"""`jianfu sample`: reference data, county submissions and the truth they must produce.
+"""`jianfu sample`: reference data and county submissions with a planted case of every rule.
 
-Three scales. `pilot` (the seven pilot counties, three months, every planted case and bad file, and
-truth/ with the expected ledger statuses and flags) is what the tests and demos run on. `province`
-and `national` are for benchmarks: valid files only, one month, no truth flags, streamed county by
+Three scales. `pilot` (the seven pilot counties, three months, every planted case and bad file) is
+what the tests and demos run on. `province`
+and `national` are for benchmarks: valid files only, one month, no planted cases, streamed county by
 county. Output depends only on (seed, now, scale): the same arguments give byte-identical files.
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,8 +30,7 @@ class SampleSummary:
     by_kind: dict[str, dict[str, int]]  # kind -> {"files": n, "rows": n}
     units: int = 0
     departments: int = 0
-    flags: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
+    cases: int = 0
     seconds: float = 0.0
 
     def describe(self) -> str:
@@ -41,14 +39,16 @@ class SampleSummary:
         for kind in KINDS:
             k = self.by_kind.get(kind, {"files": 0, "rows": 0})
             lines.append(f"  landing/{kind}: {k['files']:,} files, {k['rows']:,} rows")
-        if self.statuses:
-            lines.append("  truth: " + ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
-                         + f"; {self.flags:,} expected flags")
+        if self.cases:
+            lines.append(f"  planted: {self.cases} cases (every flag rule, bad files, versions)")
         return "\n".join(lines)
 
 
-def generate(out: Path, *, seed: int = 7, scale: str = "pilot", now: datetime) -> SampleSummary:
-    """Write reference/, landing/ and (pilot) truth/ under `out`.
+def generate(out: Path, *, seed: int = 7, scale: str = "pilot", now: datetime, force: bool = False) -> SampleSummary:
+    """Write reference/ and landing/ (and, pilot, proposals/) under `out`.
+
+    Refuses (SampleRefused) when `out` already holds the office's reference data or landing files,
+    unless `force`.
 
     `now` is the only notion of time used: the pilot covers the three complete months before now's
     month and now's year of inspections; province and national cover the month before now's month.
@@ -58,6 +58,10 @@ def generate(out: Path, *, seed: int = 7, scale: str = "pilot", now: datetime) -
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     out = Path(out)
+    if not force:
+        from .guard import refuse_if_in_use
+
+        refuse_if_in_use(out)
     started = time.perf_counter()
     if scale == "pilot":
         from .pilot import build
@@ -70,8 +74,7 @@ def generate(out: Path, *, seed: int = 7, scale: str = "pilot", now: datetime) -
         summary = SampleSummary(
             out=out, scale=scale, seed=seed, files=len(built.submissions),
             rows=sum(k["rows"] for k in by_kind.values()), by_kind=by_kind, units=built.units,
-            departments=built.departments, flags=len(built.flags),
-            statuses=dict(Counter(s.status for s in built.submissions)),
+            departments=built.departments, cases=len(built.cases),
         )
     else:
         from .bulk import build_bulk

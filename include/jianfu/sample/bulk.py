@@ -22,6 +22,7 @@ from .divisions import County, iter_counties
 from .forms import form_rows, issued_forms
 from .groups import county_groups, group_rows
 from .inspections import county_visits, snapshot
+from .periods import period_end
 from .pilot import months_before, pin_mtimes, render, write_landing
 from .reference_files import (
     UNIT_COLUMNS,
@@ -33,7 +34,6 @@ from .reference_files import (
 )
 from .render import Style
 from .submissions import Submission
-from .truth import period_end
 
 #: CSV habits rotated over counties: encodings, header languages, spellings.
 STYLES = (

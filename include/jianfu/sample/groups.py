@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from .catalog import COUNTY_UNIT_GROUPS, GROUP_TOPICS, TEMPORARY_TOPICS
 from .departments import Dept
 from .divisions import County, Unit
-from .truth import period_end
+from .periods import period_end
 
 PLATFORM_PREFIX = {"wechat": "WX", "dingtalk": "DD", "wecom": "QW", "govchat": "ZW", "other": "QT"}
 _PLATFORMS = ("wechat",) * 9 + ("dingtalk",) * 5 + ("wecom",) * 2 + ("govchat",) * 3 + ("other",)

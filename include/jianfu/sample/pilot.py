@@ -1,9 +1,9 @@
-"""The pilot sample: seven real counties, three months, planted cases, and the truth.
+"""The pilot sample: seven real counties, three months, a planted case of every rule.
 
 Order matters and is the point of this module: background rows first (with the planted cases' units
 set aside), then the planted cases, then the files (versions, bad files, warnings), then rendering
-and receipt order, and only then the truth — computed from the rows of the versions that end up in
-force, never from anything read back.
+and receipt order. What a correct pipeline must conclude from it is the tests' business
+(tests/sample_helpers/truth.py): the product writes data, not the answers.
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ from .reference_files import (
 )
 from .render import render_csv, render_xlsx, table
 from .submissions import Submission, expected_statuses, in_force, receipt_times
-from .truth import FlagRow, expected_flag_rows
-from .truth_files import write_flags, write_ledger, write_readme
 from .versions import PilotData, Plan
 
 
@@ -42,9 +40,8 @@ from .versions import PilotData, Plan
 class Built:
     """What a generation produced, for the summary and the tests."""
 
-    submissions: list[Submission]  # in receipt order
+    submissions: list[Submission]  # in receipt order, each with the ledger status its case intends
     cases: list[Case]
-    flags: set[FlagRow]
     quotas: dict[tuple[str, int], int]
     units: int
     departments: int
@@ -89,7 +86,7 @@ def write_landing(landing: Path, subs: list[Submission]) -> None:
 
 
 def pin_mtimes(directory: Path, when: datetime) -> None:
-    """Give generated reference/truth files the generation's `now`, so reruns match to the mtime."""
+    """Give generated reference files the generation's `now`, so reruns match to the mtime."""
     stamp = when.timestamp()
     for path in directory.rglob("*"):
         if path.is_file():
@@ -147,11 +144,9 @@ def build(out: Path, seed: int, now: datetime) -> Built:
             used.setdefault((row["dept_code"], row["year"]), set()).add(row["item_id"])
     quotas = background_quotas({k: len(v) for k, v in used.items()}, seed,
                                {d: q for d, (q, _n, _w) in QUOTA_CASES.items()})
-    flags = expected_flag_rows(in_force_rows(ordered, "form_counts"), in_force_rows(ordered, "work_groups"),
-                               inspections, quotas)
 
-    reference, landing, truth = out / "reference", out / "landing", out / "truth"
-    for d in (reference, landing, truth):
+    reference, landing = out / "reference", out / "landing"
+    for d in (reference, landing):
         d.mkdir(parents=True, exist_ok=True)
     n_units = write_units(reference / "units.csv", counties)
     n_depts = write_departments(reference / "departments.csv", (d for ds in depts.values() for d in ds))
@@ -159,11 +154,7 @@ def build(out: Path, seed: int, now: datetime) -> Built:
     write_rules(reference / "rules.yaml")
     write_collection(reference / "collection.yaml")
     write_landing(landing, ordered)
-    write_ledger(truth / "ledger.csv", ordered)
-    write_flags(truth / "flags.csv", flags)
-    write_readme(truth / "README.md", cases, ordered, flags)
     write_proposals(out, "421127")  # 黄梅县's departments propose three new forms (准入)
     pin_mtimes(reference, now)
-    pin_mtimes(truth, now)
     pin_mtimes(out / "proposals", now)
-    return Built(ordered, cases, flags, quotas, n_units, n_depts)
+    return Built(ordered, cases, quotas, n_units, n_depts)

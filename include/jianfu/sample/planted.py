@@ -19,8 +19,8 @@ from ..config import RULE_DEFAULTS
 from .departments import Dept
 from .divisions import County, Unit
 from .inspections import Visit
+from .periods import FlagRow, period_end
 from .render import Verbatim
-from .truth import FlagRow, period_end
 
 FORMS, GROUPS, INSPECTIONS = "form_counts", "work_groups", "inspections"
 

@@ -4,7 +4,7 @@ A `Style` is one clerk's habits: CSV in UTF-8, UTF-8 with BOM or GB18030, or an 
 and real date cells; English, Chinese or sloppy headers; Chinese enum words; the date, period and
 boolean spellings; the separator of item lists; blank rows, a 填表人/审核人 note row at the bottom,
 an unknown extra column, a missing column. Rendering is deterministic: XLSX files get fixed
-document and zip timestamps (see xlsx.py), so the same rows and style always give the same bytes.
+document and zip timestamps (see workbook.py), so the same rows and style always give the same bytes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..schema import BOOL, DATE, ENUM, INT, NUMBER, PERIOD, TEXT, YEAR, Column, Kind, split_list
-from .xlsx import HEADER, PLAIN, TITLE, write_xlsx
+from .workbook import HEADER, PLAIN, TITLE, write_xlsx
 
 
 class Verbatim(str):
@@ -179,7 +179,7 @@ def render_csv(header: list[str], body: list[list[Any]], style: Style) -> bytes:
 def render_xlsx(header: list[str], body: list[list[Any]], style: Style, *, titles: list[str], sheet: str,
                 stamp: datetime) -> bytes:
     """Title rows (the first merged across the table), the header in bold, then the body."""
-    rows: list[tuple[int, list[Any]]] = []
+    rows: list[tuple[str, list[Any]]] = []
     for n, text in enumerate(titles[: style.title_rows]):
         rows.append((TITLE if n == 0 else PLAIN, [text or None]))
     rows.append((HEADER, header))

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from .divisions import County
 from .inspections import Visit, snapshot
+from .periods import period_end
 from .planted import (
     FORMS,
     GROUPS,
@@ -32,7 +33,6 @@ from .planted import (
 )
 from .render import Style
 from .submissions import Submission
-from .truth import period_end
 
 KIND_ZH = {FORMS: "报表填报统计", GROUPS: "政务工作群统计", INSPECTIONS: "督检考计划及执行"}
 

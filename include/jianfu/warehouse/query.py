@@ -8,6 +8,11 @@ Read-only is enforced twice, so that neither alone has to be perfect:
    true`: it can open no file, attach no database and load no extension, and the query cannot switch
    that back on. The warehouse is still readable because its tables are registered as pyarrow
    datasets (views.register(arrow=True)): pyarrow reads the files, DuckDB only sees Arrow data.
+
+A query shares the machine with the office's pipeline, so it is bounded: DuckDB's own
+`memory_limit` (default 2 GiB) and a timer that interrupts the statement after `timeout` seconds
+(default 60); either ends with one line saying which limit and how to raise it. CSV output
+neutralises formula prefixes in text cells, since analysts open it in a spreadsheet.
 """
 
 from __future__ import annotations
@@ -16,15 +21,18 @@ import csv
 import io
 import json
 import math
+import threading
 import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from ..config import JianfuError, Settings
+from ..escape import neutralise_formula
 from . import views, whole
 from .publish import Warehouse
 
@@ -34,6 +42,9 @@ ALLOWED = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 #: Rows shown by --format table (csv and json give everything).
 TABLE_ROWS = 1000
 MAX_CELL = 60
+#: Defaults of `jianfu query --timeout` (seconds) and of its memory limit (DuckDB syntax).
+TIMEOUT_SECONDS = 60.0
+MEMORY_LIMIT = "2GiB"
 
 
 class QueryError(JianfuError):
@@ -53,11 +64,15 @@ def empty_schemas() -> dict[str, pa.Schema]:
     return schemas
 
 
-def read_only_connection(warehouse_root: str) -> duckdb.DuckDBPyConnection:
+def read_only_connection(warehouse_root: str, memory_limit: str = MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a view per warehouse table and no file access of its own."""
-    con = duckdb.connect(":memory:", config={"enable_external_access": False,
-                                             "autoinstall_known_extensions": False,
-                                             "autoload_known_extensions": False})
+    try:
+        con = duckdb.connect(":memory:", config={"enable_external_access": False,
+                                                 "autoinstall_known_extensions": False,
+                                                 "autoload_known_extensions": False,
+                                                 "memory_limit": memory_limit})
+    except duckdb.Error as exc:
+        raise QueryError(f"memory limit {memory_limit!r} is not valid (e.g. 2GiB, 512MiB): {_one_line(exc)}") from None
     views.register(con, Warehouse(warehouse_root), empty_schemas=empty_schemas(), arrow=True)
     con.execute("SET lock_configuration = true")
     return con
@@ -82,22 +97,38 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
         raise QueryError(f"jianfu query is read-only: {word} statements are not allowed, only queries (SELECT)")
 
 
-def run_query(settings: Settings, sql: str, fmt: str = "table") -> str:
+def run_query(settings: Settings, sql: str, fmt: str = "table", *, timeout: float = TIMEOUT_SECONDS,
+              memory_limit: str = MEMORY_LIMIT) -> str:
     """Run one read-only query over the warehouse and render the result as table, csv or json."""
     if fmt not in FORMATS:
         raise QueryError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    con = read_only_connection(settings.warehouse)
+    if not timeout > 0:
+        raise QueryError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+    if "://" not in settings.warehouse and not Path(settings.warehouse).is_dir():
+        # An empty answer from a warehouse that is not there would read as "no flags".
+        raise QueryError(f"the warehouse {settings.warehouse} does not exist or is not a directory: "
+                         "point JIANFU_WAREHOUSE at it, or create it with `jianfu init`")
+    con = read_only_connection(settings.warehouse, memory_limit)
+    timer = threading.Timer(timeout, con.interrupt)
     try:
         check_read_only(con, sql)
+        timer.start()
         try:
             relation = con.sql(sql)
             if relation is None:  # pragma: no cover - only non-queries return no relation
                 raise QueryError("the statement returned no result")
             columns = list(relation.columns)
             rows = relation.fetchall()
+        except duckdb.InterruptException:
+            raise QueryError(f"the query was stopped after {timeout:g} s (--timeout {timeout:g}); "
+                             "narrow it, or give it more time with --timeout") from None
+        except duckdb.OutOfMemoryException:
+            raise QueryError(f"the query needs more than the {memory_limit} memory limit; narrow it "
+                             "(fewer columns, a WHERE on period or county_code), or raise --memory-limit") from None
         except duckdb.Error as exc:
             raise QueryError(_one_line(exc)) from None
     finally:
+        timer.cancel()
         con.close()
     if fmt == "csv":
         return render_csv(columns, rows)
@@ -136,11 +167,12 @@ def _text(value: Any) -> str:
 
 
 def render_csv(columns: list[str], rows: list[tuple]) -> str:
-    """RFC 4180 CSV with a header; empty cell for NULL. Spreadsheet users: see docs/WAREHOUSE.md."""
+    """RFC 4180 CSV with a header; empty cell for NULL; text that a spreadsheet would run as a
+    formula (= + - @, tab, CR at the start) gets a leading quote mark. Numbers are left as they are."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([_text(v) for v in row] for row in rows)
+    writer.writerow([neutralise_formula(c) for c in columns])
+    writer.writerows([neutralise_formula(_text(v)) if isinstance(v, str) else _text(v) for v in row] for row in rows)
     return out.getvalue().rstrip("\n")
 
 

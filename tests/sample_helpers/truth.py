@@ -11,7 +11,6 @@ values, `None` (or '') for an empty optional cell. Only rows of versions in forc
 
 from __future__ import annotations
 
-import calendar
 import math
 import unicodedata
 from collections import defaultdict
@@ -21,12 +20,11 @@ from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
-from ..config import RULE_DEFAULTS
-from ..schema import LIST_SEPARATORS
+from jianfu.config import RULE_DEFAULTS
+from jianfu.sample.periods import FlagRow, period_end
+from jianfu.schema import LIST_SEPARATORS
 
 Row = Mapping[str, Any]
-#: (rule, period, subject, county_code); county_code is '' for the department quota rules.
-FlagRow = tuple[str, str, str, str]
 
 RULES = (
     "FORM_OVER_FREQUENCY",
@@ -89,12 +87,6 @@ def form_similarity(a: Row, b: Row) -> float:
         return len(items_a & items_b) / len(items_a | items_b)
     name_a, name_b = normalise_name(a["form_name"]), normalise_name(b["form_name"])
     return 1.0 if name_a and name_a == name_b else 0.0
-
-
-def period_end(period: str) -> date:
-    """Last day of a 'YYYY-MM' period."""
-    year, month = int(period[:4]), int(period[5:7])
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _quarter(day: date) -> str:
