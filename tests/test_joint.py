@@ -420,13 +420,17 @@ def test_jianfu_joint_table_names_county_target_and_departments(pilot):
     assert "reduction:" in out.splitlines()[-1]
 
 
-def test_jianfu_joint_without_a_warehouse_fails_in_one_line(tmp_path):
-    env = {"JIANFU_HOME": str(tmp_path / "nowhere"), "JIANFU_NOW": NOW.isoformat()}
+@pytest.mark.parametrize("make_home", [False, True])
+def test_jianfu_joint_without_a_warehouse_fails_in_one_line(tmp_path, make_home):
+    home = tmp_path / "home"
+    if make_home:
+        home.mkdir()
+    env = {"JIANFU_HOME": str(home), "JIANFU_NOW": NOW.isoformat()}
 
     result = jianfu("joint", env=env)
 
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "no warehouse at" in result.stderr
+    assert result.stderr.count("\n") == 1 and "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -10,21 +10,18 @@ import csv
 import io
 import json
 
+from ..escape import neutralise_formula
 from .load import JointResult
 from .plan import PROPOSAL_COLUMNS, Proposal
 
 
 def render_csv(proposals: list[Proposal]) -> str:
     """The proposal rows alone, header first (the summary goes elsewhere: stderr)."""
-    # The formula guard of jianfu's other CSV output; imported here, as only CSV needs it and the
-    # collection package it lives in loads the ledger's database layer.
-    from ..collection.admission import neutralise
-
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PROPOSAL_COLUMNS)
     for p in proposals:
-        writer.writerow([neutralise(v) for v in p.row().values()])
+        writer.writerow([neutralise_formula(v) for v in p.row().values()])
     return out.getvalue().rstrip("\n")
 
 
