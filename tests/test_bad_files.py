@@ -31,14 +31,14 @@ def corpus_run(tmp_path_factory: pytest.TempPathFactory):
     write_reference(settings.reference)
     good = write_csv(settings.landing / "form_counts" / "in_force.csv", FORM_HEADER, form_rows(),
                      mtime=RECEIVED - 86400)
-    first = ingest(settings, data_docs=False)
+    first = ingest(settings)
     assert [o.status for o in first.outcomes] == ["accepted"]
     for name in CASES:
         target = settings.landing / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(CORPUS / name, target)
         os.utime(target, (RECEIVED, RECEIVED))
-    summary = ingest(settings, data_docs=False)
+    summary = ingest(settings)
     outcomes = {f"{o.kind}/{o.file_name}" if o.kind else o.file_name: o for o in summary.outcomes}
     return settings, outcomes, first.outcomes[0].submission_id, good
 

@@ -215,7 +215,7 @@ def _ingest_in_child(env: dict[str, str]) -> None:
     from jianfu.config import Settings as S
     from jianfu.ingest.pipeline import ingest as run
 
-    run(S.from_env(), data_docs=False)
+    run(S.from_env())
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
@@ -294,67 +294,6 @@ def test_recheck_rejected_accepts_a_file_once_the_reference_knows_its_unit(home)
     assert statuses(home) == {"421127_2026-09.csv": "accepted", "421127_2026-08.csv": "rejected"}
 
 
-def _files(sizes: dict[str | None, list[int]]) -> list:
-    from types import SimpleNamespace
-
-    return [SimpleNamespace(kind=kind, size=size, name=f"{kind}{n}")
-            for kind, values in sizes.items() for n, size in enumerate(values)]
-
-
-def test_split_gives_each_share_about_its_part_of_every_kind():
-    from jianfu.ingest.schedule import split
-
-    sizes = {"form_counts": [900, 500, 400, 300, 100], "work_groups": [50, 40, 30], "inspections": [10]}
-    files = _files(sizes)
-
-    here, there = split(files)
-
-    assert sorted(f.name for f in here + there) == sorted(f.name for f in files)
-    for kind in ("form_counts", "work_groups"):
-        ours = [sum(f.size for f in share if f.kind == kind) for share in (here, there)]
-        counts = [sum(1 for f in share if f.kind == kind) for share in (here, there)]
-        assert min(counts) >= 1 and abs(counts[0] - counts[1]) <= 1
-        assert abs(ours[0] - ours[1]) <= max(sizes[kind])
-
-
-def _assert_every_file_once(plan, files) -> None:
-    read_here = {id(f) for f in plan.here}
-    by_reader = {id(f) for f in plan.reader}
-    assert not read_here & by_reader and read_here | by_reader == {id(f) for f in files}  # read once
-    checked = [id(f) for f in plan.checker] + [id(f) for f in plan.here + plan.kept]
-    assert sorted(checked) == sorted(id(f) for f in files)  # validated and staged once
-    assert {id(f) for f in plan.checker} <= by_reader  # the checker only has the reader's tables
-
-
-def test_a_province_month_gives_the_checker_whole_kinds():
-    """Mostly form counts: each kind validated in one process only, so each suite runs once."""
-    from jianfu.ingest.schedule import plan
-
-    files = _files({"form_counts": [340_000] * 121, "work_groups": [62_000] * 121,
-                    "inspections": [10_000] * 121, None: [500]})
-
-    chosen = plan(files)
-
-    _assert_every_file_once(chosen, files)
-    assert chosen.how == "whole kinds"
-    checker_kinds = {f.kind for f in chosen.checker}
-    here_kinds = {f.kind for f in chosen.here + chosen.kept} - {None}
-    assert checker_kinds and here_kinds and not checker_kinds & here_kinds
-    assert any(f.kind is None for f in chosen.here)  # a file of no known kind is read here
-
-
-def test_one_kind_is_split_between_the_processes():
-    from jianfu.ingest.schedule import plan
-
-    files = _files({"inspections": [20_000 + n for n in range(40)]})
-
-    chosen = plan(files)
-
-    _assert_every_file_once(chosen, files)
-    assert chosen.how == "every kind split"
-    assert 0.5 < len(chosen.checker) / len(files) < 0.9
-
-
 def test_files_of_the_same_name_archived_at_once_keep_their_own_bytes(tmp_path):
     """Ingest copies several files at once; two counties' files may share a name."""
     import threading
@@ -391,9 +330,8 @@ def _ingest_quietly(settings: Settings) -> None:
     ingest(settings)
 
 
-def test_ingest_forks_its_worker_even_inside_a_daemonic_process(home):
-    """Celery's prefork pool runs tasks in daemonic processes, which multiprocessing forbids to have
-    children; ingest's worker is forked without it."""
+def test_ingest_runs_inside_a_daemonic_process(home):
+    """Celery's prefork pool runs tasks in daemonic processes, which may not have children."""
     for n, period in enumerate(("2026-08", "2026-09")):
         write_csv(landing(home, f"421127_{period}.csv"), FORM_HEADER, form_rows(period=period), mtime=T + n)
         write_csv(landing(home, f"140404_{period}.csv"), FORM_HEADER, form_rows(period=period, county=OTHER_COUNTY),
@@ -405,23 +343,3 @@ def test_ingest_forks_its_worker_even_inside_a_daemonic_process(home):
 
     assert process.exitcode == 0
     assert sorted(statuses(home).values()) == ["accepted"] * 4
-
-
-def test_a_handover_left_by_a_killed_ingest_is_removed_by_the_next(home):
-    from jianfu.ingest import pipeline
-
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    home.staging.mkdir(parents=True, exist_ok=True)
-    left = home.staging / f"{pipeline._HANDOVER}{pipeline._HOST}-{dead.pid}-abc"
-    alive = home.staging / f"{pipeline._HANDOVER}{pipeline._HOST}-{os.getpid()}-abc"
-    other_host = home.staging / f"{pipeline._HANDOVER}elsewhere-{dead.pid}-abc"
-    for folder in (left, alive, other_host):
-        folder.mkdir()
-    for n, period in enumerate(("2026-07", "2026-08", "2026-09", "2026-10")):
-        write_csv(landing(home, f"421127_{period}.csv"), FORM_HEADER, form_rows(period=period), mtime=T + n)
-
-    ingest(home)
-
-    assert not left.exists() and alive.exists() and other_host.exists()
-    assert sorted(p.name for p in home.staging.glob(".reading-*")) == sorted([alive.name, other_host.name])

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 
 from jianfu.ingest import read as read_module
-from jianfu.ingest.frame import ROW, raw
+from jianfu.submission import ROW, raw
 from jianfu.ingest.read import read_submission, to_arrow
 from jianfu.problems import CRITICAL, WARNING, RejectFile
 from jianfu.schema import FORM_COUNTS, INSPECTIONS, WORK_GROUPS

@@ -73,7 +73,22 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
     print(summary.describe())
+    if summary.outcomes:
+        _refresh_data_docs(settings)
     return 0
+
+
+def _refresh_data_docs(settings: Settings) -> None:
+    """The validation history pages, a step of its own after ingest: the ledger and the reports are
+    the record, so a failure here is reported and leaves the ingest's work as it is."""
+    from .validate import build_data_docs
+
+    _progress("refreshing the validation history (GX Data Docs)")
+    try:
+        build_data_docs(settings)
+    except Exception as exc:  # noqa: BLE001 - the pages are a convenience, the ingest is done
+        logging.getLogger(__name__).debug("Data Docs refresh failed", exc_info=True)
+        print(f"jianfu: could not refresh the validation history ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:

@@ -279,11 +279,11 @@ def plan_ingest(settings: Settings, max_batches: int | None = None) -> list[list
 def ingest_batch(settings: Settings, paths: Sequence[str]) -> dict[str, Any]:
     """Ingest one batch; returns a JSON-able summary for XCom (counts and one line per file).
 
-    GX Data Docs are rebuilt once per run by `finish_ingest`, not by every mapped task at once.
+    GX Data Docs are rebuilt once per run by the DAG's data_docs task, not by every mapped task.
     """
     from .ingest.pipeline import ingest
 
-    summary = ingest(settings, [Path(p) for p in paths], data_docs=False, progress=log.info)
+    summary = ingest(settings, [Path(p) for p in paths], progress=log.info)
     log.info("%s", summary.describe())
     files = [
         {

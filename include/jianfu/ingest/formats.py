@@ -32,7 +32,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .. import arrow_values
 from ..problems import RejectFile, critical
 from .headers import HEADER_SEARCH_ROWS
 
@@ -285,7 +284,7 @@ class CsvSheet(Sheet):
         all_rows = np.concatenate([rows, np.array(extra_rows, dtype=np.int64)])
         order = np.argsort(all_rows, kind="stable")
         merged = [
-            pc.take(pa.concat_arrays([cells[i], arrow_values.array_of(extra_cells[i], pa.string())]), order)
+            pc.take(pa.concat_arrays([cells[i], pa.array(extra_cells[i], pa.string())]), order)
             for i in range(width)
         ]
         return Body(merged, all_rows[order], overflow=sorted(overflow))
@@ -305,7 +304,7 @@ class CsvSheet(Sheet):
             for i in range(width):
                 columns[i].append(record[i])
             rows.append(number)
-        return Body([arrow_values.array_of(c, pa.string()) for c in columns], np.array(rows, dtype=np.int64),
+        return Body([pa.array(c, pa.string()) for c in columns], np.array(rows, dtype=np.int64),
                     overflow=overflow)
 
 
@@ -419,7 +418,7 @@ class XlsxSheet(Sheet):
                 mask = date_cells.setdefault(c, np.zeros(len(below), dtype=bool))
                 mask[r - header_index - 1] = True
         rows = np.arange(header_index + 2, header_index + 2 + len(below), dtype=np.int64)
-        return Body([arrow_values.array_of(c, pa.string()) for c in columns], rows, date_cells)
+        return Body([pa.array(c, pa.string()) for c in columns], rows, date_cells)
 
 
 def too_many_rows(max_rows: int) -> RejectFile:

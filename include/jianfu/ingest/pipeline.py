@@ -8,12 +8,13 @@ The order of work is what makes it safe to stop at any moment and run again:
 3. read and normalise every new receipt (structural problems reject the file at once);
 4. validate all readable files in one Great Expectations batch per kind (per-file overhead is the
    cost that matters when a province sends hundreds of small files), and stage each file that
-   passed as Parquet — steps 3 and 4 run on two cores, with worker processes taking part of the
-   files while this process loads GX and then checks the rest (_check_all, fork.py);
+   passed as Parquet;
 5. decide every file in receipt order in one ledger transaction: rejected, or accepted and put in
    force (superseding the version before it).
 
-A run that dies leaves receipts in `received`; the next run finishes them from the archive.
+A run that dies leaves receipts in `received`; the next run finishes them from the archive. Scale-out
+is Airflow's mapping over batches of files (jianfu.orchestration), not processes started here; the
+GX Data Docs are rendered by a step of their own after ingest (jianfu.validate.build_data_docs).
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ import hashlib
 import logging
 import os
 import re
-import select
-import shutil
-import socket
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from sqlalchemy.exc import IntegrityError
 
 from .. import ledger
@@ -40,10 +38,13 @@ from ..config import Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
-from . import fork, schedule
+from ..submission import BatchItem, ReadResult
+from ..validate import validate_batch
+from ..validate.docs import context_root
+from ..validate.report import write_report
 from .archive import archive_file, sync_directories
 from .discover import Discovered, DiscoveryError, discover
-from .frame import BatchItem, ReadResult
+from .read import MAX_BYTES, read_submission, to_arrow
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -131,34 +132,6 @@ class _Receipt:
     problems: list[Problem] = field(default_factory=list)
     row_count: int | None = None
     staged_path: str | None = None
-
-    def checked(self) -> dict:
-        """What checking the file found, as a worker process hands it back (small and picklable)."""
-        return dict(problems=self.problems, county_code=self.row.get("county_code"), period=self.row.get("period"),
-                    row_count=self.row_count, staged_path=self.staged_path)
-
-    def take(self, checked: dict) -> None:
-        self.problems = checked["problems"]
-        self.row.update(county_code=checked["county_code"], period=checked["period"])
-        self.row_count, self.staged_path = checked["row_count"], checked["staged_path"]
-        self.read = None  # staged by the worker: the table is not needed here any more
-
-    def read_result(self) -> dict:
-        """What reading the file found, as the reader process hands it back (its table goes as a file)."""
-        read = self.read
-        return dict(problems=self.problems, county_code=self.row.get("county_code"), period=self.row.get("period"),
-                    table=read is not None, read_county=read and read.county_code, read_period=read and read.period,
-                    header_row=read and read.header_row)
-
-    def take_read(self, result: dict, handover: Path) -> None:
-        import pyarrow as pa
-
-        self.problems = result["problems"]
-        self.row.update(county_code=result["county_code"], period=result["period"])
-        if result["table"]:
-            source = pa.memory_map(str(handover / f"{self.row['submission_id']}.arrow"))
-            self.read = ReadResult(county_code=result["read_county"], period=result["read_period"],
-                                   header_row=result["header_row"], table=pa.ipc.open_file(source).read_all())
 
 
 def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], list[Discovered], list[Discovered]]:
@@ -276,8 +249,6 @@ def _record(engine, rows: list[dict], summary: IngestSummary) -> list[dict]:
 
 def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress) -> None:
     """Step 3: read and normalise; structural problems become the file's only (critical) problem."""
-    from .read import MAX_BYTES, read_submission
-
     for n, receipt in enumerate(receipts, start=1):
         if n % 50 == 0:
             progress(f"read {n}/{len(receipts)} files")
@@ -314,9 +285,6 @@ def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress
 
 def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Settings) -> None:
     """Step 4: one GX run per kind over every readable file."""
-    from ..validate import validate_batch
-    from ..validate.docs import context_root
-
     items = [BatchItem(r.row["submission_id"], KINDS[r.row["kind"]], r.read, ledger.as_naive_utc(r.row["received_at"]))
              for r in receipts if r.read is not None]
     if not items:
@@ -329,10 +297,6 @@ def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Sett
 
 def _stage(receipt: _Receipt, settings: Settings) -> str:
     """Write the normalised table of a file that passed where the warehouse build will find it."""
-    import pyarrow.parquet as pq
-
-    from .read import to_arrow
-
     row = receipt.row
     folder = settings.staging / row["kind"]
     folder.mkdir(parents=True, exist_ok=True)
@@ -343,13 +307,7 @@ def _stage(receipt: _Receipt, settings: Settings) -> str:
     return str(final)
 
 
-def _check_share(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress) -> None:
-    """Steps 3-4 for some receipts: read, validate, and stage the files without critical problems."""
-    _read_all(receipts, reference, progress)
-    _validate_and_stage(receipts, reference, settings)
-
-
-def _validate_and_stage(receipts: list[_Receipt], reference: Reference, settings: Settings) -> list[_Receipt]:
+def _validate_and_stage(receipts: list[_Receipt], reference: Reference, settings: Settings) -> None:
     """Step 4 for receipts already read; the tables are let go as soon as they are staged."""
     _validate_all(receipts, reference, settings)
     for receipt in receipts:
@@ -359,170 +317,10 @@ def _validate_and_stage(receipts: list[_Receipt], reference: Reference, settings
         if not any(p.severity == CRITICAL for p in receipt.problems):
             receipt.staged_path = _stage(receipt, settings)
         receipt.read = None
-    return receipts
-
-
-#: Below this many files a run is checked in one process: a worker would save less than it costs.
-MIN_FILES_TO_FORK = 4
-
-
-def _plan(receipts: list[_Receipt]) -> schedule.Plan:
-    return schedule.plan(receipts, size=lambda r: r.row["size_bytes"], kind=lambda r: r.row["kind"])
-
-
-def _load_validation(receipts: list[_Receipt], settings: Settings) -> None:
-    """GX, its contexts and the suites of the kinds at hand, loaded once in this process."""
-    from ..validate import prepare
-    from ..validate.docs import context_root
-
-    prepare(sorted({r.row["kind"] for r in receipts if r.row["kind"] in KINDS}), context_root=context_root(settings))
-
-
-def _check_all(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress, *,
-               data_docs: bool = False) -> None:
-    """Steps 3-4 for every receipt, on two cores when there are enough files.
-
-    Loading GX costs more than a second of one core, so the work goes in two stages (fork.py):
-    a reader process forked first reads the checker's files (schedule.py plans who does what),
-    then more files while this process loads GX, until this process has loaded it and says stop;
-    then a checker process forked from this one — GX loaded, the tables read in memory —
-    validates and stages its files while this process reads what the reader did not, and
-    validates and stages the rest. The reader hands its tables over as Arrow IPC files
-    (memory-mapped here, not copied). A worker that fails leaves its part to this process. With
-    `data_docs`, the checker also renders the Data Docs pages of its results before it ends
-    (build_data_docs then renders only this process's pages and the index).
-    """
-    if len(receipts) < MIN_FILES_TO_FORK or fork.processes() < 2:
-        _load_validation(receipts, settings)
-        progress(f"reading and validating {len(receipts)} file(s)")
-        _check_share(receipts, reference, settings, progress)
-        return
-    plan = _plan(receipts)
-    checked_there = plan.checker
-    optional = plan.kept + plan.here  # read by the reader while GX loads here, the planned ones first
-    progress(f"reading and validating {len(receipts)} file(s) on two cores, {plan.how} "
-             f"({len(checked_there)} through worker processes, {len(optional)} here)")
-    settings.staging.mkdir(parents=True, exist_ok=True)
-    _remove_dead_handovers(settings.staging)
-    handover = Path(tempfile.mkdtemp(prefix=f"{_HANDOVER}{_HOST}-{os.getpid()}-", dir=settings.staging))
-    try:
-        stop_reading, say_stop = os.pipe()
-        try:
-            reader = _fork(lambda: _worker_read(checked_there, optional, reference, handover, stop_reading), "reader")
-        finally:
-            os.close(stop_reading)
-        try:
-            _load_validation(receipts, settings)
-        finally:
-            try:
-                os.write(say_stop, b"\n")
-            except BrokenPipeError:  # the reader has ended already
-                pass
-            os.close(say_stop)
-        ok, answer = reader.result() if reader else (False, None)
-        if ok and len(answer) >= len(checked_there):
-            read = [*checked_there, *optional][:len(answer)]
-            for receipt, result in zip(read, answer, strict=True):
-                receipt.take_read(result, handover)
-            kept, unread = optional[:len(read) - len(checked_there)], optional[len(read) - len(checked_there):]
-        else:
-            _worker_failed("reader", answer if not ok else "it did not read every file it had to", checked_there)
-            _read_all(checked_there, reference, progress)
-            kept, unread = [], optional
-        checker = _fork(lambda: [r.checked() for r in _worker_check(checked_there, reference, settings, data_docs)],
-                        "checker")
-        _read_all(unread, reference, progress)
-        _validate_and_stage(unread + kept, reference, settings)
-        ok, answer = checker.result() if checker else (False, None)
-        if ok:
-            for receipt, checked in zip(checked_there, answer, strict=True):
-                receipt.take(checked)
-        else:
-            _worker_failed("checker", answer, checked_there)
-            _validate_and_stage(checked_there, reference, settings)
-    finally:
-        shutil.rmtree(handover, ignore_errors=True)
-
-
-_HANDOVER = ".reading-"
-_HOST = socket.gethostname()[:20].replace("-", "_")
-
-
-def _remove_dead_handovers(staging: Path) -> None:
-    """Remove handover directories that ingests of this host killed before their clean-up left
-    behind (a province month's tables: tens of megabytes each). Another host's are left alone."""
-    for folder in staging.glob(f"{_HANDOVER}{_HOST}-*"):
-        pid = folder.name[len(_HANDOVER) + len(_HOST) + 1:].partition("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _fork(fn, name: str) -> fork.ForkedCall | None:
-    try:
-        return fork.ForkedCall(fn)
-    except OSError as exc:
-        log.warning("could not start the ingest %s process (%s): its files are checked here", name, exc)
-        return None
-
-
-def _worker_failed(name: str, why: str | None, receipts: list[_Receipt]) -> None:
-    if why is not None:
-        log.warning("the ingest %s process failed; its %d file(s) are checked here instead:\n%s",
-                    name, len(receipts), why)
-
-
-def _worker_read(must: list[_Receipt], optional: list[_Receipt], reference: Reference, handover: Path,
-                 stop: int | None = None) -> list[dict]:
-    """The reader process: read the files of `must`, then those of `optional` in order until the
-    parent writes to (or closes) the `stop` pipe; leave each table in `handover` as an Arrow IPC
-    file. Returns what reading found, for `must` and then the optional files read, in order."""
-    import pyarrow as pa
-
-    out = []
-    for receipt in [*must, *optional]:
-        if len(out) >= len(must) and stop is not None and select.select([stop], [], [], 0)[0]:
-            break
-        _read_all([receipt], reference, lambda _msg: None)
-        if receipt.read is not None:
-            table = receipt.read.table
-            with pa.OSFile(str(handover / f"{receipt.row['submission_id']}.arrow"), "wb") as sink, \
-                    pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-        out.append(receipt.read_result())
-        receipt.read = None  # handed over: not kept in this process
-    return out
-
-
-def _worker_check(receipts: list[_Receipt], reference: Reference, settings: Settings,
-                  data_docs: bool = False) -> list[_Receipt]:
-    """The checker process: validate and stage files the reader read; with `data_docs`, render the
-    pages of its validation results (a failure there costs only those pages, rendered at the end)."""
-    from ..validate import docs
-
-    docs.forget_recorded()  # what this process's parent stored before the fork is the parent's to render
-    checked = _validate_and_stage(receipts, reference, settings)
-    if data_docs:
-        try:
-            docs.render_recorded(settings)
-        except Exception:  # pragma: no cover - depends on GX's site builder
-            log.warning("could not render the checker's Data Docs pages; the ingest renders them", exc_info=True)
-    return checked
 
 
 def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: IngestSummary, run_id: str) -> None:
     """Step 5: write the reports, then record every decision in receipt order."""
-    from ..validate.report import write_report
-
     decisions = []
     for receipt in sorted(receipts, key=lambda r: ledger.receipt_order(r.row)):
         row, problems = receipt.row, receipt.problems
@@ -553,8 +351,7 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
 
 
 def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None = None,
-           progress: Progress | None = None, *, data_docs: bool = True,
-           recheck_rejected: bool = False) -> IngestSummary:
+           progress: Progress | None = None, *, recheck_rejected: bool = False) -> IngestSummary:
     """Receive, archive, validate and put in force every new file under `paths` (default: landing).
 
     With `recheck_rejected`, files rejected earlier are validated again from the archive as well:
@@ -588,21 +385,11 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         with engine.begin() as conn:
             receipts = [_Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, scope)]
         if receipts:
-            _check_all(receipts, reference, settings, progress, data_docs=data_docs)
+            progress(f"reading and validating {len(receipts)} file(s)")
+            _read_all(receipts, reference, progress)
+            _validate_and_stage(receipts, reference, settings)
             _decide(receipts, settings, engine, summary, run_id)
-            if data_docs:
-                _build_data_docs(settings)
     finally:
         engine.dispose()
     summary.elapsed = time.monotonic() - started
     return summary
-
-
-def _build_data_docs(settings: Settings) -> None:
-    """Refresh the GX Data Docs site; a failure here must not undo a good ingest."""
-    try:
-        from ..validate import build_data_docs
-
-        build_data_docs(settings)
-    except Exception:  # pragma: no cover - depends on GX's site builder
-        log.warning("could not refresh the GX Data Docs site", exc_info=True)

@@ -49,17 +49,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import arrow_values
 from ..problems import Problem, RejectFile, critical, warning
 from ..schema import COUNTY_CODE_RE, Column, Kind
+from ..submission import ROW, ReadResult, raw
 from .formats import Body, Sheet, open_sheet, too_many_rows
-from .frame import ROW, ReadResult, raw
 from .headers import HEADER_SEARCH_ROWS, HeaderMap, find_header_row, map_header
 from .values import TRUE, empty_column, normalise, parse_column, trim
 
@@ -70,9 +69,6 @@ MAX_ROWS = 1_000_000
 EXAMPLE_ROWS = 5
 
 _COUNTY = re.compile(COUNTY_CODE_RE)
-
-if TYPE_CHECKING:  # pandas is imported by whoever makes a frame: reading never needs it
-    import pandas as pd
 
 
 def read_submission(path: Path, kind: Kind) -> ReadResult:
@@ -102,13 +98,6 @@ def to_arrow(source: ReadResult | pd.DataFrame, kind: Kind) -> pa.Table:
             array = pc.cast(array, fld.type, safe=False)  # drops the (midnight) time of day
         arrays.append(array.cast(fld.type) if array.type != fld.type else array)
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _int64_array(values: np.ndarray) -> pa.Array:
-    """Row numbers as Arrow, sharing numpy's buffer: `pa.array` of a numpy array would import pandas
-    (see arrow_values.py), which nothing that reads a file needs."""
-    values = np.ascontiguousarray(values, dtype=np.int64)
-    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -147,7 +136,7 @@ class _Reader:
         def kept(array: pa.Array) -> pa.Array:
             return array if everything else pc.filter(array, keep)
 
-        rows = kept(_int64_array(self.body.rows))
+        rows = kept(pa.array(self.body.rows, pa.int64()))
         county, period = self._uniform(rows, kept)
         columns: dict[str, pa.Array] = {ROW: rows}
         for col in kind.columns:
@@ -177,7 +166,7 @@ class _Reader:
             if name == self.kind.period_column and pos in self.body.date_cells:
                 # An Excel date cell in the period (year) column stands for its month (year).
                 width = 7 if name == "period" else 4
-                text = pc.if_else(arrow_values.array_of(self.body.date_cells[pos].tolist(), pa.bool_()),
+                text = pc.if_else(pa.array(self.body.date_cells[pos], pa.bool_()),
                                   pc.utf8_slice_codeunits(text, 0, width), text)
             self.text[name] = text
         return self.text[name]
@@ -195,7 +184,7 @@ class _Reader:
         for cells in self.raws:
             if cells.null_count < len(cells):
                 mask = pc.is_valid(cells) if mask is None else pc.or_(mask, pc.is_valid(cells))
-        return mask if mask is not None else arrow_values.array_of([False] * len(self.body.rows), pa.bool_())
+        return mask if mask is not None else pa.array(np.zeros(len(self.body.rows), dtype=bool))
 
     def _counts(self, name: str, array: pa.Array) -> list[tuple[str, int]]:
         """Distinct well-formed county codes or periods (as text) with their row counts, most first."""

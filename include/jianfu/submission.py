@@ -1,4 +1,6 @@
-"""What the reader hands to validation: one normalised table per received file.
+"""What reading a submission hands to validation: one normalised table per received file.
+
+A neutral module: ingest builds these and validate consumes them, and neither imports the other.
 
 The *validation frame* is a pandas DataFrame (GX validates pandas) with one row per data row of the
 county's file (fully blank rows and note rows already dropped) and these columns:
@@ -30,17 +32,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
-from ..problems import Problem
-from ..schema import Kind
-
-if TYPE_CHECKING:
-    import pandas as pd
+from .problems import Problem
+from .schema import Kind
 
 ROW = "__row"
 
@@ -54,9 +52,8 @@ class ReadResult:
     """A file read and normalised: its rows, what it is about, and warnings found on the way.
 
     The reader builds `table` (Arrow); `frame`, the pandas validation frame, is made from it on
-    first use. Validation stacks the tables and staging writes them, so a province month never
-    pays for hundreds of pandas frames that nothing reads. A frame built another way (tests) is
-    passed as `frame` and has no table.
+    first use, since validation stacks the tables and staging writes them. A frame built another
+    way (tests) is passed as `frame` and has no table.
     """
 
     def __init__(self, frame: pd.DataFrame | None = None, county_code: str = "", period: str = "",
@@ -86,20 +83,13 @@ class ReadResult:
         return self.table.num_rows if self.table is not None else len(self._frame)
 
 
-@cache
-def _pandas_types() -> dict:
-    """Arrow types of the reader's columns and the nullable pandas dtypes of the validation frame.
-
-    pandas is imported here, on first use, not with this module: reading and staging never need it
-    (ingest's reader process never imports it), and importing it costs a sixth of a second."""
-    import pandas as pd
-
-    return {
-        pa.string(): pd.StringDtype("pyarrow"),
-        pa.int64(): pd.Int64Dtype(),
-        pa.float64(): pd.Float64Dtype(),
-        pa.bool_(): pd.BooleanDtype(),
-    }
+#: Nullable pandas dtypes of the validation frame, by the Arrow type of the reader's column.
+_PANDAS_TYPES = {
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.int64(): pd.Int64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -108,9 +98,7 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     Built column by column rather than with Table.to_pandas, whose block consolidation costs more than
     the whole parse of a typical file.
     """
-    import pandas as pd
-
-    types = _pandas_types()
+    types = _PANDAS_TYPES
     data: dict[str, object] = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
