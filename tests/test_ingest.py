@@ -343,3 +343,76 @@ def test_ingest_runs_inside_a_daemonic_process(home):
 
     assert process.exitcode == 0
     assert sorted(statuses(home).values()) == ["accepted"] * 4
+
+
+# ------------------------------------------------------------------------------ landing (SPEC 5)
+
+
+def test_links_fifos_and_office_temp_files_are_never_received(home, tmp_path):
+    secret = tmp_path / "environ"
+    secret.write_text("JIANFU_SMTP_URL=smtp://office:hunter2@mail\n")
+    folder = home.landing / "form_counts"
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    (folder / "secrets.csv").symlink_to(secret)
+    (folder / "linked_dir").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(folder / "pipe.csv")
+    for name in ("~$421127_2026-09.xlsx", ".~lock.421127_2026-09.xlsx#", "copy.tmp", "big.csv.part",
+                 "dl.xlsx.crdownload"):
+        (folder / name).write_bytes(b"half written")
+
+    summary = ingest(home)
+
+    assert [(o.file_name, o.status) for o in summary.outcomes] == [("421127_2026-09.csv", "accepted")]
+    skipped = dict(summary.skipped)
+    assert "symbolic link" in skipped[str(folder / "secrets.csv")]
+    assert "symbolic link" in skipped[str(folder / "linked_dir")]
+    assert "FIFO" in skipped[str(folder / "pipe.csv")]
+    assert len(skipped) == 3
+    archived = b"".join(p.read_bytes() for p in home.raw_archive.rglob("*") if p.is_file())
+    assert b"hunter2" not in archived and b"half written" not in archived
+    assert "3 skipped" in summary.describe()
+
+
+def test_a_file_still_being_copied_is_left_for_the_next_run(home):
+    import time
+
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    fresh = write_csv(landing(home, "421127_2026-10.csv"), FORM_HEADER, form_rows(period="2026-10"))
+
+    first = ingest(home, settle=60)
+    os.utime(fresh, (time.time() - 61, time.time() - 61))
+    second = ingest(home, settle=60)
+
+    assert [o.file_name for o in first.outcomes] == ["421127_2026-09.csv"]
+    assert first.unsettled == 1 and "1 still being copied, left for the next run" in first.describe()
+    assert [o.file_name for o in second.outcomes] == ["421127_2026-10.csv"] and second.unsettled == 0
+
+
+def test_a_gbk_file_name_is_received_and_shown_escaped(home):
+    name = os.fsdecode("421127_2026-09_报表\n".encode("gbk") + b"accepted  forged.csv")
+    path = landing(home, "x.csv").with_name(name)
+    write_csv(path, FORM_HEADER, form_rows(), mtime=T)
+
+    summary = ingest(home)
+
+    assert [o.status for o in summary.outcomes] == ["accepted"]
+    shown = summary.outcomes[0].file_name
+    assert shown == "421127_2026-09_\\xb1\\xa8\\xb1\\xed\\u000aaccepted  forged.csv"
+    assert all(line.startswith(("accepted", " ", "decided")) for line in summary.describe().splitlines())
+    assert statuses(home) == {shown: "accepted"}
+    assert ingest(home).already_seen == 1  # known by its place on the next run
+
+
+def test_a_long_chinese_file_name_gets_a_report_with_a_bounded_name(home):
+    bad = form_rows()
+    bad[1][5] = "999999-NOPE"
+    long_name = "黄梅县" * 23 + "2026年9月报表填报统计.csv"  # 87 characters, 240 bytes
+    write_csv(landing(home, long_name), FORM_HEADER, bad, mtime=T)
+
+    summary = ingest(home)
+
+    outcome = summary.outcomes[0]
+    assert outcome.status == "rejected"
+    report = Path(outcome.report_path)
+    assert report.exists() and len(report.name.encode()) <= 160
+    assert report.with_suffix(".json").exists()

@@ -67,9 +67,13 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from .ingest.discover import DiscoveryError
     from .ingest.pipeline import ingest
 
+    from .config import load_rules
+
     paths = [Path(p) for p in args.paths] or None
+    settle = args.settle if args.settle is not None else load_rules(settings.reference)["landing_settle_seconds"]
     try:
-        summary = ingest(settings, paths, args.kind, _progress, recheck_rejected=args.recheck_rejected)
+        summary = ingest(settings, paths, args.kind, _progress, recheck_rejected=args.recheck_rejected,
+                         settle=settle)
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
     print(summary.describe())
@@ -154,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="kind of every file given (default: from the landing/<kind>/ directory)")
     p.add_argument("--recheck-rejected", action="store_true",
                    help="validate rejected files again (after fixing reference data)")
+    p.add_argument("--settle", type=float, metavar="S",
+                   help="leave files changed in the last S seconds for the next run "
+                        "(default: landing_settle_seconds of rules.yaml; 0 takes every file)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("build", help="build the warehouse, flags, burden and quota usage")

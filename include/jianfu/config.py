@@ -34,6 +34,8 @@ RULE_DEFAULTS: dict[str, float] = {
     "admission_review_min": 0.3,
     # collection reminders (section 10)
     "reminder_interval_days": 7,
+    # intake (section 5): a file changed more recently than this may still be being copied
+    "landing_settle_seconds": 60,
 }
 
 #: collection.yaml defaults (SPEC.md section 10).

@@ -258,11 +258,12 @@ def _to_decide(settings: Settings, landed: Sequence[Discovered]) -> list[Discove
 
 def plan_ingest(settings: Settings, max_batches: int | None = None) -> list[list[str]]:
     """The mapped ingest work of one run: batches of landed files (absolute paths)."""
+    from .config import load_rules
     from .ingest.discover import discover
     from .reference import Reference
 
     ensure_home(settings)
-    landed = discover([settings.landing])
+    landed = discover([settings.landing], settle=load_rules(settings.reference)["landing_settle_seconds"])
     found = _to_decide(settings, landed)
     if not found:
         log.info("nothing new in %s (%d file(s) already received)", settings.landing, len(landed))

@@ -30,6 +30,7 @@ raises jianfu.problems.RejectFile.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -120,3 +121,20 @@ class BatchItem:
     kind: Kind
     read: ReadResult
     received_at: datetime
+
+
+def shown(text: str) -> str:
+    """A file name (or path) from landing as text safe to store and show: bytes that are not UTF-8
+    (a GBK name from a Windows zip) become `\\xNN`, and control and line-breaking characters
+    become `\\uNNNN`, so a name can never forge a line of a summary or a report."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def bounded(text: str, max_bytes: int) -> str:
+    """`text` cut to at most `max_bytes` of UTF-8 on a character boundary (file names are limited
+    in bytes, and a long Chinese name is three bytes a character)."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")

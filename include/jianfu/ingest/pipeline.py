@@ -38,12 +38,13 @@ from ..config import Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
-from ..submission import BatchItem, ReadResult
+from ..submission import BatchItem, ReadResult, shown
 from ..validate import validate_batch
 from ..validate.docs import context_root
 from ..validate.report import write_report
 from .archive import archive_file, sync_directories
-from .discover import Discovered, DiscoveryError, discover
+from .discover import Discovered, DiscoveryError, scan
+from .failures import ATTEMPTS, FailureCounts
 from .read import MAX_BYTES, read_submission, to_arrow
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,10 @@ class IngestSummary:
     outcomes: list[Outcome] = field(default_factory=list)
     already_seen: int = 0
     elapsed: float = 0.0
+    #: (path as shown, reason): entries not received this run (links, FIFOs, failures to retry).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Files changed within the settle time, left for the next run.
+    unsettled: int = 0
 
     def count(self, *statuses: str) -> int:
         return sum(1 for o in self.outcomes if o.status in statuses)
@@ -97,6 +102,9 @@ class IngestSummary:
                 lines.append(f"{'':<23}   reason: {o.reason}")
             if o.report_path:
                 lines.append(f"{'':<23}   report: {o.report_path}")
+        for path, reason in self.skipped:
+            lines.append(f"{'skipped':<23} {path}")
+            lines.append(f"{'':<23}   reason: {reason}")
         statuses = [ledger.ACCEPTED, ledger.ACCEPTED_WITH_WARNINGS, ledger.SUPERSEDED, ledger.REJECTED,
                     ledger.DUPLICATE]
         totals = ", ".join(f"{self.count(s)} {s}" for s in statuses if self.count(s))
@@ -104,6 +112,8 @@ class IngestSummary:
             f"decided {len(self.outcomes)} file(s) in {self.elapsed:.1f}s"
             + (f": {totals}" if totals else "")
             + (f"; {self.already_seen} already received before, skipped" if self.already_seen else "")
+            + (f"; {len(self.skipped)} skipped" if self.skipped else "")
+            + (f"; {self.unsettled} still being copied, left for the next run" if self.unsettled else "")
         )
         return "\n".join(lines)
 
@@ -132,6 +142,8 @@ class _Receipt:
     problems: list[Problem] = field(default_factory=list)
     row_count: int | None = None
     staged_path: str | None = None
+    #: Why checking this file failed this run (a library error): it is tried again next run.
+    failed: str | None = None
 
 
 def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], list[Discovered], list[Discovered]]:
@@ -141,10 +153,10 @@ def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], li
     modification time; that is decided without reading the file, so a re-run costs one listing.
     A file changed in place is new (ingest then tells a touched copy from new bytes by its hash).
     """
-    at_place = ledger.receipts_at(conn, [str(d.path) for d in found])
+    at_place = ledger.receipts_at(conn, [shown(str(d.path)) for d in found])
     fresh, unfinished, decided = [], [], []
     for item in found:
-        known = [r for r in at_place.get(str(item.path), [])
+        known = [r for r in at_place.get(shown(str(item.path)), [])
                  if r["size_bytes"] == item.size and r["source_mtime_ns"] == item.mtime_ns]
         if not known:
             fresh.append(item)
@@ -155,14 +167,27 @@ def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], li
     return fresh, unfinished, decided
 
 
+def _archive(item: Discovered, settings: Settings):
+    """The archived copy of a landed file, or the error that stopped copying it."""
+    try:
+        return archive_file(item.path, settings.raw_archive)
+    except OSError as exc:
+        return exc
+
+
+def _place_key(item: Discovered) -> str:
+    return f"{shown(str(item.path))}|{item.size}|{item.mtime_ns}"
+
+
 def _receive(settings: Settings, engine, found: list[Discovered], summary: IngestSummary,
-             progress: Progress, run_id: str) -> None:
+             progress: Progress, run_id: str, failures: FailureCounts, reference: Reference) -> None:
     """Steps 1-2: archive and record every new file, claimed by this run for deciding.
 
     A file already received at the same place with the same size and modification time is skipped
     without being read: landing directories only grow, and a re-run must cost little. Everything
     else is copied into the archive (hashing on the way) by a small thread pool — the work is I/O
-    and fsync, which run outside the GIL — and then recorded in one ledger transaction.
+    and fsync, which run outside the GIL — and then recorded in one ledger transaction. A file
+    that cannot be copied is skipped with its reason, and recorded as rejected after ATTEMPTS runs.
     """
     now = settings.now()
     with engine.connect() as conn:
@@ -173,16 +198,28 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
 
     progress(f"archiving {len(fresh)} new file(s)")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        archived = list(pool.map(lambda d: archive_file(d.path, settings.raw_archive), fresh))
+        copies = list(pool.map(lambda d: _archive(d, settings), fresh))
+    rows: list[dict] = []
+    for item, copy in zip(fresh, copies, strict=True):
+        if isinstance(copy, OSError):
+            reason = f"cannot be read or archived ({copy.strerror or type(copy).__name__}) / 文件无法读取或归档"
+            runs = failures.failed(_place_key(item))
+            if runs < ATTEMPTS:
+                summary.skipped.append((shown(str(item.path)), f"{reason}; tried again next run ({runs} of {ATTEMPTS})"))
+            else:
+                rows.append(_rejected_unreadable(item, reason, runs, settings, reference))
+        else:
+            failures.forget(_place_key(item))
+    kept = [(d, c) for d, c in zip(fresh, copies, strict=True) if not isinstance(c, OSError)]
+    fresh, archived = [d for d, _ in kept], [c for _, c in kept]
     sync_directories(archived)
     with engine.connect() as conn:
         by_sha = ledger.receipts_of(conn, sorted({a.sha256 for a in archived}))
 
-    rows: list[dict] = []
     first_in_run: dict[str, dict] = {}
     touched: dict[str, int] = {}
     for item, copy in zip(fresh, archived, strict=True):
-        source, sha = str(item.path), copy.sha256
+        source, sha = shown(str(item.path)), copy.sha256
         earlier = by_sha.get(sha, [])
         same_place = [r for r in earlier if r["source_path"] == source]
         if same_place:
@@ -197,7 +234,7 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
         # run: a county that sent on time is on time even if the office ingests days later. Never
         # later than now, so a sender's clock skew cannot make a file arrive in the future.
         row = dict(
-            submission_id=submission_id, kind=item.kind, file_name=item.path.name, source_path=source,
+            submission_id=submission_id, kind=item.kind, file_name=shown(item.path.name), source_path=source,
             sha256=sha, size_bytes=copy.size, source_mtime_ns=item.mtime_ns, archive_path=str(copy.path),
             received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), now),
             status=ledger.RECEIVED, error_count=0, warning_count=0,
@@ -220,10 +257,27 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
             for submission_id, mtime_ns in touched.items():
                 ledger.set_fields(conn, submission_id, source_mtime_ns=mtime_ns)
     for row in _record(engine, rows, summary):
-        if row["status"] == ledger.DUPLICATE:
+        if row["status"] in (ledger.DUPLICATE, ledger.REJECTED):
             summary.outcomes.append(Outcome(row["submission_id"], row["file_name"], row["source_path"],
-                                            ledger.DUPLICATE, row["kind"], row["county_code"], row["period"],
-                                            reason=row["reason"]))
+                                            row["status"], row["kind"], row["county_code"], row["period"],
+                                            errors=row["error_count"], reason=row["reason"]))
+
+
+def _rejected_unreadable(item: Discovered, reason: str, runs: int, settings: Settings,
+                         reference: Reference) -> dict:
+    """The ledger row of a landed file that could not be archived in ATTEMPTS runs: rejected, with
+    no bytes archived (there are none to keep), so the office sees it on the board."""
+    source = shown(str(item.path))
+    county, period = _guess_from_name(shown(item.path.name), item.kind, reference)
+    return dict(
+        submission_id=f"unread-{hashlib.sha1(_place_key(item).encode()).hexdigest()[:16]}", kind=item.kind,
+        file_name=shown(item.path.name), source_path=source, sha256="", size_bytes=item.size,
+        source_mtime_ns=item.mtime_ns, archive_path="",
+        received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), settings.now()),
+        status=ledger.REJECTED, error_count=1, warning_count=0, claimed_by=None, claimed_at=None,
+        county_code=county, period=period, duplicate_of=None,
+        reason=f"{reason}, in {runs} runs: check the file's permissions and send it again",
+    )
 
 
 def _record(engine, rows: list[dict], summary: IngestSummary) -> list[dict]:
@@ -290,7 +344,18 @@ def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Sett
     if not items:
         return
     # Validation results go to a file-backed GX context so Data Docs show the history.
-    found = validate_batch(items, reference, settings.now(), context_root=context_root(settings))
+    try:
+        found = validate_batch(items, reference, settings.now(), context_root=context_root(settings))
+    except Exception:  # a library failure on the batch: find the file(s) it belongs to, one by one
+        log.warning("validating %d file(s) together failed; validating them one by one", len(items), exc_info=True)
+        found = {}
+        for item in items:
+            try:
+                found.update(validate_batch([item], reference, settings.now(), context_root=context_root(settings)))
+            except Exception as exc:
+                log.warning("validating %s failed", item.key, exc_info=True)
+                by_key = next(r for r in receipts if r.row["submission_id"] == item.key)
+                by_key.failed = f"validation failed ({type(exc).__name__}: {str(exc)[:200]})"
     for receipt in receipts:
         receipt.problems.extend(found.get(receipt.row["submission_id"], []))
 
@@ -314,9 +379,48 @@ def _validate_and_stage(receipts: list[_Receipt], reference: Reference, settings
         if receipt.read is None:
             continue
         receipt.row_count = receipt.read.row_count
-        if not any(p.severity == CRITICAL for p in receipt.problems):
-            receipt.staged_path = _stage(receipt, settings)
+        if receipt.failed is None and not any(p.severity == CRITICAL for p in receipt.problems):
+            try:
+                receipt.staged_path = _stage(receipt, settings)
+            except Exception as exc:
+                log.warning("staging %s failed", receipt.row["file_name"], exc_info=True)
+                receipt.failed = f"staging failed ({type(exc).__name__}: {str(exc)[:200]})"
         receipt.read = None
+
+
+def _retry_later(receipts: list[_Receipt], engine, summary: IngestSummary, failures: FailureCounts) -> list[_Receipt]:
+    """Receipts whose check failed this run: left `received` (claim released, so the next run takes
+    them) and listed as skipped; after ATTEMPTS runs they are rejected with the reason. Returns
+    the receipts to decide now."""
+    decide = []
+    for receipt in receipts:
+        if receipt.failed is None:
+            failures.forget(receipt.row["submission_id"])
+            decide.append(receipt)
+            continue
+        runs = failures.failed(receipt.row["submission_id"])
+        if runs >= ATTEMPTS:
+            receipt.problems = [critical(
+                "check_failed", f"the file could not be checked in {runs} runs ({receipt.failed}); "
+                                "save it again from Excel as .xlsx or UTF-8 CSV and send it again",
+                f"连续{runs}次无法完成检查，请用 Excel 重新另存为 .xlsx 或 UTF-8 CSV 后重新报送")]
+            receipt.staged_path = None
+            decide.append(receipt)
+            continue
+        with engine.begin() as conn:
+            ledger.set_fields(conn, receipt.row["submission_id"], claimed_by=None, claimed_at=None)
+        summary.skipped.append((receipt.row["source_path"],
+                                f"{receipt.failed}; tried again next run ({runs} of {ATTEMPTS})"))
+    return decide
+
+
+def _report(settings: Settings, submission: dict, problems: list[Problem]) -> str | None:
+    """Write the file's report; a failure costs the report (logged), never the decision."""
+    try:
+        return str(write_report(settings.reports, submission, problems))
+    except Exception:
+        log.warning("could not write the report of %s", submission["file_name"], exc_info=True)
+        return None
 
 
 def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: IngestSummary, run_id: str) -> None:
@@ -332,7 +436,7 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
                       staged_path=None if errors else receipt.staged_path)
         status = ledger.REJECTED if errors else ledger.ACCEPTED_WITH_WARNINGS if warnings else ledger.ACCEPTED
         if problems:
-            fields["report_path"] = str(write_report(settings.reports, {**row, **fields, "status": status}, problems))
+            fields["report_path"] = _report(settings, {**row, **fields, "status": status}, problems)
         decisions.append((receipt, ledger.Decision(row["submission_id"], status, fields)))
 
     with engine.begin() as conn, ledger.versions_lock(conn):
@@ -351,13 +455,17 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
 
 
 def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None = None,
-           progress: Progress | None = None, *, recheck_rejected: bool = False) -> IngestSummary:
+           progress: Progress | None = None, *, recheck_rejected: bool = False,
+           settle: float = 0) -> IngestSummary:
     """Receive, archive, validate and put in force every new file under `paths` (default: landing).
 
     With `recheck_rejected`, files rejected earlier are validated again from the archive as well:
     after the office fixes its reference data (a unit or department it had not listed), a file
     rejected only for that is accepted, in force by its original receipt time. A county cannot
     simply re-send such a file, because the same bytes again are a duplicate (SPEC section 5).
+
+    `settle` seconds: files changed more recently are left for the next run (the command line and
+    the DAG pass rules.yaml's landing_settle_seconds; a caller that placed the files itself, 0).
     """
     progress = progress or (lambda _msg: None)
     started = time.monotonic()
@@ -366,14 +474,17 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         if not settings.landing.exists():
             raise DiscoveryError(f"{settings.landing}: no landing directory (run `jianfu init`, or pass paths)")
         paths = [settings.landing]
-    found = discover(paths, kind)
+    landing = scan(paths, kind, settle=settle)
+    found = landing.found
     reference = Reference.load(settings.reference)
+    failures = FailureCounts(settings.home / "ingest_failures.json")
     engine = ledger.connect(settings.db_url)
     try:
         ledger.create_schema(engine)
-        summary = IngestSummary()
+        summary = IngestSummary(skipped=[(shown(str(s.path)), s.reason) for s in landing.skipped],
+                                unsettled=len(landing.unsettled))
         run_id = ledger.new_run_id()
-        _receive(settings, engine, found, summary, progress, run_id)
+        _receive(settings, engine, found, summary, progress, run_id, failures, reference)
         if recheck_rejected:
             with engine.begin() as conn:
                 reopened = ledger.reopen_rejected(conn, run_id)
@@ -381,14 +492,15 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         # Decide what this run received, and what a run that died left `received` (from the
         # archive) — but, when given paths, only files at those paths: another batch may be
         # deciding the rest right now.
-        scope = None if explicit_paths is None else [str(d.path) for d in found]
+        scope = None if explicit_paths is None else [shown(str(d.path)) for d in found]
         with engine.begin() as conn:
             receipts = [_Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, scope)]
         if receipts:
             progress(f"reading and validating {len(receipts)} file(s)")
             _read_all(receipts, reference, progress)
             _validate_and_stage(receipts, reference, settings)
-            _decide(receipts, settings, engine, summary, run_id)
+            _decide(_retry_later(receipts, engine, summary, failures), settings, engine, summary, run_id)
+        failures.save()
     finally:
         engine.dispose()
     summary.elapsed = time.monotonic() - started

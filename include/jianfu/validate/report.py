@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ..problems import CRITICAL, WARNING, Problem
+from ..submission import bounded
 
 MAX_LINES_PER_RULE = 1000
+#: Bytes of a report's file name before its suffix.
+MAX_NAME_BYTES = 150
 CSV_COLUMNS = [
     ("severity", "级别"),
     ("rule", "规则"),
@@ -63,7 +66,8 @@ def write_report(reports_dir: Path, submission: dict[str, Any], problems: list[P
     """Write the JSON and CSV reports of one submission; returns the CSV path (what the county opens)."""
     folder = reports_dir / "submissions"
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{submission['submission_id']}_{Path(submission['file_name']).stem}"[:120]
+    # File names are limited in bytes (255 on most file systems), and Chinese is three a character.
+    stem = bounded(f"{submission['submission_id']}_{Path(submission['file_name']).stem}", MAX_NAME_BYTES)
     kept, totals = cap_per_rule(problems)
     severity_of = {p.rule: p.severity for p in problems}
 
