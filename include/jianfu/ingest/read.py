@@ -9,8 +9,9 @@ This is the ingest pipeline's entry point for a file's *content* (SPEC.md sectio
 values (a malformed date, an unknown enum word) is left to validation, which sees both the parsed
 value and the `__raw` text. The work is split so each module has one job:
 
-- formats.py: bytes -> rows of cell text (CSV UTF-8/GB18030 via pyarrow.csv, XLSX via openpyxl),
-  with each row's number as the county sees it;
+- formats.py: bytes -> rows of cell text for CSV (UTF-8/GB18030/UTF-16, commas or tabs, via
+  pyarrow.csv), with each row's number as the county sees it;
+- workbook.py: the same for XLSX, XLS, ET and ODS (python-calamine), after a safety check;
 - headers.py: which row is the header, and which column each header cell names;
 - values.py: cell text -> typed values, column-wise;
 - this module: blank and note rows, structural checks, the uniform county and period, the frame.
@@ -24,8 +25,12 @@ Rule ids emitted (critical ones raise RejectFile; warnings land in ReadResult.pr
 critical
     too_large                 file over MAX_BYTES (checked before reading)
     empty_file                zero bytes or only whitespace
-    unreadable_file           binary junk, old .xls / encrypted workbook, damaged or truncated XLSX,
+    unreadable_file           binary junk, encrypted or damaged workbook, truncated XLSX,
                               undecodable text (neither UTF-8 nor GB18030), unparseable CSV
+    mixed_encoding            CSV lines in UTF-8 and in GB18030 in one file
+    nul_byte                  a NUL byte anywhere in a CSV
+    unsafe_workbook           parts inflating past 500 MB or 100x, a cell beyond row 1,048,576 or
+                              column XFD, a cell over 32,767 characters
     no_header_row             no header row found in the first 11 rows
     duplicate_column          two header cells map to one canonical column
     missing_required_column   a required column is absent (named in English and Chinese)
@@ -58,9 +63,10 @@ import pyarrow.compute as pc
 from ..problems import Problem, RejectFile, critical, warning
 from ..schema import COUNTY_CODE_RE, Column, Kind
 from ..submission import ROW, ReadResult, raw
-from .formats import Body, Sheet, open_sheet, too_many_rows
+from .formats import EMPTY, OLE2_MAGIC, TOO_LARGE, ZIP_MAGIC, Body, CsvSheet, Sheet, too_many_rows, unreadable
 from .headers import HEADER_SEARCH_ROWS, HeaderMap, find_header_row, map_header
 from .values import TRUE, empty_column, normalise, parse_column, trim
+from .workbook import WorkbookSheet
 
 MAX_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 1_000_000
@@ -73,13 +79,33 @@ _COUNTY = re.compile(COUNTY_CODE_RE)
 
 def read_submission(path: Path, kind: Kind) -> ReadResult:
     """Read a county file of `kind` into the validation frame, or raise RejectFile."""
-    sheet = open_sheet(Path(path), MAX_BYTES, MAX_ROWS)
+    sheet = open_sheet(Path(path), kind)
     header_index = find_header_row(sheet.head, kind)
     if header_index is None:
         raise RejectFile(_no_header_problem(sheet, kind))
     header = map_header(sheet.head[header_index], kind)
     body = sheet.body(header_index)
     return _Reader(kind, header, body, header_index + 1).result()
+
+
+def open_sheet(path: Path, kind: Kind) -> Sheet:
+    """Read a file and decide its format by content; raises RejectFile when it is none we accept."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise unreadable(
+            f"The file is {size / 1048576:.1f} MB; files over {MAX_BYTES // 1048576} MB are not accepted. "
+            "Split it or remove unneeded sheets and columns.",
+            f"文件大小为 {size / 1048576:.1f} MB，超过 {MAX_BYTES // 1048576} MB 的上限。请删除多余的工作表或列后重新报送。",
+            TOO_LARGE,
+        )
+    data = path.read_bytes()
+    if not data or data.isspace():
+        raise unreadable(
+            "The file is empty. Check that the right table was exported, then submit it again.",
+            "文件是空的，没有任何内容。请确认导出了正确的文件后重新报送。", EMPTY)
+    if data.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+        return WorkbookSheet(data, MAX_ROWS, lambda head: find_header_row(head, kind) is not None)
+    return CsvSheet(data)
 
 
 def to_arrow(source: ReadResult | pd.DataFrame, kind: Kind) -> pa.Table:
