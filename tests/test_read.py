@@ -18,10 +18,10 @@ import pyarrow as pa
 import pytest
 
 from jianfu.ingest import read as read_module
-from jianfu.submission import ROW, raw
 from jianfu.ingest.read import read_submission, to_arrow
 from jianfu.problems import CRITICAL, WARNING, RejectFile
 from jianfu.schema import FORM_COUNTS, INSPECTIONS, WORK_GROUPS
+from jianfu.submission import ROW, raw
 
 FC_EN = [c.name for c in FORM_COUNTS.columns]
 FC_ZH = [c.zh for c in FORM_COUNTS.columns]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from .config import JianfuError, Settings
+from .config import JianfuError, Settings, load_rules
 
 FORMATS = ("table", "csv", "json")
 
@@ -66,8 +66,6 @@ def cmd_sample(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from .ingest.discover import DiscoveryError
     from .ingest.pipeline import ingest
-
-    from .config import load_rules
 
     paths = [Path(p) for p in args.paths] or None
     settle = args.settle if args.settle is not None else load_rules(settings.reference)["landing_settle_seconds"]

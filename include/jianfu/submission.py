@@ -59,7 +59,7 @@ class ReadResult:
 
     def __init__(self, frame: pd.DataFrame | None = None, county_code: str = "", period: str = "",
                  problems: list[Problem] | None = None, header_row: int = 1, *,
-                 table: pa.Table | None = None):
+                 table: pa.Table | None = None, headers: dict[str, str] | None = None):
         if frame is None and table is None:
             raise ValueError("a ReadResult needs its frame or its table")
         self._frame = frame
@@ -71,6 +71,8 @@ class ReadResult:
         self.period = period  # 'YYYY-MM' for monthly kinds, 'YYYY' for inspections
         self.problems: list[Problem] = problems if problems is not None else []
         self.header_row = header_row  # 1-based row of the header in the file
+        #: canonical column -> the header cell the county wrote for it (reports show both)
+        self.headers: dict[str, str] = headers or {}
 
     @property
     def frame(self) -> pd.DataFrame:

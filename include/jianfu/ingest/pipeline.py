@@ -41,7 +41,7 @@ from ..schema import KINDS
 from ..submission import BatchItem, ReadResult, shown
 from ..validate import validate_batch
 from ..validate.docs import context_root
-from ..validate.report import write_report
+from ..validate.report import MAX_MESSAGE_CHARS, cut, write_report
 from .archive import archive_file, sync_directories
 from .discover import Discovered, DiscoveryError, scan
 from .failures import ATTEMPTS, FailureCounts
@@ -132,7 +132,8 @@ def _one_line(problems: list[Problem]) -> str:
     first = next(p for p in problems if p.severity == CRITICAL)
     more = sum(1 for p in problems if p.severity == CRITICAL) - 1
     where = f" (column {first.column}" + (f", row {first.row}" if first.row else "") + ")" if first.column else ""
-    return f"{first.message_en}{where}" + (f"; and {more} more problem(s), see the report" if more else "")
+    return cut(f"{first.message_en}{where}", MAX_MESSAGE_CHARS) + (
+        f"; and {more} more problem(s), see the report" if more else "")
 
 
 @dataclass
@@ -144,6 +145,8 @@ class _Receipt:
     staged_path: str | None = None
     #: Why checking this file failed this run (a library error): it is tried again next run.
     failed: str | None = None
+    #: canonical column -> the county's own header cell, for the report
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], list[Discovered], list[Discovered]]:
@@ -321,6 +324,7 @@ def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress
         else:
             try:
                 receipt.read = read_submission(Path(row["archive_path"]), KINDS[kind_name])
+                receipt.headers = receipt.read.headers
                 receipt.problems.extend(receipt.read.problems)
                 row.update(county_code=receipt.read.county_code, period=receipt.read.period)
             except RejectFile as reject:
@@ -414,10 +418,10 @@ def _retry_later(receipts: list[_Receipt], engine, summary: IngestSummary, failu
     return decide
 
 
-def _report(settings: Settings, submission: dict, problems: list[Problem]) -> str | None:
+def _report(settings: Settings, submission: dict, problems: list[Problem], headers: dict[str, str]) -> str | None:
     """Write the file's report; a failure costs the report (logged), never the decision."""
     try:
-        return str(write_report(settings.reports, submission, problems))
+        return str(write_report(settings.reports, submission, problems, headers))
     except Exception:
         log.warning("could not write the report of %s", submission["file_name"], exc_info=True)
         return None
@@ -436,7 +440,7 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
                       staged_path=None if errors else receipt.staged_path)
         status = ledger.REJECTED if errors else ledger.ACCEPTED_WITH_WARNINGS if warnings else ledger.ACCEPTED
         if problems:
-            fields["report_path"] = _report(settings, {**row, **fields, "status": status}, problems)
+            fields["report_path"] = _report(settings, {**row, **fields, "status": status}, problems, receipt.headers)
         decisions.append((receipt, ledger.Decision(row["submission_id"], status, fields)))
 
     with engine.begin() as conn, ledger.versions_lock(conn):

@@ -176,7 +176,8 @@ class _Reader:
         self._column_warnings()
         self._overflow_warnings()
         return ReadResult(county_code=county, period=period, problems=self.problems,
-                          header_row=self.header_row, table=table)
+                          header_row=self.header_row, table=table,
+                          headers={name: header.texts[pos] for name, pos in header.columns.items()})
 
     def reject(self, problem: Problem) -> RejectFile:
         """A RejectFile carrying this file's best-guess county and period."""

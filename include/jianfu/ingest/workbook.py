@@ -128,8 +128,8 @@ def check_zip(data: bytes) -> None:
         raise _damaged() from None
     inflated = sum(i.file_size for i in infos)
     if inflated > MAX_INFLATED or inflated > MAX_RATIO * max(len(data), 1):
-        raise _unsafe(f"its parts would inflate to {inflated / 2**20:,.0f} MB from {len(data) / 2**20:,.2f} MB",
-                      f"解压后将达 {inflated / 2**20:,.0f} MB（文件仅 {len(data) / 2**20:,.2f} MB）")
+        raise _unsafe(f"its parts would inflate to {inflated / 2**20:,.0f} MB from {len(data) / 1024:,.0f} KB",
+                      f"解压后将达 {inflated / 2**20:,.0f} MB（文件仅 {len(data) / 1024:,.0f} KB）")
     try:
         for info in infos:
             name = info.filename.lower()
