@@ -416,3 +416,32 @@ def test_a_long_chinese_file_name_gets_a_report_with_a_bounded_name(home):
     report = Path(outcome.report_path)
     assert report.exists() and len(report.name.encode()) <= 160
     assert report.with_suffix(".json").exists()
+
+
+def test_a_report_shows_the_countys_own_header_beside_the_canonical_column(home):
+    import csv as csv_module
+
+    from jianfu.schema import FORM_COUNTS
+
+    chinese = [FORM_COUNTS.column(name).zh for name in FORM_HEADER]
+    rows = form_rows()
+    rows[1][FORM_HEADER.index("frequency")] = "每两周"
+    write_csv(landing(home, "421127_2026-09.csv"), chinese, rows, mtime=T)
+
+    outcome = ingest(home).outcomes[0]
+
+    assert outcome.status == "rejected"
+    lines = list(csv_module.reader(Path(outcome.report_path).read_text(encoding="utf-8-sig").splitlines()))
+    assert lines[0][5:] == ["说明", "message"]
+    assert [line[2] for line in lines[1:]] == ["填报频次 (frequency)"]
+
+
+def test_an_empty_file_says_what_to_do_in_both_languages(home):
+    landing(home, "421127_2026-09.csv").parent.mkdir(parents=True, exist_ok=True)
+    landing(home, "421127_2026-09.csv").write_bytes(b"")
+    os.utime(landing(home, "421127_2026-09.csv"), (T, T))
+
+    outcome = ingest(home).outcomes[0]
+
+    assert outcome.status == "rejected"
+    assert "submit it again" in outcome.reason

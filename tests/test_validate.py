@@ -463,6 +463,26 @@ def test_data_docs(reference, tmp_path, monkeypatch):
     assert all(p.stat().st_mtime_ns == t for p, t in suite_pages.items())
 
 
+def test_county_text_never_reaches_the_data_docs_html(reference, tmp_path, monkeypatch):
+    """Data Docs are HTML the office opens: values from a county file are not rendered there (the
+    county's report quotes them, escaped for Excel), so a file cannot plant a script."""
+    monkeypatch.setenv("JIANFU_HOME", str(tmp_path / "home"))
+    settings = Settings.from_env()
+    from jianfu.validate.docs import context_root
+
+    script = "<script>alert('x')</script>"
+    items = [item(F, [good_form(), good_form(form_id="F-2", fill_count=script, frequency=script,
+                                             unit_code=f"<img src=x onerror=alert(1)>")], key="sub-1")]
+    found = validate_batch(items, reference, NOW, context_root=context_root(settings))
+
+    build_data_docs(settings)
+
+    assert any(p.value == script for p in found["sub-1"])  # the problem is found and reported
+    html = "".join(p.read_text(encoding="utf-8") for p in (settings.reports / "data_docs").rglob("*.html"))
+    assert "<script>alert(" not in html and "<img src=x" not in html and "onerror=alert" not in html
+    assert "sub-1" in html
+
+
 def test_data_docs_render_a_suite_again_when_its_json_changes(reference, tmp_path, monkeypatch):
     monkeypatch.setenv("JIANFU_HOME", str(tmp_path / "home"))
     suites = tmp_path / "expectations"

@@ -33,13 +33,15 @@ from great_expectations.data_context.types.resource_identifiers import (
 
 from ..config import Settings
 from ..schema import KINDS
-from ..submission import BatchItem
-from .prepare import FILE
+from ..submission import ROW, BatchItem
+from .prepare import FILE, POS
 from .suites import read_suite_json
 
 SITE = "jianfu"
 #: Value sets longer than this are cut in stored results (a county's units would flood the page).
 VALUE_SET_SHOWN = 20
+#: Shown in place of a county's value: the pages are HTML, the county's report has the value.
+HIDDEN_VALUE = "(value in the submission's report)"
 #: Failing rows kept per expectation in stored results.
 ROWS_SHOWN = 200
 #: Beside the site: the digest of each suite's JSON as last rendered.
@@ -82,8 +84,9 @@ def file_context(root: Path):
 
 def _trimmed(result: ExpectationSuiteValidationResult, keys: dict[int, str],
              run_id: RunIdentifier) -> ExpectationSuiteValidationResult:
-    """A copy fit for browsing: short value sets, a bounded number of rows, and the `__file` of
-    each failing row replaced by its submission id (what the office can look up in the ledger)."""
+    """A copy fit for browsing: short value sets, a bounded number of failing rows, each named by
+    its submission id (what the office can look up in the ledger) and row, and no value from a
+    county's file: the pages are HTML, and the county's report quotes the values instead."""
     out = copy.deepcopy(result)
     for res in out.results:
         kwargs = res.expectation_config.kwargs
@@ -93,12 +96,18 @@ def _trimmed(result: ExpectationSuiteValidationResult, keys: dict[int, str],
             kwargs["value_set"] = [*values[:VALUE_SET_SHOWN], f"... {len(values) - VALUE_SET_SHOWN} more reference codes"]
         body = res.result or {}
         hits = body.get("unexpected_index_list")
+        for name in ("unexpected_list", "partial_unexpected_list", "partial_unexpected_index_list",
+                     "partial_unexpected_counts", "unexpected_index_query", "details"):
+            body.pop(name, None)
         if hits:
-            body["unexpected_index_list"] = [{**h, FILE: keys.get(int(h[FILE]))} for h in hits[:ROWS_SHOWN]]
-        for name in ("unexpected_list", "partial_unexpected_list", "partial_unexpected_index_list"):
-            if isinstance(body.get(name), list):
-                body[name] = body[name][:ROWS_SHOWN]
-        body.pop("unexpected_index_query", None)
+            # Each failing row keeps its place (submission, row); its value is left to the report.
+            shown = [{k: keys.get(int(v)) if k == FILE else v if k in (ROW, POS) else HIDDEN_VALUE
+                      for k, v in h.items()} for h in hits[:ROWS_SHOWN]]
+            body["unexpected_index_list"] = body["partial_unexpected_index_list"] = shown
+            body["partial_unexpected_list"] = [HIDDEN_VALUE] * len(shown)
+            body["partial_unexpected_counts"] = [{"value": HIDDEN_VALUE, "count": len(hits)}]
+        if not isinstance(body.get("observed_value"), (int, float, type(None))):
+            body.pop("observed_value", None)
     out.meta = {**(out.meta or {}), "run_id": run_id, "validation_time": run_id.run_time,
                 "jianfu_submissions": sorted(keys.values())}
     return out
