@@ -445,3 +445,43 @@ def test_an_empty_file_says_what_to_do_in_both_languages(home):
 
     assert outcome.status == "rejected"
     assert "submit it again" in outcome.reason
+
+
+_INGEST_WITH_FILE_SIZE_LIMIT = """
+import json, resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))  # no file written may exceed 1 MiB
+from jianfu.config import Settings
+from jianfu.ingest.pipeline import ingest
+summary = ingest(Settings.from_env({"JIANFU_HOME": sys.argv[1]}))
+print(json.dumps({"outcomes": [[o.file_name, o.status, o.reason] for o in summary.outcomes],
+                  "skipped": summary.skipped}))
+"""
+
+
+def test_a_file_that_cannot_be_archived_is_skipped_and_rejected_after_three_runs(home):
+    """A file the archive cannot take (here: larger than the process may write) never stops the
+    others; it is tried again, and recorded as rejected with its reason in the third run."""
+    import json
+    import sys
+
+    big = landing(home, "421127_2026-08.csv")
+    write_csv(big, FORM_HEADER, form_rows(period="2026-08") * 5000, mtime=T)
+    assert big.stat().st_size > 1 << 20
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T + 1)
+
+    runs = []
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", _INGEST_WITH_FILE_SIZE_LIMIT, str(home.home)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    assert [o[:2] for o in runs[0]["outcomes"]] == [["421127_2026-09.csv", "accepted"]]
+    assert [path for path, _ in runs[0]["skipped"]] == [str(big)] and "(1 of 3)" in runs[0]["skipped"][0][1]
+    assert runs[1]["outcomes"] == [] and "(2 of 3)" in runs[1]["skipped"][0][1]
+    [(name, status, reason)] = runs[2]["outcomes"]
+    assert (name, status, runs[2]["skipped"]) == ("421127_2026-08.csv", "rejected", [])
+    assert "in 3 runs" in reason
+    assert statuses(home) == {"421127_2026-09.csv": "accepted", "421127_2026-08.csv": "rejected"}
+    assert ingest(home).outcomes == []  # decided: the next run leaves it alone
