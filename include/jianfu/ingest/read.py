@@ -413,7 +413,7 @@ def _problem_unreadable(col: Column, text: pa.Array, rows: pa.Array) -> Problem:
 def _problem_no_data(header_row: int) -> Problem:
     return critical(
         "no_data_rows",
-        f"The file has a header (row {header_row}) but no data rows below it.",
+        f"The file has a header (row {header_row}) but no data rows below it. Fill in the data and submit again.",
         f"文件只有表头（第 {header_row} 行），下面没有数据行。请填写数据后重新报送。",
         row=header_row,
     )
@@ -423,7 +423,8 @@ def _no_header_problem(sheet: Sheet, kind: Kind) -> Problem:
     names = "、".join(f"{c.zh}" for c in kind.columns if c.required)
     if not any(any((c or "").strip() for c in row) for row in sheet.head):
         return critical(
-            "empty_file", "The file has no content.", "文件中没有任何内容。请确认导出了正确的表格后重新报送。"
+            "empty_file", "The file has no content. Check that the right table was exported, then submit it again.",
+            "文件中没有任何内容。请确认导出了正确的表格后重新报送。"
         )
     webpage = re.match(r"\s*<", (sheet.head[0][0] if sheet.head and sheet.head[0] else "") or "")
     hint_en = " It looks like a web page saved with an Excel name: open it in Excel and save as .xlsx." if webpage else ""
