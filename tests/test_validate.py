@@ -472,7 +472,7 @@ def test_county_text_never_reaches_the_data_docs_html(reference, tmp_path, monke
 
     script = "<script>alert('x')</script>"
     items = [item(F, [good_form(), good_form(form_id="F-2", fill_count=script, frequency=script,
-                                             unit_code=f"<img src=x onerror=alert(1)>")], key="sub-1")]
+                                             unit_code="<img src=x onerror=alert(1)>")], key="sub-1")]
     found = validate_batch(items, reference, NOW, context_root=context_root(settings))
 
     build_data_docs(settings)

@@ -8,7 +8,7 @@ the normalised names are equal, else 0). Matches >= `admission_review_min` (0.3)
 first with the number of units that filled the form at least once in the window; the verdict is
 `reuse` when one reaches `form_similarity_min` (0.6), `review` when one reaches 0.3, else `admit`.
 
-The file is read by the same reader as county submissions (jianfu.ingest.formats: UTF-8 or
+The file is read by the same reader as county submissions (jianfu.ingest.read.open_sheet: UTF-8 or
 GB18030 CSV, XLSX with title rows above the header); names and items are normalised by the flags'
 normaliser (jianfu.flags.normalize.norm_name), so the check and FORM_DUPLICATE_ACROSS_DEPTS agree.
 """
@@ -23,8 +23,8 @@ from pathlib import Path
 
 from ..config import ConfigError, Settings, load_rules
 from ..flags.normalize import nfkc_code, norm_name
-from ..ingest.formats import open_sheet
 from ..ingest.headers import header_key
+from ..ingest.read import open_sheet
 from ..problems import RejectFile
 from ..schema import FREQUENCY, split_list
 from ..warehouse.views import connect

@@ -52,7 +52,7 @@ such lines are usually typed in column A, which is often county_code.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +79,7 @@ _COUNTY = re.compile(COUNTY_CODE_RE)
 
 def read_submission(path: Path, kind: Kind) -> ReadResult:
     """Read a county file of `kind` into the validation frame, or raise RejectFile."""
-    sheet = open_sheet(Path(path), kind)
+    sheet = open_sheet(Path(path), has_header=lambda head: find_header_row(head, kind) is not None)
     header_index = find_header_row(sheet.head, kind)
     if header_index is None:
         raise RejectFile(_no_header_problem(sheet, kind))
@@ -88,14 +88,19 @@ def read_submission(path: Path, kind: Kind) -> ReadResult:
     return _Reader(kind, header, body, header_index + 1).result()
 
 
-def open_sheet(path: Path, kind: Kind) -> Sheet:
-    """Read a file and decide its format by content; raises RejectFile when it is none we accept."""
+def open_sheet(path: Path, max_bytes: int | None = None, max_rows: int | None = None,
+               has_header: Callable[[list[list[str]]], bool] | None = None) -> Sheet:
+    """Read a file and decide its format by content; raises RejectFile when it is none we accept.
+    A workbook is read from its first worksheet whose first rows satisfy `has_header` (default:
+    the first worksheet). Limits default to a submission's (MAX_BYTES, MAX_ROWS)."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_rows = MAX_ROWS if max_rows is None else max_rows
     size = path.stat().st_size
-    if size > MAX_BYTES:
+    if size > max_bytes:
         raise unreadable(
-            f"The file is {size / 1048576:.1f} MB; files over {MAX_BYTES // 1048576} MB are not accepted. "
+            f"The file is {size / 1048576:.1f} MB; files over {max_bytes // 1048576} MB are not accepted. "
             "Split it or remove unneeded sheets and columns.",
-            f"文件大小为 {size / 1048576:.1f} MB，超过 {MAX_BYTES // 1048576} MB 的上限。请删除多余的工作表或列后重新报送。",
+            f"文件大小为 {size / 1048576:.1f} MB，超过 {max_bytes // 1048576} MB 的上限。请删除多余的工作表或列后重新报送。",
             TOO_LARGE,
         )
     data = path.read_bytes()
@@ -104,7 +109,7 @@ def open_sheet(path: Path, kind: Kind) -> Sheet:
             "The file is empty. Check that the right table was exported, then submit it again.",
             "文件是空的，没有任何内容。请确认导出了正确的文件后重新报送。", EMPTY)
     if data.startswith((ZIP_MAGIC, OLE2_MAGIC)):
-        return WorkbookSheet(data, MAX_ROWS, lambda head: find_header_row(head, kind) is not None)
+        return WorkbookSheet(data, max_rows, has_header or (lambda _head: True))
     return CsvSheet(data)
 
 
