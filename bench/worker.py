@@ -136,7 +136,7 @@ PHASES: dict[str, Callable[[dict, _Imports], dict]] = {
 
 def _cpu() -> float:
     """User + system CPU seconds of this process, all threads, and of the worker processes it waited
-    for (ingest forks one): less moved by other processes on the cores than wall time, so a ratio of
+    for: less moved by other processes on the cores than wall time, so a ratio of
     CPU times says something even on a busy machine."""
     return sum(u.ru_utime + u.ru_stime
                for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))

@@ -99,7 +99,7 @@ class IngestSummary:
             counts = f"rows={o.rows if o.rows is not None else '-'} errors={o.errors} warnings={o.warnings}"
             lines.append(f"{o.status:<23} {o.file_name}  [{where}]  {counts}")
             if o.reason and o.status in (ledger.REJECTED, ledger.DUPLICATE):
-                lines.append(f"{'':<23}   reason: {o.reason}")
+                lines.append(f"{'':<23}   reason: {shown(o.reason)}")  # quotes county values
             if o.report_path:
                 lines.append(f"{'':<23}   report: {o.report_path}")
         for path, reason in self.skipped:
