@@ -403,6 +403,21 @@ def test_a_gbk_file_name_is_received_and_shown_escaped(home):
     assert ingest(home).already_seen == 1  # known by its place on the next run
 
 
+@pytest.mark.postgres
+def test_a_long_gbk_name_is_recorded_on_postgresql(home, pg_url):
+    """Escaped, a name of undecodable bytes is four times as long: the ledger keeps it within its
+    column, and the place (the whole path) still tells the file on the next run."""
+    settings = Settings.from_env({**home.env, "JIANFU_DB_URL": pg_url})
+    name = os.fsdecode(("报表" * 40).encode("gbk") + b".csv")  # 164 bytes, 644 characters escaped
+    write_csv(landing(settings, "x.csv").with_name(name), FORM_HEADER, form_rows(), mtime=T)
+
+    summary = ingest(settings)
+
+    assert [o.status for o in summary.outcomes] == ["accepted"]
+    assert len(summary.outcomes[0].file_name) == 500
+    assert ingest(settings).already_seen == 1
+
+
 def test_a_long_chinese_file_name_gets_a_report_with_a_bounded_name(home):
     bad = form_rows()
     bad[1][5] = "999999-NOPE"

@@ -178,6 +178,12 @@ def _archive(item: Discovered, settings: Settings):
         return exc
 
 
+def _file_name(item: Discovered) -> str:
+    """The name as the ledger keeps it: escaped (see shown), within the ledger's 500 characters
+    (a name of 255 undecodable bytes is four times as long escaped)."""
+    return shown(item.path.name)[:500]
+
+
 def _place_key(item: Discovered) -> str:
     return f"{shown(str(item.path))}|{item.size}|{item.mtime_ns}"
 
@@ -237,7 +243,7 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
         # run: a county that sent on time is on time even if the office ingests days later. Never
         # later than now, so a sender's clock skew cannot make a file arrive in the future.
         row = dict(
-            submission_id=submission_id, kind=item.kind, file_name=shown(item.path.name), source_path=source,
+            submission_id=submission_id, kind=item.kind, file_name=_file_name(item), source_path=source,
             sha256=sha, size_bytes=copy.size, source_mtime_ns=item.mtime_ns, archive_path=str(copy.path),
             received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), now),
             status=ledger.RECEIVED, error_count=0, warning_count=0,
@@ -271,10 +277,10 @@ def _rejected_unreadable(item: Discovered, reason: str, runs: int, settings: Set
     """The ledger row of a landed file that could not be archived in ATTEMPTS runs: rejected, with
     no bytes archived (there are none to keep), so the office sees it on the board."""
     source = shown(str(item.path))
-    county, period = _guess_from_name(shown(item.path.name), item.kind, reference)
+    county, period = _guess_from_name(_file_name(item), item.kind, reference)
     return dict(
         submission_id=f"unread-{hashlib.sha1(_place_key(item).encode()).hexdigest()[:16]}", kind=item.kind,
-        file_name=shown(item.path.name), source_path=source, sha256="", size_bytes=item.size,
+        file_name=_file_name(item), source_path=source, sha256="", size_bytes=item.size,
         source_mtime_ns=item.mtime_ns, archive_path="",
         received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), settings.now()),
         status=ledger.REJECTED, error_count=1, warning_count=0, claimed_by=None, claimed_at=None,
