@@ -500,3 +500,34 @@ def test_a_file_that_cannot_be_archived_is_skipped_and_rejected_after_three_runs
     assert "in 3 runs" in reason
     assert statuses(home) == {"421127_2026-09.csv": "accepted", "421127_2026-08.csv": "rejected"}
     assert ingest(home).outcomes == []  # decided: the next run leaves it alone
+
+
+def test_the_dags_plan_leaves_links_and_files_still_being_copied(home, tmp_path):
+    import logging
+
+    from jianfu import orchestration
+
+    class Lines(logging.Handler):
+        text = ""
+
+        def emit(self, record):
+            Lines.text += record.getMessage() + "\n"
+
+    settled = write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    write_csv(landing(home, "421127_2026-10.csv"), FORM_HEADER, form_rows(period="2026-10"))  # just written
+    (tmp_path / "secret").write_text("password")
+    landing(home, "linked.csv").symlink_to(tmp_path / "secret")
+
+    logger = logging.getLogger("jianfu.orchestration")  # Airflow may reconfigure logging on import
+    handler, level = Lines(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        batches = orchestration.plan_ingest(home)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    assert batches == [[str(settled)]]
+    assert f"skipped {landing(home, 'linked.csv')}: a symbolic link" in Lines.text
+    assert "1 file(s) still being copied, left for the next run" in Lines.text

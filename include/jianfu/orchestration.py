@@ -259,11 +259,17 @@ def _to_decide(settings: Settings, landed: Sequence[Discovered]) -> list[Discove
 def plan_ingest(settings: Settings, max_batches: int | None = None) -> list[list[str]]:
     """The mapped ingest work of one run: batches of landed files (absolute paths)."""
     from .config import load_rules
-    from .ingest.discover import discover
+    from .ingest.discover import scan
     from .reference import Reference
+    from .submission import shown
 
     ensure_home(settings)
-    landed = discover([settings.landing], settle=load_rules(settings.reference)["landing_settle_seconds"])
+    landing = scan([settings.landing], settle=load_rules(settings.reference)["landing_settle_seconds"])
+    for skipped in landing.skipped:  # the run's summary of what is not received, and why
+        log.warning("skipped %s: %s", shown(str(skipped.path)), skipped.reason)
+    if landing.unsettled:
+        log.info("%d file(s) still being copied, left for the next run", len(landing.unsettled))
+    landed = landing.found
     found = _to_decide(settings, landed)
     if not found:
         log.info("nothing new in %s (%d file(s) already received)", settings.landing, len(landed))
