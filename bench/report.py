@@ -395,7 +395,7 @@ def render(results: dict) -> str:
             "", "## Analyst queries", "", *_queries(results), "", "## One-county resubmission", "",
             *_resubmission(results), "", "## Peak memory", "",
             "Peak resident set size (ru_maxrss) of each phase's own process plus that of its largest "
-            "worker process (`jianfu ingest` forks one to use the second core), as if both peaked at once: "
+            "child process, if any, as if both peaked at once: "
             "an upper bound. In the phases table; the target applies to jianfu's phases (not the sample "
             "generator or the baseline).", "",
             "## How to reproduce", "", "```bash", "make bench          # = .venv/bin/python bench/run.py",

@@ -6,8 +6,7 @@ recompute every county and the figure meaningless. Every phase therefore imports
 copy taken when the run starts (PYTHONPATH takes precedence over the editable install's .pth):
 by default the committed HEAD (`git archive`: a figure that names a commit can be reproduced),
 or with BENCH_CODE=worktree the working tree as it is, uncommitted edits included. The copy
-holds `include/` and `expectations/`, laid out as in the repository, because the suites are found
-relative to the package.
+holds `include/` (the GX suites ship inside the package).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-PARTS = ("include", "expectations")
+PARTS = ("include",)
 
 
 def _git(root: Path, *args: str) -> str:

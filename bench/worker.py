@@ -76,7 +76,10 @@ def phase_baseline(args: dict, imports: _Imports) -> dict:
 def phase_ingest(args: dict, imports: _Imports) -> dict:
     ingest = imports.get("jianfu.ingest.pipeline", "ingest")
     paths = [Path(p) for p in args["paths"]] if args.get("paths") else None
-    summary = ingest(_settings(), paths, None, None, data_docs=args.get("data_docs", True))
+    settings = _settings()
+    summary = ingest(settings, paths, None, None)
+    if args.get("data_docs", True):  # the CLI's own step after ingest
+        imports.get("jianfu.validate", "build_data_docs")(settings)
     statuses: dict[str, int] = {}
     rows = 0
     for outcome in summary.outcomes:
@@ -133,7 +136,7 @@ PHASES: dict[str, Callable[[dict, _Imports], dict]] = {
 
 def _cpu() -> float:
     """User + system CPU seconds of this process, all threads, and of the worker processes it waited
-    for (ingest forks one): less moved by other processes on the cores than wall time, so a ratio of
+    for: less moved by other processes on the cores than wall time, so a ratio of
     CPU times says something even on a busy machine."""
     return sum(u.ru_utime + u.ru_stime
                for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))

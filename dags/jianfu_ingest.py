@@ -10,7 +10,9 @@ and validate them with Great Expectations, and put accepted versions in force in
   serialises version decisions, so batches may run at once;
 * **announce** updates the Asset `jianfu://submissions/accepted` only when this run accepted at
   least one new file (otherwise it is skipped, so `jianfu_build` does not run for nothing);
-* **summarize** totals the run and refreshes the Data Docs; it fails the run if a batch failed.
+* **summarize** totals the run; it fails the run if a batch failed;
+* **data_docs** renders the GX Data Docs of the run's validation results, a task of its own so a
+  rendering problem never touches an ingest.
 
 Files already received are skipped, so a run with nothing new costs one directory listing.
 A polling schedule is used instead of a sensor: it needs no worker slot or triggerer while idle,
@@ -70,11 +72,19 @@ def jianfu_ingest():
     def summarize(results: list[dict]) -> dict:
         from jianfu import orchestration
 
-        return orchestration.finish_ingest(orchestration.task_settings(), results)
+        return orchestration.finish_ingest(results)
+
+    @task(trigger_rule="all_done")
+    def data_docs(results: list[dict | None]) -> None:
+        from jianfu import orchestration
+
+        if orchestration.merge_ingest_results(results)["files"]:
+            orchestration.refresh_data_docs(orchestration.task_settings())
 
     results = ingest_batch.expand(paths=plan())
     announce(results)
     summarize(results)
+    data_docs(results)
 
 
 jianfu_ingest()

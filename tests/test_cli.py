@@ -85,8 +85,11 @@ def test_init_then_ingest_prints_a_per_file_summary(jianfu_env):
     bad[1][5] = "999999-NOPE"
     write_csv(home / "landing" / "form_counts" / "421127_2026-10.csv", FORM_HEADER,
               [r[:1] + ["2026-10"] + r[2:] for r in bad])
+    left = run("ingest", env=jianfu_env)  # just written: perhaps still being copied
 
-    result = run("ingest", env=jianfu_env)
+    result = run("ingest", "--settle", "0", env=jianfu_env)
+
+    assert left.returncode == 0 and "2 still being copied, left for the next run" in left.stdout
 
     assert result.returncode == 0, result.stderr  # a rejected file is work done
     assert "accepted" in result.stdout and "rejected" in result.stdout
@@ -105,7 +108,7 @@ def office_home(jianfu_env) -> Path:
     assert run("init", "--no-docs", env=jianfu_env).returncode == 0
     write_reference(home / "reference")
     write_csv(home / "landing" / "form_counts" / "421127_2026-09.csv", FORM_HEADER, form_rows())
-    assert run("ingest", env=jianfu_env).returncode == 0
+    assert run("ingest", "--settle", "0", env=jianfu_env).returncode == 0
     assert run("build", env=jianfu_env).returncode == 0
     return home
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,7 @@ def test_a_failed_task_alerts_through_the_channels(tmp_path: Path) -> None:
     landing = home / "landing" / "form_counts"
     landing.mkdir(parents=True)
     (landing / "421127_2026-10.csv").write_text("county_code,period\n421127,2026-10\n", encoding="utf-8")
+    os.utime(landing / "421127_2026-10.csv", (time.time() - 3600, time.time() - 3600))  # landed an hour ago
     # No reference data (units.csv): planning the ingest fails with a configuration error.
     env = airflow_env(tmp_path / "airflow", JIANFU_HOME=str(home), JIANFU_NOW=PINNED_NOW,
                       JIANFU_TASK_RETRIES="0")

@@ -215,7 +215,7 @@ def _ingest_in_child(env: dict[str, str]) -> None:
     from jianfu.config import Settings as S
     from jianfu.ingest.pipeline import ingest as run
 
-    run(S.from_env(), data_docs=False)
+    run(S.from_env())
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
@@ -294,67 +294,6 @@ def test_recheck_rejected_accepts_a_file_once_the_reference_knows_its_unit(home)
     assert statuses(home) == {"421127_2026-09.csv": "accepted", "421127_2026-08.csv": "rejected"}
 
 
-def _files(sizes: dict[str | None, list[int]]) -> list:
-    from types import SimpleNamespace
-
-    return [SimpleNamespace(kind=kind, size=size, name=f"{kind}{n}")
-            for kind, values in sizes.items() for n, size in enumerate(values)]
-
-
-def test_split_gives_each_share_about_its_part_of_every_kind():
-    from jianfu.ingest.schedule import split
-
-    sizes = {"form_counts": [900, 500, 400, 300, 100], "work_groups": [50, 40, 30], "inspections": [10]}
-    files = _files(sizes)
-
-    here, there = split(files)
-
-    assert sorted(f.name for f in here + there) == sorted(f.name for f in files)
-    for kind in ("form_counts", "work_groups"):
-        ours = [sum(f.size for f in share if f.kind == kind) for share in (here, there)]
-        counts = [sum(1 for f in share if f.kind == kind) for share in (here, there)]
-        assert min(counts) >= 1 and abs(counts[0] - counts[1]) <= 1
-        assert abs(ours[0] - ours[1]) <= max(sizes[kind])
-
-
-def _assert_every_file_once(plan, files) -> None:
-    read_here = {id(f) for f in plan.here}
-    by_reader = {id(f) for f in plan.reader}
-    assert not read_here & by_reader and read_here | by_reader == {id(f) for f in files}  # read once
-    checked = [id(f) for f in plan.checker] + [id(f) for f in plan.here + plan.kept]
-    assert sorted(checked) == sorted(id(f) for f in files)  # validated and staged once
-    assert {id(f) for f in plan.checker} <= by_reader  # the checker only has the reader's tables
-
-
-def test_a_province_month_gives_the_checker_whole_kinds():
-    """Mostly form counts: each kind validated in one process only, so each suite runs once."""
-    from jianfu.ingest.schedule import plan
-
-    files = _files({"form_counts": [340_000] * 121, "work_groups": [62_000] * 121,
-                    "inspections": [10_000] * 121, None: [500]})
-
-    chosen = plan(files)
-
-    _assert_every_file_once(chosen, files)
-    assert chosen.how == "whole kinds"
-    checker_kinds = {f.kind for f in chosen.checker}
-    here_kinds = {f.kind for f in chosen.here + chosen.kept} - {None}
-    assert checker_kinds and here_kinds and not checker_kinds & here_kinds
-    assert any(f.kind is None for f in chosen.here)  # a file of no known kind is read here
-
-
-def test_one_kind_is_split_between_the_processes():
-    from jianfu.ingest.schedule import plan
-
-    files = _files({"inspections": [20_000 + n for n in range(40)]})
-
-    chosen = plan(files)
-
-    _assert_every_file_once(chosen, files)
-    assert chosen.how == "every kind split"
-    assert 0.5 < len(chosen.checker) / len(files) < 0.9
-
-
 def test_files_of_the_same_name_archived_at_once_keep_their_own_bytes(tmp_path):
     """Ingest copies several files at once; two counties' files may share a name."""
     import threading
@@ -391,9 +330,8 @@ def _ingest_quietly(settings: Settings) -> None:
     ingest(settings)
 
 
-def test_ingest_forks_its_worker_even_inside_a_daemonic_process(home):
-    """Celery's prefork pool runs tasks in daemonic processes, which multiprocessing forbids to have
-    children; ingest's worker is forked without it."""
+def test_ingest_runs_inside_a_daemonic_process(home):
+    """Celery's prefork pool runs tasks in daemonic processes, which may not have children."""
     for n, period in enumerate(("2026-08", "2026-09")):
         write_csv(landing(home, f"421127_{period}.csv"), FORM_HEADER, form_rows(period=period), mtime=T + n)
         write_csv(landing(home, f"140404_{period}.csv"), FORM_HEADER, form_rows(period=period, county=OTHER_COUNTY),
@@ -407,21 +345,189 @@ def test_ingest_forks_its_worker_even_inside_a_daemonic_process(home):
     assert sorted(statuses(home).values()) == ["accepted"] * 4
 
 
-def test_a_handover_left_by_a_killed_ingest_is_removed_by_the_next(home):
-    from jianfu.ingest import pipeline
+# ------------------------------------------------------------------------------ landing (SPEC 5)
 
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    home.staging.mkdir(parents=True, exist_ok=True)
-    left = home.staging / f"{pipeline._HANDOVER}{pipeline._HOST}-{dead.pid}-abc"
-    alive = home.staging / f"{pipeline._HANDOVER}{pipeline._HOST}-{os.getpid()}-abc"
-    other_host = home.staging / f"{pipeline._HANDOVER}elsewhere-{dead.pid}-abc"
-    for folder in (left, alive, other_host):
-        folder.mkdir()
-    for n, period in enumerate(("2026-07", "2026-08", "2026-09", "2026-10")):
-        write_csv(landing(home, f"421127_{period}.csv"), FORM_HEADER, form_rows(period=period), mtime=T + n)
 
-    ingest(home)
+def test_links_fifos_and_office_temp_files_are_never_received(home, tmp_path):
+    secret = tmp_path / "environ"
+    secret.write_text("JIANFU_SMTP_URL=smtp://office:hunter2@mail\n")
+    folder = home.landing / "form_counts"
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    (folder / "secrets.csv").symlink_to(secret)
+    (folder / "linked_dir").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(folder / "pipe.csv")
+    for name in ("~$421127_2026-09.xlsx", ".~lock.421127_2026-09.xlsx#", "copy.tmp", "big.csv.part",
+                 "dl.xlsx.crdownload"):
+        (folder / name).write_bytes(b"half written")
 
-    assert not left.exists() and alive.exists() and other_host.exists()
-    assert sorted(p.name for p in home.staging.glob(".reading-*")) == sorted([alive.name, other_host.name])
+    summary = ingest(home)
+
+    assert [(o.file_name, o.status) for o in summary.outcomes] == [("421127_2026-09.csv", "accepted")]
+    skipped = dict(summary.skipped)
+    assert "symbolic link" in skipped[str(folder / "secrets.csv")]
+    assert "symbolic link" in skipped[str(folder / "linked_dir")]
+    assert "FIFO" in skipped[str(folder / "pipe.csv")]
+    assert len(skipped) == 3
+    archived = b"".join(p.read_bytes() for p in home.raw_archive.rglob("*") if p.is_file())
+    assert b"hunter2" not in archived and b"half written" not in archived
+    assert "3 skipped" in summary.describe()
+
+
+def test_a_file_still_being_copied_is_left_for_the_next_run(home):
+    import time
+
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    fresh = write_csv(landing(home, "421127_2026-10.csv"), FORM_HEADER, form_rows(period="2026-10"))
+
+    first = ingest(home, settle=60)
+    os.utime(fresh, (time.time() - 61, time.time() - 61))
+    second = ingest(home, settle=60)
+
+    assert [o.file_name for o in first.outcomes] == ["421127_2026-09.csv"]
+    assert first.unsettled == 1 and "1 still being copied, left for the next run" in first.describe()
+    assert [o.file_name for o in second.outcomes] == ["421127_2026-10.csv"] and second.unsettled == 0
+
+
+def test_a_gbk_file_name_is_received_and_shown_escaped(home):
+    name = os.fsdecode("421127_2026-09_报表\n".encode("gbk") + b"accepted  forged.csv")
+    path = landing(home, "x.csv").with_name(name)
+    write_csv(path, FORM_HEADER, form_rows(), mtime=T)
+
+    summary = ingest(home)
+
+    assert [o.status for o in summary.outcomes] == ["accepted"]
+    shown = summary.outcomes[0].file_name
+    assert shown == "421127_2026-09_\\xb1\\xa8\\xb1\\xed\\u000aaccepted  forged.csv"
+    assert all(line.startswith(("accepted", " ", "decided")) for line in summary.describe().splitlines())
+    assert statuses(home) == {shown: "accepted"}
+    assert ingest(home).already_seen == 1  # known by its place on the next run
+
+
+@pytest.mark.postgres
+def test_a_long_gbk_name_is_recorded_on_postgresql(home, pg_url):
+    """Escaped, a name of undecodable bytes is four times as long: the ledger keeps it within its
+    column, and the place (the whole path) still tells the file on the next run."""
+    settings = Settings.from_env({**home.env, "JIANFU_DB_URL": pg_url})
+    name = os.fsdecode(("报表" * 40).encode("gbk") + b".csv")  # 164 bytes, 644 characters escaped
+    write_csv(landing(settings, "x.csv").with_name(name), FORM_HEADER, form_rows(), mtime=T)
+
+    summary = ingest(settings)
+
+    assert [o.status for o in summary.outcomes] == ["accepted"]
+    assert len(summary.outcomes[0].file_name) == 500
+    assert ingest(settings).already_seen == 1
+
+
+def test_a_long_chinese_file_name_gets_a_report_with_a_bounded_name(home):
+    bad = form_rows()
+    bad[1][5] = "999999-NOPE"
+    long_name = "黄梅县" * 23 + "2026年9月报表填报统计.csv"  # 87 characters, 240 bytes
+    write_csv(landing(home, long_name), FORM_HEADER, bad, mtime=T)
+
+    summary = ingest(home)
+
+    outcome = summary.outcomes[0]
+    assert outcome.status == "rejected"
+    report = Path(outcome.report_path)
+    assert report.exists() and len(report.name.encode()) <= 160
+    assert report.with_suffix(".json").exists()
+
+
+def test_a_report_shows_the_countys_own_header_beside_the_canonical_column(home):
+    import csv as csv_module
+
+    from jianfu.schema import FORM_COUNTS
+
+    chinese = [FORM_COUNTS.column(name).zh for name in FORM_HEADER]
+    rows = form_rows()
+    rows[1][FORM_HEADER.index("frequency")] = "每两周"
+    write_csv(landing(home, "421127_2026-09.csv"), chinese, rows, mtime=T)
+
+    outcome = ingest(home).outcomes[0]
+
+    assert outcome.status == "rejected"
+    lines = list(csv_module.reader(Path(outcome.report_path).read_text(encoding="utf-8-sig").splitlines()))
+    assert lines[0][5:] == ["说明", "message"]
+    assert [line[2] for line in lines[1:]] == ["填报频次 (frequency)"]
+
+
+def test_an_empty_file_says_what_to_do_in_both_languages(home):
+    landing(home, "421127_2026-09.csv").parent.mkdir(parents=True, exist_ok=True)
+    landing(home, "421127_2026-09.csv").write_bytes(b"")
+    os.utime(landing(home, "421127_2026-09.csv"), (T, T))
+
+    outcome = ingest(home).outcomes[0]
+
+    assert outcome.status == "rejected"
+    assert "submit it again" in outcome.reason
+
+
+_INGEST_WITH_FILE_SIZE_LIMIT = """
+import json, resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))  # no file written may exceed 1 MiB
+from jianfu.config import Settings
+from jianfu.ingest.pipeline import ingest
+summary = ingest(Settings.from_env({"JIANFU_HOME": sys.argv[1]}))
+print(json.dumps({"outcomes": [[o.file_name, o.status, o.reason] for o in summary.outcomes],
+                  "skipped": summary.skipped}))
+"""
+
+
+def test_a_file_that_cannot_be_archived_is_skipped_and_rejected_after_three_runs(home):
+    """A file the archive cannot take (here: larger than the process may write) never stops the
+    others; it is tried again, and recorded as rejected with its reason in the third run."""
+    import json
+    import sys
+
+    big = landing(home, "421127_2026-08.csv")
+    write_csv(big, FORM_HEADER, form_rows(period="2026-08") * 5000, mtime=T)
+    assert big.stat().st_size > 1 << 20
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T + 1)
+
+    runs = []
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", _INGEST_WITH_FILE_SIZE_LIMIT, str(home.home)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    assert [o[:2] for o in runs[0]["outcomes"]] == [["421127_2026-09.csv", "accepted"]]
+    assert [path for path, _ in runs[0]["skipped"]] == [str(big)] and "(1 of 3)" in runs[0]["skipped"][0][1]
+    assert runs[1]["outcomes"] == [] and "(2 of 3)" in runs[1]["skipped"][0][1]
+    [(name, status, reason)] = runs[2]["outcomes"]
+    assert (name, status, runs[2]["skipped"]) == ("421127_2026-08.csv", "rejected", [])
+    assert "in 3 runs" in reason
+    assert statuses(home) == {"421127_2026-09.csv": "accepted", "421127_2026-08.csv": "rejected"}
+    assert ingest(home).outcomes == []  # decided: the next run leaves it alone
+
+
+def test_the_dags_plan_leaves_links_and_files_still_being_copied(home, tmp_path):
+    import logging
+
+    from jianfu import orchestration
+
+    class Lines(logging.Handler):
+        text = ""
+
+        def emit(self, record):
+            Lines.text += record.getMessage() + "\n"
+
+    settled = write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(), mtime=T)
+    write_csv(landing(home, "421127_2026-10.csv"), FORM_HEADER, form_rows(period="2026-10"))  # just written
+    (tmp_path / "secret").write_text("password")
+    landing(home, "linked.csv").symlink_to(tmp_path / "secret")
+
+    logger = logging.getLogger("jianfu.orchestration")  # Airflow may reconfigure logging on import
+    handler, level = Lines(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        batches = orchestration.plan_ingest(home)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    assert batches == [[str(settled)]]
+    assert f"skipped {landing(home, 'linked.csv')}: a symbolic link" in Lines.text
+    assert "1 file(s) still being copied, left for the next run" in Lines.text

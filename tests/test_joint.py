@@ -316,7 +316,7 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("joint") / "home"
     settings = Settings.from_env({"JIANFU_HOME": str(home), "JIANFU_NOW": NOW.isoformat()})
     generate(home, seed=7, scale="pilot", now=NOW)
-    ingest(settings, data_docs=False)
+    ingest(settings)
     build(settings)
     return settings
 

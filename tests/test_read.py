@@ -18,10 +18,10 @@ import pyarrow as pa
 import pytest
 
 from jianfu.ingest import read as read_module
-from jianfu.ingest.frame import ROW, raw
 from jianfu.ingest.read import read_submission, to_arrow
 from jianfu.problems import CRITICAL, WARNING, RejectFile
 from jianfu.schema import FORM_COUNTS, INSPECTIONS, WORK_GROUPS
+from jianfu.submission import ROW, raw
 
 FC_EN = [c.name for c in FORM_COUNTS.columns]
 FC_ZH = [c.zh for c in FORM_COUNTS.columns]
@@ -472,7 +472,7 @@ def test_truncated_xlsx_is_rejected(tmp_path):
     reject = rejected(path)
 
     assert reject.problem.rule == "unreadable_file"
-    assert "XLSX" in reject.problem.message_en
+    assert "damaged" in reject.problem.message_en
 
 
 def test_zip_that_is_not_a_workbook_is_rejected(tmp_path):
@@ -483,14 +483,14 @@ def test_zip_that_is_not_a_workbook_is_rejected(tmp_path):
     assert rejected(path).problem.rule == "unreadable_file"
 
 
-def test_old_xls_or_encrypted_workbook_is_rejected(tmp_path):
+def test_damaged_or_encrypted_old_workbook_is_rejected(tmp_path):
     path = tmp_path / "fc.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4096)
 
     reject = rejected(path)
 
     assert reject.problem.rule == "unreadable_file"
-    assert ".xlsx" in reject.problem.message_en and "密码" in reject.problem.message_zh
+    assert ".xlsx" in reject.problem.message_en and "加密" in reject.problem.message_zh
 
 
 def test_undecodable_text_is_rejected(tmp_path):
@@ -503,14 +503,53 @@ def test_undecodable_text_is_rejected(tmp_path):
     assert "GB18030" in reject.problem.message_en
 
 
-def test_utf16_text_is_rejected_with_a_save_as_hint(tmp_path):
+def _same_rows(a, b) -> None:
+    assert (a.county_code, a.period, a.problems) == (b.county_code, b.period, b.problems)
+    assert a.table.equals(b.table)
+
+
+def test_utf16_unicode_text_with_tabs_reads_as_the_csv(tmp_path):
+    """Excel's "Unicode text": UTF-16 with BOM, tab-separated."""
+    rows = [FC_ZH, fc_row(1), fc_row(2, form_name="报表, 含逗号")]
+    text = "\r\n".join("\t".join(r) for r in rows) + "\r\n"
+    path = tmp_path / "fc.txt"
+    path.write_bytes(text.encode("utf-16"))  # BOM + native order
+
+    result = read_submission(path, FORM_COUNTS)
+
+    _same_rows(result, read_submission(write_csv(tmp_path / "fc.csv", rows), FORM_COUNTS))
+    assert list(result.frame["form_name"]) == ["报表1", "报表, 含逗号"]
+
+
+def test_tab_separated_gb18030_reads_as_the_csv(tmp_path):
+    rows = [FC_ZH, fc_row(1), fc_row(2)]
     path = tmp_path / "fc.csv"
-    path.write_bytes("\ufeff" .encode("utf-16-le") + "\t".join(FC_EN).encode("utf-16-le"))
+    path.write_bytes(("\n".join("\t".join(r) for r in rows) + "\n").encode("gb18030"))
+
+    _same_rows(read_submission(path, FORM_COUNTS), read_submission(write_csv(tmp_path / "c.csv", rows), FORM_COUNTS))
+
+
+def test_utf8_and_gbk_lines_in_one_file_are_rejected_not_guessed(tmp_path):
+    path = tmp_path / "fc.csv"
+    utf8 = (",".join(FC_EN) + "\r\n" + ",".join(fc_row(1)) + "\r\n").encode()
+    path.write_bytes(utf8 + ",".join(fc_row(2)).encode("gbk") + b"\r\n")
 
     reject = rejected(path)
 
-    assert reject.problem.rule == "unreadable_file"
-    assert "UTF-16" in reject.problem.message_en
+    assert reject.problem.rule == "mixed_encoding"
+    assert "CSV UTF-8" in reject.problem.message_en and "UTF-8" in reject.problem.message_zh
+
+
+def test_a_nul_byte_far_into_the_file_is_rejected(tmp_path):
+    rows = [FC_EN] + [fc_row(n) for n in range(1, 400)]
+    path = write_csv(tmp_path / "fc.csv", rows)
+    data = bytearray(path.read_bytes())
+    data[20_000] = 0
+    path.write_bytes(bytes(data))
+
+    reject = rejected(path)
+
+    assert reject.problem.rule == "nul_byte" and "NUL" in reject.problem.message_en
 
 
 def test_no_header_row_in_the_first_eleven_rows(tmp_path):

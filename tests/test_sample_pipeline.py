@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from conftest import NOW
 from jianfu import ledger
 from jianfu.config import Settings
-from jianfu.ingest import pipeline
 from jianfu.ingest.pipeline import ingest
 from jianfu.sample.pilot import build as build_sample
 from jianfu.warehouse.build import build
@@ -44,7 +39,7 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings.from_env({"JIANFU_HOME": str(home), "JIANFU_NOW": NOW.isoformat()})
     write_truth(home, build_sample(home, 7, NOW))
     _add_silent_county(settings)
-    ingest(settings, data_docs=False)
+    ingest(settings)
     build(settings)
     return settings
 
@@ -69,52 +64,6 @@ def test_every_file_ends_in_its_expected_status(pilot):
 
     assert got == expected
     assert {"accepted", "accepted_with_warnings", "superseded", "rejected", "duplicate"} <= set(got.values())
-
-
-def _decisions(settings: Settings) -> dict[str, tuple]:
-    """What the ledger says of each landed file, and the staged table of each accepted one."""
-    engine = ledger.connect(settings.db_url)
-    with engine.connect() as conn:
-        rows = ledger.all_submissions(conn)
-    engine.dispose()
-    out = {}
-    for r in rows:
-        staged = pq.read_table(r["staged_path"]) if r["staged_path"] else None
-        report = Path(r["report_path"]).with_suffix(".csv").read_text(encoding="utf-8-sig") if r["report_path"] else None
-        out[str(Path(r["source_path"]).relative_to(settings.landing))] = (
-            r["status"], r["version"], r["row_count"], r["error_count"], r["warning_count"], r["reason"],
-            staged, report)
-    return out
-
-
-def _fresh_pilot(root: Path) -> Settings:
-    settings = Settings.from_env({"JIANFU_HOME": str(root / "home"), "JIANFU_NOW": NOW.isoformat()})
-    write_truth(settings.home, build_sample(settings.home, 7, NOW))
-    return settings
-
-
-def test_one_process_decides_exactly_as_two(pilot, tmp_path, monkeypatch):
-    """The pilot fixture ingests with forked workers (reader, then checker); alone, the same files end
-    the same: statuses, versions, counts, reasons, reports and staged tables."""
-    monkeypatch.setenv("JIANFU_INGEST_PROCESSES", "1")
-    alone = _fresh_pilot(tmp_path)
-    _add_silent_county(alone)
-
-    ingest(alone, data_docs=False)
-
-    assert _decisions(alone) == _decisions(pilot)
-
-
-@pytest.mark.parametrize(("worker", "function"), [("reader", "_worker_read"), ("checker", "_worker_check")])
-def test_a_worker_that_dies_leaves_its_files_to_the_parent(tmp_path, monkeypatch, caplog, worker, function):
-    settings = _fresh_pilot(tmp_path)
-    monkeypatch.setattr(pipeline, function, lambda *args: os._exit(3))
-
-    ingest(settings, data_docs=False)
-
-    assert f"the ingest {worker} process failed" in caplog.text and "exit code 3" in caplog.text
-    got = {path: d[0] for path, d in _decisions(settings).items()}
-    assert got == {r["relative_path"]: r["expected_status"] for r in truth_rows(settings, "ledger.csv")}
 
 
 def test_flags_equal_truth_rule_by_rule(pilot):
@@ -145,7 +94,7 @@ def test_a_second_ingest_and_build_change_nothing(pilot):
         return {str(p.relative_to(root)): (p.stat().st_ino, p.stat().st_mtime_ns) for p in root.rglob("*.parquet")}
 
     before = snapshot()
-    again = ingest(pilot, data_docs=False)
+    again = ingest(pilot)
     result = build(pilot)
 
     assert again.outcomes == [] and again.already_seen == 68
@@ -199,67 +148,3 @@ def test_admission_check_of_the_sample_proposals(pilot):
     assert 0.3 <= float(review[0]["similarity"]) < 0.6
     admit = [r for r in rows if r["verdict"] == "admit"]
     assert len(admit) == 1 and admit[0]["form_id"] == ""
-
-
-def test_reading_every_pilot_file_never_imports_pandas(pilot):
-    """pyarrow imports pandas (a sixth of a second) the first time it converts a Python value
-    (jianfu.arrow_values); reading never needs it, so ingest's reader process, forked before GX
-    loads, never pays for it. Every file of the pilot sample (CSV, GB18030, XLSX with date cells,
-    note rows, broken rows, rejected files) is read and turned into its staged table in a fresh
-    interpreter, which must end without pandas."""
-    script = """
-import sys
-from pathlib import Path
-from jianfu.ingest.read import read_submission, to_arrow
-from jianfu.problems import RejectFile
-from jianfu.schema import KINDS
-read = rejected = 0
-for kind in KINDS:
-    for path in sorted(p for p in (Path(sys.argv[1]) / kind).rglob("*") if p.is_file()):
-        try:
-            to_arrow(read_submission(path, KINDS[kind]), KINDS[kind])
-            read += 1
-        except RejectFile:
-            rejected += 1
-print(read, rejected, "pandas" in sys.modules)
-"""
-    run = subprocess.run([sys.executable, "-c", script, str(pilot.landing)], capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "PYTHONPATH": str(Path(pipeline.__file__).parents[2])})
-    assert run.returncode == 0, run.stderr[-3000:]
-    read, rejected, pandas_imported = run.stdout.split()
-    assert int(read) > 50 and int(rejected) > 0
-    assert pandas_imported == "False"
-
-
-def test_the_reader_reads_the_checkers_files_then_more_until_told_to_stop(tmp_path):
-    """The reader process (pipeline._worker_read) must read the checker's files; after them it
-    reads on until the ingest, GX loaded, writes to the stop pipe. What it read is handed over."""
-    from jianfu.ingest.discover import discover
-    from jianfu.reference import Reference
-
-    settings = _fresh_pilot(tmp_path)
-    engine = ledger.connect(settings.db_url)
-    ledger.create_schema(engine)
-    run_id = ledger.new_run_id()
-    pipeline._receive(settings, engine, discover([settings.landing], None), pipeline.IngestSummary(),
-                      lambda _msg: None, run_id)
-    with engine.begin() as conn:
-        receipts = [pipeline._Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, None)]
-    engine.dispose()
-    reference = Reference.load(settings.reference)
-    must, optional = receipts[:3], receipts[3:]
-    handover = tmp_path / "handover"
-    handover.mkdir()
-    stop, say_stop = os.pipe()
-
-    everything = pipeline._worker_read(must, optional, reference, handover, stop)  # nobody said stop
-    os.write(say_stop, b"\n")
-    stopped = pipeline._worker_read(must, optional, reference, handover, stop)
-
-    assert len(everything) == len(receipts) > 10
-    assert len(stopped) == len(must)  # the checker's files, and nothing after the word
-    tables = {p.stem for p in handover.glob("*.arrow")}
-    assert {r.row["submission_id"] for r, found in zip(receipts, everything, strict=True)
-            if found["table"]} == tables
-    os.close(stop)
-    os.close(say_stop)

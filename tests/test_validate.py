@@ -1,7 +1,7 @@
 """Validation through GX (SPEC.md section 6): each rule of each suite, attribution to file and row,
 batching, severities, the suites themselves, and Data Docs.
 
-Frames are built here from plain rows per the contract of jianfu.ingest.frame, so these tests do not
+Frames are built here from plain rows per the contract of jianfu.submission, so these tests do not
 depend on the reader.
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,10 +19,10 @@ import pytest
 
 from jianfu import schema as S
 from jianfu.config import Settings
-from jianfu.ingest.frame import ROW, BatchItem, ReadResult, raw
 from jianfu.problems import CRITICAL, WARNING
 from jianfu.reference import Department, Reference, Unit
-from jianfu.validate import build_data_docs, expectations_dir, load_suite, validate_batch
+from jianfu.submission import ROW, BatchItem, ReadResult, raw
+from jianfu.validate import EXPECTATIONS_DIR, build_data_docs, load_suite, validate_batch
 from jianfu.validate.suites import read_suite_json
 
 COUNTY = "421127"
@@ -397,15 +395,14 @@ def test_suite_loads_every_expectation(kind_name):
     assert len(suite.expectations) == len(data["expectations"])
 
 
-def test_suite_that_gx_would_silently_shorten_is_refused(tmp_path, monkeypatch):
+def test_suite_that_gx_would_silently_shorten_is_refused(tmp_path):
     from jianfu.validate.suites import SuiteError
 
     data = read_suite_json("form_counts")
     data["expectations"][0]["type"] = "expect_column_values_to_be_wonderful"
     (tmp_path / "form_counts.json").write_text(json.dumps(data), encoding="utf-8")
-    monkeypatch.setenv("JIANFU_EXPECTATIONS", str(tmp_path))
     with pytest.raises(SuiteError, match="built 30 of 31"):
-        load_suite("form_counts")
+        load_suite("form_counts", tmp_path)
 
 
 @pytest.mark.parametrize("kind_name", sorted(EXPECTED_COUNTS))
@@ -466,46 +463,38 @@ def test_data_docs(reference, tmp_path, monkeypatch):
     assert all(p.stat().st_mtime_ns == t for p, t in suite_pages.items())
 
 
-def test_a_process_renders_the_pages_of_its_own_results_and_leaves_the_index(reference, tmp_path, monkeypatch):
-    """Ingest's checker renders its results' pages while the ingest still validates (docs.render_recorded);
-    the ingest's build_data_docs then renders the rest and the index, not those pages again."""
-    from jianfu.validate import docs
-
+def test_county_text_never_reaches_the_data_docs_html(reference, tmp_path, monkeypatch):
+    """Data Docs are HTML the office opens: values from a county file are not rendered there (the
+    county's report quotes them, escaped for Excel), so a file cannot plant a script."""
     monkeypatch.setenv("JIANFU_HOME", str(tmp_path / "home"))
     settings = Settings.from_env()
-    docs.forget_recorded()
-    items = [item(F, [good_form()], key="sub-1"), item(V, [good_visit()], key="sub-2")]
-    validate_batch(items, reference, NOW, context_root=docs.context_root(settings))
-    assert docs.render_recorded(settings) == 0  # no site configured yet: left to build_data_docs
-    site = settings.reports / "data_docs"
-    assert not (site / "validations").exists()
-    build_data_docs(settings)  # the site, as `jianfu init` or an ingest leaves it
-    index_written = (site / "index.html").stat().st_mtime_ns
-    validate_batch(items[:1], reference, datetime(2025, 4, 4, tzinfo=UTC), context_root=docs.context_root(settings))
+    from jianfu.validate.docs import context_root
 
-    assert docs.render_recorded(settings) == 1
+    script = "<script>alert('x')</script>"
+    items = [item(F, [good_form(), good_form(form_id="F-2", fill_count=script, frequency=script,
+                                             unit_code="<img src=x onerror=alert(1)>")], key="sub-1")]
+    found = validate_batch(items, reference, NOW, context_root=context_root(settings))
 
-    pages = {p: p.stat().st_mtime_ns for p in (site / "validations").rglob("*.html")}
-    assert len(pages) == 3 and (site / "index.html").stat().st_mtime_ns == index_written
-    assert docs.render_recorded(settings) == 0  # each result once
     build_data_docs(settings)
-    assert {p: p.stat().st_mtime_ns for p in (site / "validations").rglob("*.html")} == pages
-    assert (site / "index.html").stat().st_mtime_ns != index_written
+
+    assert any(p.value == script for p in found["sub-1"])  # the problem is found and reported
+    html = "".join(p.read_text(encoding="utf-8") for p in (settings.reports / "data_docs").rglob("*.html"))
+    assert "<script>alert(" not in html and "<img src=x" not in html and "onerror=alert" not in html
+    assert "sub-1" in html
 
 
 def test_data_docs_render_a_suite_again_when_its_json_changes(reference, tmp_path, monkeypatch):
     monkeypatch.setenv("JIANFU_HOME", str(tmp_path / "home"))
     suites = tmp_path / "expectations"
-    shutil.copytree(expectations_dir(), suites)
-    monkeypatch.setenv("JIANFU_EXPECTATIONS", str(suites))
+    shutil.copytree(EXPECTATIONS_DIR, suites)
     settings = Settings.from_env()
-    build_data_docs(settings)
+    build_data_docs(settings, suites)
     pages = {p.name: p.stat().st_mtime_ns for p in (settings.reports / "data_docs" / "expectations").glob("*.html")}
     data = json.loads((suites / "work_groups.json").read_text(encoding="utf-8"))
     data["expectations"][0]["meta"]["message_en"] = "a message the office reworded"
     (suites / "work_groups.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
-    build_data_docs(settings)
+    build_data_docs(settings, suites)
 
     now = {p.name: p.stat().st_mtime_ns for p in (settings.reports / "data_docs" / "expectations").glob("*.html")}
     assert [name for name in sorted(now) if now[name] != pages[name]] == ["work_groups.html"]
@@ -592,143 +581,3 @@ def test_gx_gets_numpy_backed_columns(reference):
         assert not isinstance(dtype, pd.ArrowDtype) and getattr(dtype, "storage", None) != "pyarrow", name
 
 
-def test_gx_is_imported_without_running_scipy_stats_and_altair_until_used():
-    """jianfu.validate defers GX's distribution-test and chart dependencies (jianfu.gx_import): they are
-    importable modules that run on first use, and nothing else of the import machinery changes."""
-    code = (
-        "import sys, jianfu.validate\n"
-        "print(sorted(type(sys.modules[m]).__name__ for m in ('scipy.stats', 'altair')))\n"
-        "print(any(type(f).__name__ == '_DeferringFinder' for f in sys.meta_path))\n"
-        "from scipy import stats\n"
-        "print(stats.norm.cdf(0.0), type(sys.modules['scipy.stats']).__name__)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
-
-    assert out[0] == "['_LazyModule', '_LazyModule']"
-    assert out[1] == "False"
-    assert out[2] == "0.5 module"
-
-
-_DESCRIBE_GX_MODELS = """
-import json, re, sys
-{importing}
-import pydantic
-from pydantic.v1 import BaseModel
-
-def plain(value):
-    return re.sub(r" at 0x[0-9a-f]+", "", repr(value))
-
-def names(functions):
-    return None if functions is None else [getattr(getattr(v, "func", v), "__qualname__", plain(v)) for v in functions]
-
-def field(f):
-    if f is None:
-        return None
-    return {{
-        "name": f.name, "alias": f.alias, "has_alias": f.has_alias, "type_": plain(f.type_),
-        "outer_type_": plain(f.outer_type_), "annotation": plain(f.annotation), "required": plain(f.required),
-        "default": plain(f.default), "default_factory": plain(f.default_factory), "shape": f.shape,
-        "allow_none": f.allow_none, "validate_always": f.validate_always, "final": f.final,
-        "discriminator_key": f.discriminator_key, "discriminator_alias": f.discriminator_alias,
-        "field_info": plain(f.field_info), "field_info_extra": plain(getattr(f.field_info, "extra", None)),
-        "model_config": f.model_config.__qualname__, "parse_json": f.parse_json,
-        "class_validators": None if f.class_validators is None else sorted(
-            (k, names([v.func])) for k, v in f.class_validators.items()),
-        "validators": names(f.validators), "pre_validators": names(f.pre_validators),
-        "post_validators": names(f.post_validators),
-        "sub_fields": None if f.sub_fields is None else [field(s) for s in f.sub_fields],
-        "sub_fields_mapping": None if f.sub_fields_mapping is None else {{
-            plain(k): field(v) for k, v in f.sub_fields_mapping.items()}},
-        "key_field": field(f.key_field),
-    }}
-
-seen, todo = {{}}, [BaseModel]
-while todo:
-    cls = todo.pop()
-    for sub in cls.__subclasses__():
-        key = sub.__module__ + ":" + sub.__qualname__ + ":" + str(id(sub) if sub.__qualname__ in seen else "")
-        if sub.__module__.startswith("great_expectations") and key not in seen:
-            seen[key] = {{name: field(f) for name, f in sub.__fields__.items()}}
-        todo.append(sub)
-print(json.dumps({{k.rsplit(":", 1)[0]: v for k, v in sorted(seen.items())}}, sort_keys=True))
-"""
-
-
-def test_gx_models_inherit_the_same_fields_with_cheap_copies():
-    """GX is imported with pydantic's inherited fields copied for what a subclass changes instead of
-    deep-copied (jianfu.pydantic_fields). In two fresh interpreters, one importing GX as jianfu does
-    and one with pydantic's own deep copies, every field of every pydantic model GX defines —
-    types, defaults, FieldInfo, validators, sub-fields, recursively — must be the same."""
-    import pydantic
-
-    from jianfu import pydantic_fields
-
-    assert pydantic.VERSION == pydantic_fields.PATCHED_PYDANTIC  # else the test compares GX with itself
-    cheap = _DESCRIBE_GX_MODELS.format(importing="from jianfu.gx_import import import_gx; import_gx()")
-    deep = _DESCRIBE_GX_MODELS.format(
-        importing="from jianfu.gx_import import deferring\nwith deferring():\n    import great_expectations")
-
-    outputs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-               for code in (cheap, deep)]
-
-    for run in outputs:
-        assert run.returncode == 0, run.stderr[-3000:]
-    with_cheap_copies, with_deep_copies = (json.loads(run.stdout) for run in outputs)
-    assert len(with_deep_copies) > 300
-    assert sum(len(fields) for fields in with_deep_copies.values()) > 2000
-    for model in with_deep_copies:
-        assert with_cheap_copies.get(model) == with_deep_copies[model], model
-    assert with_cheap_copies.keys() == with_deep_copies.keys()
-
-
-def test_the_kwargs_lookups_jianfu_installs_on_gx_answer_as_gx_own():
-    from jianfu.validate import gx_patch
-
-    assert gx_patch.install() is True  # the pinned GX release
-    checked = 0
-    for kind in S.KINDS:
-        for expectation in load_suite(kind).expectations:
-            for name, original in gx_patch.ORIGINALS.items():
-                keys = [()] if name != "_get_success_kwarg" else \
-                    [(k,) for k in (*expectation.domain_keys, *expectation.success_keys, "result_format",
-                                    "catch_exceptions", *gx_patch.NOT_KWARGS)]
-                for args in keys:
-                    assert getattr(expectation, name)(*args) == original(expectation, *args), (kind, name, args)
-                    checked += 1
-    assert checked > 500
-    # and the keys asked for are the whole configuration's, key for key
-    for kind in S.KINDS:
-        for expectation in load_suite(kind).expectations:
-            whole = expectation.configuration.kwargs
-            every = {*whole, *expectation.__fields__, *gx_patch.NOT_KWARGS}
-            assert gx_patch.configuration_kwargs(expectation, every) == whole, (kind, expectation)
-
-
-def test_data_docs_views_compile_each_template_once():
-    """GX makes a Jinja environment per page; jianfu gives them Jinja's bytecode cache (gx_patch),
-    so a template is compiled once and loaded after that (the Data Docs tests render with it)."""
-    import jinja2
-    from great_expectations.render.view.view import DefaultJinjaPageView
-
-    from jianfu.validate import gx_patch
-
-    assert gx_patch.install() is True
-    first, second = DefaultJinjaPageView(), DefaultJinjaPageView()
-    assert isinstance(first.env.bytecode_cache, jinja2.BytecodeCache)
-    assert first.env.bytecode_cache is second.env.bytecode_cache
-    compiled = []
-    original = jinja2.Environment._compile
-
-    def counting(self, source, filename):
-        compiled.append(filename)
-        return original(self, source, filename)
-
-    jinja2.Environment._compile = counting
-    try:
-        DefaultJinjaPageView().env.get_template("page.j2")  # compiled here, or by an earlier process
-        compiled.clear()
-        template = DefaultJinjaPageView().env.get_template("page.j2")
-    finally:
-        jinja2.Environment._compile = original
-    assert compiled == []  # loaded from the cache, not compiled again
-    assert template.name == "page.j2"

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from .config import JianfuError, Settings
+from .config import JianfuError, Settings, load_rules
 
 FORMATS = ("table", "csv", "json")
 
@@ -80,12 +80,29 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     from .ingest.pipeline import ingest
 
     paths = [Path(p) for p in args.paths] or None
+    settle = args.settle if args.settle is not None else load_rules(settings.reference)["landing_settle_seconds"]
     try:
-        summary = ingest(settings, paths, args.kind, _progress, recheck_rejected=args.recheck_rejected)
+        summary = ingest(settings, paths, args.kind, _progress, recheck_rejected=args.recheck_rejected,
+                         settle=settle)
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
     print(summary.describe())
+    if summary.outcomes:
+        _refresh_data_docs(settings)
     return 0
+
+
+def _refresh_data_docs(settings: Settings) -> None:
+    """The validation history pages, a step of its own after ingest: the ledger and the reports are
+    the record, so a failure here is reported and leaves the ingest's work as it is."""
+    from .validate import build_data_docs
+
+    _progress("refreshing the validation history (GX Data Docs)")
+    try:
+        build_data_docs(settings)
+    except Exception as exc:  # noqa: BLE001 - the pages are a convenience, the ingest is done
+        logging.getLogger(__name__).debug("Data Docs refresh failed", exc_info=True)
+        print(f"jianfu: could not refresh the validation history ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
@@ -175,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="kind of every file given (default: from the landing/<kind>/ directory)")
     p.add_argument("--recheck-rejected", action="store_true",
                    help="validate rejected files again (after fixing reference data)")
+    p.add_argument("--settle", type=float, metavar="S",
+                   help="leave files changed in the last S seconds for the next run "
+                        "(default: landing_settle_seconds of rules.yaml; 0 takes every file)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("build", help="build the warehouse, flags, burden and quota usage")

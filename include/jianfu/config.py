@@ -36,6 +36,8 @@ RULE_DEFAULTS: dict[str, float] = {
     "reminder_interval_days": 7,
     # joint visits (section 13): days a planned visit may move either way to be merged
     "joint_shift_days": 15,
+    # intake (section 5): a file changed more recently than this may still be being copied
+    "landing_settle_seconds": 60,
 }
 
 #: collection.yaml defaults (SPEC.md section 10).

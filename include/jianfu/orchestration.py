@@ -273,11 +273,18 @@ def _to_decide(settings: Settings, landed: Sequence[Discovered]) -> list[Discove
 
 def plan_ingest(settings: Settings, max_batches: int | None = None) -> list[list[str]]:
     """The mapped ingest work of one run: batches of landed files (absolute paths)."""
-    from .ingest.discover import discover
+    from .config import load_rules
+    from .ingest.discover import scan
     from .reference import Reference
+    from .submission import shown
 
     ensure_home(settings)
-    landed = discover([settings.landing])
+    landing = scan([settings.landing], settle=load_rules(settings.reference)["landing_settle_seconds"])
+    for skipped in landing.skipped:  # the run's summary of what is not received, and why
+        log.warning("skipped %s: %s", shown(str(skipped.path)), skipped.reason)
+    if landing.unsettled:
+        log.info("%d file(s) still being copied, left for the next run", len(landing.unsettled))
+    landed = landing.found
     found = _to_decide(settings, landed)
     if not found:
         log.info("nothing new in %s (%d file(s) already received)", settings.landing, len(landed))
@@ -294,11 +301,11 @@ def plan_ingest(settings: Settings, max_batches: int | None = None) -> list[list
 def ingest_batch(settings: Settings, paths: Sequence[str]) -> dict[str, Any]:
     """Ingest one batch; returns a JSON-able summary for XCom (counts and one line per file).
 
-    GX Data Docs are rebuilt once per run by `finish_ingest`, not by every mapped task at once.
+    GX Data Docs are rebuilt once per run by the DAG's data_docs task, not by every mapped task.
     """
     from .ingest.pipeline import ingest
 
-    summary = ingest(settings, [Path(p) for p in paths], data_docs=False, progress=log.info)
+    summary = ingest(settings, [Path(p) for p in paths], progress=log.info)
     log.info("%s", summary.describe())
     files = [
         {
@@ -347,11 +354,9 @@ def describe_ingest_run(totals: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def finish_ingest(settings: Settings, results: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
-    """The run's totals: Data Docs refreshed when files were decided, the summary logged last."""
+def finish_ingest(results: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
+    """The run's totals, with the summary the CLI prints logged last."""
     totals = merge_ingest_results(results)
-    if totals["files"]:
-        refresh_data_docs(settings)
     log.info("%s", describe_ingest_run(totals))
     return totals
 

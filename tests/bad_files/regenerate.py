@@ -1,8 +1,11 @@
 """Write the corpus of bad county files in this directory (run it after changing a case).
 
-Each file is what a county could really send: wrong encodings, junk, broken Excel files, and every
-row-level mistake of SPEC.md sections 4 and 6. `cases.yaml` says what each must end as. The files
-are committed so the corpus is there to open and look at; this script only saves typing.
+Each file is what a county could really send: wrong encodings, junk, broken Excel files, every
+row-level mistake of SPEC.md sections 4 and 6, hostile workbooks (a zip bomb, a stray cell at row
+2,000,000,000, an oversized cell), and the formats offices save (.xls, WPS .et, .ods, XLSX written
+by LibreOffice, UTF-16 "Unicode text"). `cases.yaml` says what each must end as. The files are
+committed so the corpus is there to open and look at, and so the tests never need LibreOffice;
+this script, which does (`apt-get install libreoffice-calc-nogui`), only saves typing.
 
     .venv/bin/python tests/bad_files/regenerate.py
 """
@@ -11,6 +14,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -151,6 +159,136 @@ def corpus() -> dict[str, bytes]:
     }
 
 
+def _rezip(xlsx: bytes, change) -> bytes:
+    """The workbook with its first sheet's XML passed through `change` (bytes -> bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)
+            dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return out.getvalue()
+
+
+def _before_sheet_end(extra: bytes):
+    return lambda xml: xml.replace(b"</sheetData>", extra + b"</sheetData>")
+
+
+def _claiming(xlsx: bytes, size: int) -> bytes:
+    """The workbook with its sheet's declared (uncompressed) size set to `size` in the central
+    directory: a few KB that claims gigabytes."""
+    data = bytearray(xlsx)
+    name = b"xl/worksheets/sheet1.xml"
+    at = data.find(b"PK\x01\x02" + b"\x00" * 0)  # first central directory entry
+    while at >= 0:
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46: at + 46 + name_len] == name:
+            struct.pack_into("<I", data, at + 24, size)
+        at = data.find(b"PK\x01\x02", at + 4)
+    return bytes(data)
+
+
+def hostile_workbooks() -> dict[str, bytes]:
+    good = xlsx_bytes(FORM, forms())
+    padding = b"<!--" + b" " * (20 << 20) + b"-->"  # 20 MB of spaces: deflates about a thousand times
+    long_cell = "长" * 40_000
+    return {
+        "form_counts/bomb_claims_gigabytes.xlsx": _claiming(good, 0xF000_0000),
+        "form_counts/bomb_inflates_1000x.xlsx": _rezip(good, _before_sheet_end(padding)),
+        "form_counts/stray_cell_row_2e9.xlsx": _rezip(good, _before_sheet_end(
+            b'<row r="2000000000"><c r="A2000000000" t="inlineStr"><is><t>x</t></is></c></row>')),
+        "form_counts/cell_beyond_xfd.xlsx": _rezip(good, lambda xml: re.sub(
+            rb'<c r="A3"', b'<c r="XFE3" t="inlineStr"><is><t>x</t></is></c><c r="A3"', xml, count=1)),
+        "form_counts/cell_over_32767_chars.xlsx": _rezip(good, _before_sheet_end(
+            b'<row r="9"><c r="A9" t="inlineStr"><is><t>' + long_cell.encode() + b"</t></is></c></row>")),
+        "form_counts/repeated_long_value.xlsx": _shared_string_workbook(),
+    }
+
+
+def _shared_string_workbook() -> bytes:
+    """3,000 rows whose fill_count is one shared string of 5,000 characters: a small file that,
+    quoted whole on every row of a report, would make a report of tens of megabytes."""
+    def cell(ref, text):
+        return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+    column = "ABCDEFGHIJKL"
+    rows = ["<row r=\"1\">" + "".join(cell(f"{column[i]}1", h) for i, h in enumerate(FORM)) + "</row>"]
+    for n in range(2, 3002):
+        values = form(T1, f"F{n:04d}")
+        cells = [cell(f"{column[i]}{n}", v) if FORM[i] != "fill_count" else f'<c r="H{n}" t="s"><v>0</v></c>'
+                 for i, v in enumerate(values)]
+        rows.append(f'<row r="{n}">' + "".join(cells) + "</row>")
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/sharedStrings.xml": f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}" count="3000" uniqueCount="1"><si><t>{"很长的说明" * 1000}</t></si></sst>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData>{"".join(rows)}</sheetData></worksheet>',
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, text in parts.items():
+            book.writestr(zipfile.ZipInfo(name, (2026, 10, 3, 0, 0, 0)), text.encode(), zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def office_formats(tmp: Path) -> dict[str, bytes]:
+    """The same good rows saved by LibreOffice as .xls, .ods and (BIFF8, as WPS writes it) .et, and
+    work groups saved as XLSX by LibreOffice (numbers, dates and 12-digit codes as typed cells)."""
+    sources = {"form_counts/good_xls": ("2026-01", "xls"), "form_counts/good_ods": ("2026-02", "ods"),
+               "form_counts/good_et": ("2026-03", "xls")}
+    made = {}
+    for name, (period, target) in sources.items():
+        source = tmp / f"{Path(name).name}.csv"
+        source.write_bytes(csv_bytes(FORM, forms(period)))
+        made[name] = (source, target)
+    groups = tmp / "good_libreoffice.csv"
+    groups.write_bytes(csv_bytes(GROUP, [group(period="2026-04", last_active_date="2026-04-20"),
+                                         group(period="2026-04", group_id="G2", unit_code=V1,
+                                               last_active_date="2026-04-21")]))
+    made["work_groups/good_libreoffice"] = (groups, "xlsx")
+    out = {}
+    for name, (source, target) in made.items():
+        filters = {"xls": "xls:MS Excel 97", "ods": "ods", "xlsx": "xlsx:Calc MS Excel 2007 XML"}
+        subprocess.run(["soffice", "--headless", "--infilter=CSV:44,34,76,1", "--convert-to", filters[target],
+                        "--outdir", str(tmp), str(source)], check=True, capture_output=True, timeout=300)
+        suffix = {"good_et": ".et"}.get(Path(name).name, f".{target}")
+        out[f"{name}{suffix}"] = (tmp / f"{source.stem}.{target}").read_bytes()
+    return out
+
+
+def instruction_sheet_first() -> bytes:
+    wb = Workbook()
+    wb.properties.created = wb.properties.modified = datetime(2026, 10, 3)
+    notes = wb.active
+    notes.title = "填表说明"
+    for line in ("1. 每个填报单位每张报表一行。", "2. 填报次数为本月实际填报次数。", "3. 请勿修改表头。"):
+        notes.append([line])
+    data = wb.create_sheet("报表填报统计")
+    data.append(FORM)
+    for row in forms("2025-11"):
+        data.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def encodings() -> dict[str, bytes]:
+    utf8 = csv_bytes(FORM, forms("2026-07")[:2])
+    gbk_line = ",".join(forms("2026-07")[2]).encode("gbk") + b"\r\n"
+    with_nul = bytearray(csv_bytes(FORM, [form(T1, f"F{n:04d}") for n in range(300)]))
+    with_nul[12_000] = 0
+    unicode_text = "\r\n".join("\t".join(r) for r in [FORM, *forms("2025-12")]) + "\r\n"
+    return {
+        "form_counts/mixed_utf8_and_gbk_lines.csv": utf8 + gbk_line,
+        "form_counts/nul_byte_past_8k.csv": bytes(with_nul),
+        "form_counts/good_unicode_text_utf16.txt": unicode_text.encode("utf-16"),
+    }
+
+
 def _zip_with_text() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
@@ -159,11 +297,18 @@ def _zip_with_text() -> bytes:
 
 
 def main() -> None:
-    for name, data in corpus().items():
+    files = {**corpus(), **hostile_workbooks(), **encodings(),
+             "form_counts/instruction_sheet_first.xlsx": instruction_sheet_first()}
+    with tempfile.TemporaryDirectory() as tmp:
+        if shutil.which("soffice"):
+            files.update(office_formats(Path(tmp)))
+        else:
+            print("soffice not found: the .xls, .et, .ods and LibreOffice XLSX files are left as they are")
+    for name, data in files.items():
         path = HERE / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    print(f"wrote {len(corpus())} files under {HERE}")
+    print(f"wrote {len(files)} files under {HERE}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ it: with no form counts in the window, or when a row names a department that is 
 departments.csv, a frequency it does not know or no form name (the whole file is refused, each such
 row named: a verdict on half a list would be read as a verdict on all of it).
 
-The file is read by the same reader as county submissions (jianfu.ingest.formats: UTF-8 or
+The file is read by the same reader as county submissions (jianfu.ingest.read.open_sheet: UTF-8 or
 GB18030 CSV, XLSX with title rows above the header); names and items are normalised by the flags'
 normaliser (jianfu.flags.normalize.norm_name), so the check and FORM_DUPLICATE_ACROSS_DEPTS agree.
 """
@@ -29,8 +29,8 @@ from pathlib import Path
 from ..config import ConfigError, JianfuError, Settings, load_rules
 from ..escape import neutralise_formula
 from ..flags.normalize import nfkc_code, norm_name
-from ..ingest.formats import open_sheet
 from ..ingest.headers import header_key
+from ..ingest.read import open_sheet
 from ..problems import RejectFile
 from ..reference import Reference
 from ..schema import FREQUENCY, split_list

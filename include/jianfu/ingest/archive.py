@@ -9,13 +9,18 @@ archive entry is never rewritten: same name, same bytes. The temporary name is u
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import re
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 1 << 20
+#: What of a file name's extension the archive keeps: a short ASCII suffix, for people browsing it.
+_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
 
 
 @dataclass(frozen=True)
@@ -26,13 +31,21 @@ class Archived:
 
 
 def archive_file(source: Path, archive_root: Path) -> Archived:
-    """Copy `source` into the archive; returns its hash, size and archive path."""
+    """Copy `source` into the archive; returns its hash, size and archive path.
+
+    The file is opened without following a link and must be a regular file when open: landing was
+    checked with lstat, but a link or FIFO put in its place since must not be read either.
+    """
     archive_root.mkdir(parents=True, exist_ok=True)
+    src_fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(src_fd).st_mode):
+        os.close(src_fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(source))
     fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=archive_root)
     tmp = Path(tmp_name)
     digest = hashlib.sha256()
     size = 0
-    with source.open("rb") as src, os.fdopen(fd, "wb") as dst:
+    with os.fdopen(src_fd, "rb") as src, os.fdopen(fd, "wb") as dst:
         while chunk := src.read(CHUNK):
             digest.update(chunk)
             dst.write(chunk)
@@ -40,7 +53,8 @@ def archive_file(source: Path, archive_root: Path) -> Archived:
         dst.flush()
         os.fsync(dst.fileno())
     sha = digest.hexdigest()
-    suffix = "".join(source.suffixes[-1:]).lower()[:10]
+    match = _SUFFIX.fullmatch(source.suffix.lower())
+    suffix = match.group(0) if match else ""
     final = archive_root / sha[:2] / f"{sha}{suffix}"
     if final.exists():
         tmp.unlink()

@@ -8,12 +8,13 @@ The order of work is what makes it safe to stop at any moment and run again:
 3. read and normalise every new receipt (structural problems reject the file at once);
 4. validate all readable files in one Great Expectations batch per kind (per-file overhead is the
    cost that matters when a province sends hundreds of small files), and stage each file that
-   passed as Parquet — steps 3 and 4 run on two cores, with worker processes taking part of the
-   files while this process loads GX and then checks the rest (_check_all, fork.py);
+   passed as Parquet;
 5. decide every file in receipt order in one ledger transaction: rejected, or accepted and put in
    force (superseding the version before it).
 
-A run that dies leaves receipts in `received`; the next run finishes them from the archive.
+A run that dies leaves receipts in `received`; the next run finishes them from the archive. Scale-out
+is Airflow's mapping over batches of files (jianfu.orchestration), not processes started here; the
+GX Data Docs are rendered by a step of their own after ingest (jianfu.validate.build_data_docs).
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ import hashlib
 import logging
 import os
 import re
-import select
-import shutil
-import socket
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from sqlalchemy.exc import IntegrityError
 
 from .. import ledger
@@ -40,10 +38,14 @@ from ..config import Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
 from ..schema import KINDS
-from . import fork, schedule
+from ..submission import BatchItem, ReadResult, shown
+from ..validate import validate_batch
+from ..validate.docs import context_root
+from ..validate.report import MAX_MESSAGE_CHARS, cut, write_report
 from .archive import archive_file, sync_directories
-from .discover import Discovered, DiscoveryError, discover
-from .frame import BatchItem, ReadResult
+from .discover import Discovered, DiscoveryError, scan
+from .failures import ATTEMPTS, FailureCounts
+from .read import MAX_BYTES, read_submission, to_arrow
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -77,6 +79,10 @@ class IngestSummary:
     outcomes: list[Outcome] = field(default_factory=list)
     already_seen: int = 0
     elapsed: float = 0.0
+    #: (path as shown, reason): entries not received this run (links, FIFOs, failures to retry).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Files changed within the settle time, left for the next run.
+    unsettled: int = 0
 
     def count(self, *statuses: str) -> int:
         return sum(1 for o in self.outcomes if o.status in statuses)
@@ -93,9 +99,12 @@ class IngestSummary:
             counts = f"rows={o.rows if o.rows is not None else '-'} errors={o.errors} warnings={o.warnings}"
             lines.append(f"{o.status:<23} {o.file_name}  [{where}]  {counts}")
             if o.reason and o.status in (ledger.REJECTED, ledger.DUPLICATE):
-                lines.append(f"{'':<23}   reason: {o.reason}")
+                lines.append(f"{'':<23}   reason: {shown(o.reason)}")  # quotes county values
             if o.report_path:
                 lines.append(f"{'':<23}   report: {o.report_path}")
+        for path, reason in self.skipped:
+            lines.append(f"{'skipped':<23} {path}")
+            lines.append(f"{'':<23}   reason: {reason}")
         statuses = [ledger.ACCEPTED, ledger.ACCEPTED_WITH_WARNINGS, ledger.SUPERSEDED, ledger.REJECTED,
                     ledger.DUPLICATE]
         totals = ", ".join(f"{self.count(s)} {s}" for s in statuses if self.count(s))
@@ -103,6 +112,8 @@ class IngestSummary:
             f"decided {len(self.outcomes)} file(s) in {self.elapsed:.1f}s"
             + (f": {totals}" if totals else "")
             + (f"; {self.already_seen} already received before, skipped" if self.already_seen else "")
+            + (f"; {len(self.skipped)} skipped" if self.skipped else "")
+            + (f"; {self.unsettled} still being copied, left for the next run" if self.unsettled else "")
         )
         return "\n".join(lines)
 
@@ -121,7 +132,8 @@ def _one_line(problems: list[Problem]) -> str:
     first = next(p for p in problems if p.severity == CRITICAL)
     more = sum(1 for p in problems if p.severity == CRITICAL) - 1
     where = f" (column {first.column}" + (f", row {first.row}" if first.row else "") + ")" if first.column else ""
-    return f"{first.message_en}{where}" + (f"; and {more} more problem(s), see the report" if more else "")
+    return cut(f"{first.message_en}{where}", MAX_MESSAGE_CHARS) + (
+        f"; and {more} more problem(s), see the report" if more else "")
 
 
 @dataclass
@@ -131,34 +143,10 @@ class _Receipt:
     problems: list[Problem] = field(default_factory=list)
     row_count: int | None = None
     staged_path: str | None = None
-
-    def checked(self) -> dict:
-        """What checking the file found, as a worker process hands it back (small and picklable)."""
-        return dict(problems=self.problems, county_code=self.row.get("county_code"), period=self.row.get("period"),
-                    row_count=self.row_count, staged_path=self.staged_path)
-
-    def take(self, checked: dict) -> None:
-        self.problems = checked["problems"]
-        self.row.update(county_code=checked["county_code"], period=checked["period"])
-        self.row_count, self.staged_path = checked["row_count"], checked["staged_path"]
-        self.read = None  # staged by the worker: the table is not needed here any more
-
-    def read_result(self) -> dict:
-        """What reading the file found, as the reader process hands it back (its table goes as a file)."""
-        read = self.read
-        return dict(problems=self.problems, county_code=self.row.get("county_code"), period=self.row.get("period"),
-                    table=read is not None, read_county=read and read.county_code, read_period=read and read.period,
-                    header_row=read and read.header_row)
-
-    def take_read(self, result: dict, handover: Path) -> None:
-        import pyarrow as pa
-
-        self.problems = result["problems"]
-        self.row.update(county_code=result["county_code"], period=result["period"])
-        if result["table"]:
-            source = pa.memory_map(str(handover / f"{self.row['submission_id']}.arrow"))
-            self.read = ReadResult(county_code=result["read_county"], period=result["read_period"],
-                                   header_row=result["header_row"], table=pa.ipc.open_file(source).read_all())
+    #: Why checking this file failed this run (a library error): it is tried again next run.
+    failed: str | None = None
+    #: canonical column -> the county's own header cell, for the report
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], list[Discovered], list[Discovered]]:
@@ -168,10 +156,10 @@ def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], li
     modification time; that is decided without reading the file, so a re-run costs one listing.
     A file changed in place is new (ingest then tells a touched copy from new bytes by its hash).
     """
-    at_place = ledger.receipts_at(conn, [str(d.path) for d in found])
+    at_place = ledger.receipts_at(conn, [shown(str(d.path)) for d in found])
     fresh, unfinished, decided = [], [], []
     for item in found:
-        known = [r for r in at_place.get(str(item.path), [])
+        known = [r for r in at_place.get(shown(str(item.path)), [])
                  if r["size_bytes"] == item.size and r["source_mtime_ns"] == item.mtime_ns]
         if not known:
             fresh.append(item)
@@ -182,14 +170,33 @@ def sort_by_receipt(conn, found: list[Discovered]) -> tuple[list[Discovered], li
     return fresh, unfinished, decided
 
 
+def _archive(item: Discovered, settings: Settings):
+    """The archived copy of a landed file, or the error that stopped copying it."""
+    try:
+        return archive_file(item.path, settings.raw_archive)
+    except OSError as exc:
+        return exc
+
+
+def _file_name(item: Discovered) -> str:
+    """The name as the ledger keeps it: escaped (see shown), within the ledger's 500 characters
+    (a name of 255 undecodable bytes is four times as long escaped)."""
+    return shown(item.path.name)[:500]
+
+
+def _place_key(item: Discovered) -> str:
+    return f"{shown(str(item.path))}|{item.size}|{item.mtime_ns}"
+
+
 def _receive(settings: Settings, engine, found: list[Discovered], summary: IngestSummary,
-             progress: Progress, run_id: str) -> None:
+             progress: Progress, run_id: str, failures: FailureCounts, reference: Reference) -> None:
     """Steps 1-2: archive and record every new file, claimed by this run for deciding.
 
     A file already received at the same place with the same size and modification time is skipped
     without being read: landing directories only grow, and a re-run must cost little. Everything
     else is copied into the archive (hashing on the way) by a small thread pool — the work is I/O
-    and fsync, which run outside the GIL — and then recorded in one ledger transaction.
+    and fsync, which run outside the GIL — and then recorded in one ledger transaction. A file
+    that cannot be copied is skipped with its reason, and recorded as rejected after ATTEMPTS runs.
     """
     now = settings.now()
     with engine.connect() as conn:
@@ -200,16 +207,28 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
 
     progress(f"archiving {len(fresh)} new file(s)")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        archived = list(pool.map(lambda d: archive_file(d.path, settings.raw_archive), fresh))
+        copies = list(pool.map(lambda d: _archive(d, settings), fresh))
+    rows: list[dict] = []
+    for item, copy in zip(fresh, copies, strict=True):
+        if isinstance(copy, OSError):
+            reason = f"cannot be read or archived ({copy.strerror or type(copy).__name__}) / 文件无法读取或归档"
+            runs = failures.failed(_place_key(item))
+            if runs < ATTEMPTS:
+                summary.skipped.append((shown(str(item.path)), f"{reason}; tried again next run ({runs} of {ATTEMPTS})"))
+            else:
+                rows.append(_rejected_unreadable(item, reason, runs, settings, reference))
+        else:
+            failures.forget(_place_key(item))
+    kept = [(d, c) for d, c in zip(fresh, copies, strict=True) if not isinstance(c, OSError)]
+    fresh, archived = [d for d, _ in kept], [c for _, c in kept]
     sync_directories(archived)
     with engine.connect() as conn:
         by_sha = ledger.receipts_of(conn, sorted({a.sha256 for a in archived}))
 
-    rows: list[dict] = []
     first_in_run: dict[str, dict] = {}
     touched: dict[str, int] = {}
     for item, copy in zip(fresh, archived, strict=True):
-        source, sha = str(item.path), copy.sha256
+        source, sha = shown(str(item.path)), copy.sha256
         earlier = by_sha.get(sha, [])
         same_place = [r for r in earlier if r["source_path"] == source]
         if same_place:
@@ -224,7 +243,7 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
         # run: a county that sent on time is on time even if the office ingests days later. Never
         # later than now, so a sender's clock skew cannot make a file arrive in the future.
         row = dict(
-            submission_id=submission_id, kind=item.kind, file_name=item.path.name, source_path=source,
+            submission_id=submission_id, kind=item.kind, file_name=_file_name(item), source_path=source,
             sha256=sha, size_bytes=copy.size, source_mtime_ns=item.mtime_ns, archive_path=str(copy.path),
             received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), now),
             status=ledger.RECEIVED, error_count=0, warning_count=0,
@@ -247,10 +266,27 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
             for submission_id, mtime_ns in touched.items():
                 ledger.set_fields(conn, submission_id, source_mtime_ns=mtime_ns)
     for row in _record(engine, rows, summary):
-        if row["status"] == ledger.DUPLICATE:
+        if row["status"] in (ledger.DUPLICATE, ledger.REJECTED):
             summary.outcomes.append(Outcome(row["submission_id"], row["file_name"], row["source_path"],
-                                            ledger.DUPLICATE, row["kind"], row["county_code"], row["period"],
-                                            reason=row["reason"]))
+                                            row["status"], row["kind"], row["county_code"], row["period"],
+                                            errors=row["error_count"], reason=row["reason"]))
+
+
+def _rejected_unreadable(item: Discovered, reason: str, runs: int, settings: Settings,
+                         reference: Reference) -> dict:
+    """The ledger row of a landed file that could not be archived in ATTEMPTS runs: rejected, with
+    no bytes archived (there are none to keep), so the office sees it on the board."""
+    source = shown(str(item.path))
+    county, period = _guess_from_name(_file_name(item), item.kind, reference)
+    return dict(
+        submission_id=f"unread-{hashlib.sha1(_place_key(item).encode()).hexdigest()[:16]}", kind=item.kind,
+        file_name=_file_name(item), source_path=source, sha256="", size_bytes=item.size,
+        source_mtime_ns=item.mtime_ns, archive_path="",
+        received_at=min(datetime.fromtimestamp(item.mtime_ns / 1e9, UTC), settings.now()),
+        status=ledger.REJECTED, error_count=1, warning_count=0, claimed_by=None, claimed_at=None,
+        county_code=county, period=period, duplicate_of=None,
+        reason=f"{reason}, in {runs} runs: check the file's permissions and send it again",
+    )
 
 
 def _record(engine, rows: list[dict], summary: IngestSummary) -> list[dict]:
@@ -276,8 +312,6 @@ def _record(engine, rows: list[dict], summary: IngestSummary) -> list[dict]:
 
 def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress) -> None:
     """Step 3: read and normalise; structural problems become the file's only (critical) problem."""
-    from .read import MAX_BYTES, read_submission
-
     for n, receipt in enumerate(receipts, start=1):
         if n % 50 == 0:
             progress(f"read {n}/{len(receipts)} files")
@@ -296,6 +330,7 @@ def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress
         else:
             try:
                 receipt.read = read_submission(Path(row["archive_path"]), KINDS[kind_name])
+                receipt.headers = receipt.read.headers
                 receipt.problems.extend(receipt.read.problems)
                 row.update(county_code=receipt.read.county_code, period=receipt.read.period)
             except RejectFile as reject:
@@ -314,25 +349,29 @@ def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress
 
 def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Settings) -> None:
     """Step 4: one GX run per kind over every readable file."""
-    from ..validate import validate_batch
-    from ..validate.docs import context_root
-
     items = [BatchItem(r.row["submission_id"], KINDS[r.row["kind"]], r.read, ledger.as_naive_utc(r.row["received_at"]))
              for r in receipts if r.read is not None]
     if not items:
         return
     # Validation results go to a file-backed GX context so Data Docs show the history.
-    found = validate_batch(items, reference, settings.now(), context_root=context_root(settings))
+    try:
+        found = validate_batch(items, reference, settings.now(), context_root=context_root(settings))
+    except Exception:  # a library failure on the batch: find the file(s) it belongs to, one by one
+        log.warning("validating %d file(s) together failed; validating them one by one", len(items), exc_info=True)
+        found = {}
+        for item in items:
+            try:
+                found.update(validate_batch([item], reference, settings.now(), context_root=context_root(settings)))
+            except Exception as exc:
+                log.warning("validating %s failed", item.key, exc_info=True)
+                by_key = next(r for r in receipts if r.row["submission_id"] == item.key)
+                by_key.failed = f"validation failed ({type(exc).__name__}: {str(exc)[:200]})"
     for receipt in receipts:
         receipt.problems.extend(found.get(receipt.row["submission_id"], []))
 
 
 def _stage(receipt: _Receipt, settings: Settings) -> str:
     """Write the normalised table of a file that passed where the warehouse build will find it."""
-    import pyarrow.parquet as pq
-
-    from .read import to_arrow
-
     row = receipt.row
     folder = settings.staging / row["kind"]
     folder.mkdir(parents=True, exist_ok=True)
@@ -343,186 +382,59 @@ def _stage(receipt: _Receipt, settings: Settings) -> str:
     return str(final)
 
 
-def _check_share(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress) -> None:
-    """Steps 3-4 for some receipts: read, validate, and stage the files without critical problems."""
-    _read_all(receipts, reference, progress)
-    _validate_and_stage(receipts, reference, settings)
-
-
-def _validate_and_stage(receipts: list[_Receipt], reference: Reference, settings: Settings) -> list[_Receipt]:
+def _validate_and_stage(receipts: list[_Receipt], reference: Reference, settings: Settings) -> None:
     """Step 4 for receipts already read; the tables are let go as soon as they are staged."""
     _validate_all(receipts, reference, settings)
     for receipt in receipts:
         if receipt.read is None:
             continue
         receipt.row_count = receipt.read.row_count
-        if not any(p.severity == CRITICAL for p in receipt.problems):
-            receipt.staged_path = _stage(receipt, settings)
-        receipt.read = None
-    return receipts
-
-
-#: Below this many files a run is checked in one process: a worker would save less than it costs.
-MIN_FILES_TO_FORK = 4
-
-
-def _plan(receipts: list[_Receipt]) -> schedule.Plan:
-    return schedule.plan(receipts, size=lambda r: r.row["size_bytes"], kind=lambda r: r.row["kind"])
-
-
-def _load_validation(receipts: list[_Receipt], settings: Settings) -> None:
-    """GX, its contexts and the suites of the kinds at hand, loaded once in this process."""
-    from ..validate import prepare
-    from ..validate.docs import context_root
-
-    prepare(sorted({r.row["kind"] for r in receipts if r.row["kind"] in KINDS}), context_root=context_root(settings))
-
-
-def _check_all(receipts: list[_Receipt], reference: Reference, settings: Settings, progress: Progress, *,
-               data_docs: bool = False) -> None:
-    """Steps 3-4 for every receipt, on two cores when there are enough files.
-
-    Loading GX costs more than a second of one core, so the work goes in two stages (fork.py):
-    a reader process forked first reads the checker's files (schedule.py plans who does what),
-    then more files while this process loads GX, until this process has loaded it and says stop;
-    then a checker process forked from this one — GX loaded, the tables read in memory —
-    validates and stages its files while this process reads what the reader did not, and
-    validates and stages the rest. The reader hands its tables over as Arrow IPC files
-    (memory-mapped here, not copied). A worker that fails leaves its part to this process. With
-    `data_docs`, the checker also renders the Data Docs pages of its results before it ends
-    (build_data_docs then renders only this process's pages and the index).
-    """
-    if len(receipts) < MIN_FILES_TO_FORK or fork.processes() < 2:
-        _load_validation(receipts, settings)
-        progress(f"reading and validating {len(receipts)} file(s)")
-        _check_share(receipts, reference, settings, progress)
-        return
-    plan = _plan(receipts)
-    checked_there = plan.checker
-    optional = plan.kept + plan.here  # read by the reader while GX loads here, the planned ones first
-    progress(f"reading and validating {len(receipts)} file(s) on two cores, {plan.how} "
-             f"({len(checked_there)} through worker processes, {len(optional)} here)")
-    settings.staging.mkdir(parents=True, exist_ok=True)
-    _remove_dead_handovers(settings.staging)
-    handover = Path(tempfile.mkdtemp(prefix=f"{_HANDOVER}{_HOST}-{os.getpid()}-", dir=settings.staging))
-    try:
-        stop_reading, say_stop = os.pipe()
-        try:
-            reader = _fork(lambda: _worker_read(checked_there, optional, reference, handover, stop_reading), "reader")
-        finally:
-            os.close(stop_reading)
-        try:
-            _load_validation(receipts, settings)
-        finally:
+        if receipt.failed is None and not any(p.severity == CRITICAL for p in receipt.problems):
             try:
-                os.write(say_stop, b"\n")
-            except BrokenPipeError:  # the reader has ended already
-                pass
-            os.close(say_stop)
-        ok, answer = reader.result() if reader else (False, None)
-        if ok and len(answer) >= len(checked_there):
-            read = [*checked_there, *optional][:len(answer)]
-            for receipt, result in zip(read, answer, strict=True):
-                receipt.take_read(result, handover)
-            kept, unread = optional[:len(read) - len(checked_there)], optional[len(read) - len(checked_there):]
-        else:
-            _worker_failed("reader", answer if not ok else "it did not read every file it had to", checked_there)
-            _read_all(checked_there, reference, progress)
-            kept, unread = [], optional
-        checker = _fork(lambda: [r.checked() for r in _worker_check(checked_there, reference, settings, data_docs)],
-                        "checker")
-        _read_all(unread, reference, progress)
-        _validate_and_stage(unread + kept, reference, settings)
-        ok, answer = checker.result() if checker else (False, None)
-        if ok:
-            for receipt, checked in zip(checked_there, answer, strict=True):
-                receipt.take(checked)
-        else:
-            _worker_failed("checker", answer, checked_there)
-            _validate_and_stage(checked_there, reference, settings)
-    finally:
-        shutil.rmtree(handover, ignore_errors=True)
+                receipt.staged_path = _stage(receipt, settings)
+            except Exception as exc:
+                log.warning("staging %s failed", receipt.row["file_name"], exc_info=True)
+                receipt.failed = f"staging failed ({type(exc).__name__}: {str(exc)[:200]})"
+        receipt.read = None
 
 
-_HANDOVER = ".reading-"
-_HOST = socket.gethostname()[:20].replace("-", "_")
+def _retry_later(receipts: list[_Receipt], engine, summary: IngestSummary, failures: FailureCounts) -> list[_Receipt]:
+    """Receipts whose check failed this run: left `received` (claim released, so the next run takes
+    them) and listed as skipped; after ATTEMPTS runs they are rejected with the reason. Returns
+    the receipts to decide now."""
+    decide = []
+    for receipt in receipts:
+        if receipt.failed is None:
+            failures.forget(receipt.row["submission_id"])
+            decide.append(receipt)
+            continue
+        runs = failures.failed(receipt.row["submission_id"])
+        if runs >= ATTEMPTS:
+            receipt.problems = [critical(
+                "check_failed", f"the file could not be checked in {runs} runs ({receipt.failed}); "
+                                "save it again from Excel as .xlsx or UTF-8 CSV and send it again",
+                f"连续{runs}次无法完成检查，请用 Excel 重新另存为 .xlsx 或 UTF-8 CSV 后重新报送")]
+            receipt.staged_path = None
+            decide.append(receipt)
+            continue
+        with engine.begin() as conn:
+            ledger.set_fields(conn, receipt.row["submission_id"], claimed_by=None, claimed_at=None)
+        summary.skipped.append((receipt.row["source_path"],
+                                f"{receipt.failed}; tried again next run ({runs} of {ATTEMPTS})"))
+    return decide
 
 
-def _remove_dead_handovers(staging: Path) -> None:
-    """Remove handover directories that ingests of this host killed before their clean-up left
-    behind (a province month's tables: tens of megabytes each). Another host's are left alone."""
-    for folder in staging.glob(f"{_HANDOVER}{_HOST}-*"):
-        pid = folder.name[len(_HANDOVER) + len(_HOST) + 1:].partition("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
+def _report(settings: Settings, submission: dict, problems: list[Problem], headers: dict[str, str]) -> str | None:
+    """Write the file's report; a failure costs the report (logged), never the decision."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _fork(fn, name: str) -> fork.ForkedCall | None:
-    try:
-        return fork.ForkedCall(fn)
-    except OSError as exc:
-        log.warning("could not start the ingest %s process (%s): its files are checked here", name, exc)
+        return str(write_report(settings.reports, submission, problems, headers))
+    except Exception:
+        log.warning("could not write the report of %s", submission["file_name"], exc_info=True)
         return None
-
-
-def _worker_failed(name: str, why: str | None, receipts: list[_Receipt]) -> None:
-    if why is not None:
-        log.warning("the ingest %s process failed; its %d file(s) are checked here instead:\n%s",
-                    name, len(receipts), why)
-
-
-def _worker_read(must: list[_Receipt], optional: list[_Receipt], reference: Reference, handover: Path,
-                 stop: int | None = None) -> list[dict]:
-    """The reader process: read the files of `must`, then those of `optional` in order until the
-    parent writes to (or closes) the `stop` pipe; leave each table in `handover` as an Arrow IPC
-    file. Returns what reading found, for `must` and then the optional files read, in order."""
-    import pyarrow as pa
-
-    out = []
-    for receipt in [*must, *optional]:
-        if len(out) >= len(must) and stop is not None and select.select([stop], [], [], 0)[0]:
-            break
-        _read_all([receipt], reference, lambda _msg: None)
-        if receipt.read is not None:
-            table = receipt.read.table
-            with pa.OSFile(str(handover / f"{receipt.row['submission_id']}.arrow"), "wb") as sink, \
-                    pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-        out.append(receipt.read_result())
-        receipt.read = None  # handed over: not kept in this process
-    return out
-
-
-def _worker_check(receipts: list[_Receipt], reference: Reference, settings: Settings,
-                  data_docs: bool = False) -> list[_Receipt]:
-    """The checker process: validate and stage files the reader read; with `data_docs`, render the
-    pages of its validation results (a failure there costs only those pages, rendered at the end)."""
-    from ..validate import docs
-
-    docs.forget_recorded()  # what this process's parent stored before the fork is the parent's to render
-    checked = _validate_and_stage(receipts, reference, settings)
-    if data_docs:
-        try:
-            docs.render_recorded(settings)
-        except Exception:  # pragma: no cover - depends on GX's site builder
-            log.warning("could not render the checker's Data Docs pages; the ingest renders them", exc_info=True)
-    return checked
 
 
 def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: IngestSummary, run_id: str) -> None:
     """Step 5: write the reports, then record every decision in receipt order."""
-    from ..validate.report import write_report
-
     decisions = []
     for receipt in sorted(receipts, key=lambda r: ledger.receipt_order(r.row)):
         row, problems = receipt.row, receipt.problems
@@ -534,7 +446,7 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
                       staged_path=None if errors else receipt.staged_path)
         status = ledger.REJECTED if errors else ledger.ACCEPTED_WITH_WARNINGS if warnings else ledger.ACCEPTED
         if problems:
-            fields["report_path"] = str(write_report(settings.reports, {**row, **fields, "status": status}, problems))
+            fields["report_path"] = _report(settings, {**row, **fields, "status": status}, problems, receipt.headers)
         decisions.append((receipt, ledger.Decision(row["submission_id"], status, fields)))
 
     with engine.begin() as conn, ledger.versions_lock(conn):
@@ -553,14 +465,17 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
 
 
 def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None = None,
-           progress: Progress | None = None, *, data_docs: bool = True,
-           recheck_rejected: bool = False) -> IngestSummary:
+           progress: Progress | None = None, *, recheck_rejected: bool = False,
+           settle: float = 0) -> IngestSummary:
     """Receive, archive, validate and put in force every new file under `paths` (default: landing).
 
     With `recheck_rejected`, files rejected earlier are validated again from the archive as well:
     after the office fixes its reference data (a unit or department it had not listed), a file
     rejected only for that is accepted, in force by its original receipt time. A county cannot
     simply re-send such a file, because the same bytes again are a duplicate (SPEC section 5).
+
+    `settle` seconds: files changed more recently are left for the next run (the command line and
+    the DAG pass rules.yaml's landing_settle_seconds; a caller that placed the files itself, 0).
     """
     progress = progress or (lambda _msg: None)
     started = time.monotonic()
@@ -569,14 +484,17 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         if not settings.landing.exists():
             raise DiscoveryError(f"{settings.landing}: no landing directory (run `jianfu init`, or pass paths)")
         paths = [settings.landing]
-    found = discover(paths, kind)
+    landing = scan(paths, kind, settle=settle)
+    found = landing.found
     reference = Reference.load(settings.reference)
+    failures = FailureCounts(settings.home / "ingest_failures.json")
     engine = ledger.connect(settings.db_url)
     try:
         ledger.create_schema(engine)
-        summary = IngestSummary()
+        summary = IngestSummary(skipped=[(shown(str(s.path)), s.reason) for s in landing.skipped],
+                                unsettled=len(landing.unsettled))
         run_id = ledger.new_run_id()
-        _receive(settings, engine, found, summary, progress, run_id)
+        _receive(settings, engine, found, summary, progress, run_id, failures, reference)
         if recheck_rejected:
             with engine.begin() as conn:
                 reopened = ledger.reopen_rejected(conn, run_id)
@@ -584,25 +502,16 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         # Decide what this run received, and what a run that died left `received` (from the
         # archive) — but, when given paths, only files at those paths: another batch may be
         # deciding the rest right now.
-        scope = None if explicit_paths is None else [str(d.path) for d in found]
+        scope = None if explicit_paths is None else [shown(str(d.path)) for d in found]
         with engine.begin() as conn:
             receipts = [_Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, scope)]
         if receipts:
-            _check_all(receipts, reference, settings, progress, data_docs=data_docs)
-            _decide(receipts, settings, engine, summary, run_id)
-            if data_docs:
-                _build_data_docs(settings)
+            progress(f"reading and validating {len(receipts)} file(s)")
+            _read_all(receipts, reference, progress)
+            _validate_and_stage(receipts, reference, settings)
+            _decide(_retry_later(receipts, engine, summary, failures), settings, engine, summary, run_id)
+        failures.save()
     finally:
         engine.dispose()
     summary.elapsed = time.monotonic() - started
     return summary
-
-
-def _build_data_docs(settings: Settings) -> None:
-    """Refresh the GX Data Docs site; a failure here must not undo a good ingest."""
-    try:
-        from ..validate import build_data_docs
-
-        build_data_docs(settings)
-    except Exception:  # pragma: no cover - depends on GX's site builder
-        log.warning("could not refresh the GX Data Docs site", exc_info=True)

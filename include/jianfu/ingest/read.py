@@ -9,8 +9,9 @@ This is the ingest pipeline's entry point for a file's *content* (SPEC.md sectio
 values (a malformed date, an unknown enum word) is left to validation, which sees both the parsed
 value and the `__raw` text. The work is split so each module has one job:
 
-- formats.py: bytes -> rows of cell text (CSV UTF-8/GB18030 via pyarrow.csv, XLSX via openpyxl),
-  with each row's number as the county sees it;
+- formats.py: bytes -> rows of cell text for CSV (UTF-8/GB18030/UTF-16, commas or tabs, via
+  pyarrow.csv), with each row's number as the county sees it;
+- workbook.py: the same for XLSX, XLS, ET and ODS (python-calamine), after a safety check;
 - headers.py: which row is the header, and which column each header cell names;
 - values.py: cell text -> typed values, column-wise;
 - this module: blank and note rows, structural checks, the uniform county and period, the frame.
@@ -24,8 +25,12 @@ Rule ids emitted (critical ones raise RejectFile; warnings land in ReadResult.pr
 critical
     too_large                 file over MAX_BYTES (checked before reading)
     empty_file                zero bytes or only whitespace
-    unreadable_file           binary junk, old .xls / encrypted workbook, damaged or truncated XLSX,
+    unreadable_file           binary junk, encrypted or damaged workbook, truncated XLSX,
                               undecodable text (neither UTF-8 nor GB18030), unparseable CSV
+    mixed_encoding            CSV lines in UTF-8 and in GB18030 in one file
+    nul_byte                  a NUL byte anywhere in a CSV
+    unsafe_workbook           parts inflating past 500 MB or 100x, a cell beyond row 1,048,576 or
+                              column XFD, a cell over 32,767 characters
     no_header_row             no header row found in the first 11 rows
     duplicate_column          two header cells map to one canonical column
     missing_required_column   a required column is absent (named in English and Chinese)
@@ -47,21 +52,21 @@ such lines are usually typed in column A, which is often county_code.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import arrow_values
 from ..problems import Problem, RejectFile, critical, warning
 from ..schema import COUNTY_CODE_RE, Column, Kind
-from .formats import Body, Sheet, open_sheet, too_many_rows
-from .frame import ROW, ReadResult, raw
+from ..submission import ROW, ReadResult, raw
+from .formats import EMPTY, OLE2_MAGIC, TOO_LARGE, ZIP_MAGIC, Body, CsvSheet, Sheet, too_many_rows, unreadable
 from .headers import HEADER_SEARCH_ROWS, HeaderMap, find_header_row, map_header
 from .values import TRUE, empty_column, normalise, parse_column, trim
+from .workbook import WorkbookSheet
 
 MAX_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 1_000_000
@@ -71,19 +76,41 @@ EXAMPLE_ROWS = 5
 
 _COUNTY = re.compile(COUNTY_CODE_RE)
 
-if TYPE_CHECKING:  # pandas is imported by whoever makes a frame: reading never needs it
-    import pandas as pd
-
 
 def read_submission(path: Path, kind: Kind) -> ReadResult:
     """Read a county file of `kind` into the validation frame, or raise RejectFile."""
-    sheet = open_sheet(Path(path), MAX_BYTES, MAX_ROWS)
+    sheet = open_sheet(Path(path), has_header=lambda head: find_header_row(head, kind) is not None)
     header_index = find_header_row(sheet.head, kind)
     if header_index is None:
         raise RejectFile(_no_header_problem(sheet, kind))
     header = map_header(sheet.head[header_index], kind)
     body = sheet.body(header_index)
     return _Reader(kind, header, body, header_index + 1).result()
+
+
+def open_sheet(path: Path, max_bytes: int | None = None, max_rows: int | None = None,
+               has_header: Callable[[list[list[str]]], bool] | None = None) -> Sheet:
+    """Read a file and decide its format by content; raises RejectFile when it is none we accept.
+    A workbook is read from its first worksheet whose first rows satisfy `has_header` (default:
+    the first worksheet). Limits default to a submission's (MAX_BYTES, MAX_ROWS)."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise unreadable(
+            f"The file is {size / 1048576:.1f} MB; files over {max_bytes // 1048576} MB are not accepted. "
+            "Split it or remove unneeded sheets and columns.",
+            f"文件大小为 {size / 1048576:.1f} MB，超过 {max_bytes // 1048576} MB 的上限。请删除多余的工作表或列后重新报送。",
+            TOO_LARGE,
+        )
+    data = path.read_bytes()
+    if not data or data.isspace():
+        raise unreadable(
+            "The file is empty. Check that the right table was exported, then submit it again.",
+            "文件是空的，没有任何内容。请确认导出了正确的文件后重新报送。", EMPTY)
+    if data.startswith((ZIP_MAGIC, OLE2_MAGIC)):
+        return WorkbookSheet(data, max_rows, has_header or (lambda _head: True))
+    return CsvSheet(data)
 
 
 def to_arrow(source: ReadResult | pd.DataFrame, kind: Kind) -> pa.Table:
@@ -102,13 +129,6 @@ def to_arrow(source: ReadResult | pd.DataFrame, kind: Kind) -> pa.Table:
             array = pc.cast(array, fld.type, safe=False)  # drops the (midnight) time of day
         arrays.append(array.cast(fld.type) if array.type != fld.type else array)
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _int64_array(values: np.ndarray) -> pa.Array:
-    """Row numbers as Arrow, sharing numpy's buffer: `pa.array` of a numpy array would import pandas
-    (see arrow_values.py), which nothing that reads a file needs."""
-    values = np.ascontiguousarray(values, dtype=np.int64)
-    return pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -147,7 +167,7 @@ class _Reader:
         def kept(array: pa.Array) -> pa.Array:
             return array if everything else pc.filter(array, keep)
 
-        rows = kept(_int64_array(self.body.rows))
+        rows = kept(pa.array(self.body.rows, pa.int64()))
         county, period = self._uniform(rows, kept)
         columns: dict[str, pa.Array] = {ROW: rows}
         for col in kind.columns:
@@ -161,7 +181,8 @@ class _Reader:
         self._column_warnings()
         self._overflow_warnings()
         return ReadResult(county_code=county, period=period, problems=self.problems,
-                          header_row=self.header_row, table=table)
+                          header_row=self.header_row, table=table,
+                          headers={name: header.texts[pos] for name, pos in header.columns.items()})
 
     def reject(self, problem: Problem) -> RejectFile:
         """A RejectFile carrying this file's best-guess county and period."""
@@ -177,7 +198,7 @@ class _Reader:
             if name == self.kind.period_column and pos in self.body.date_cells:
                 # An Excel date cell in the period (year) column stands for its month (year).
                 width = 7 if name == "period" else 4
-                text = pc.if_else(arrow_values.array_of(self.body.date_cells[pos].tolist(), pa.bool_()),
+                text = pc.if_else(pa.array(self.body.date_cells[pos], pa.bool_()),
                                   pc.utf8_slice_codeunits(text, 0, width), text)
             self.text[name] = text
         return self.text[name]
@@ -195,7 +216,7 @@ class _Reader:
         for cells in self.raws:
             if cells.null_count < len(cells):
                 mask = pc.is_valid(cells) if mask is None else pc.or_(mask, pc.is_valid(cells))
-        return mask if mask is not None else arrow_values.array_of([False] * len(self.body.rows), pa.bool_())
+        return mask if mask is not None else pa.array(np.zeros(len(self.body.rows), dtype=bool))
 
     def _counts(self, name: str, array: pa.Array) -> list[tuple[str, int]]:
         """Distinct well-formed county codes or periods (as text) with their row counts, most first."""
@@ -397,7 +418,7 @@ def _problem_unreadable(col: Column, text: pa.Array, rows: pa.Array) -> Problem:
 def _problem_no_data(header_row: int) -> Problem:
     return critical(
         "no_data_rows",
-        f"The file has a header (row {header_row}) but no data rows below it.",
+        f"The file has a header (row {header_row}) but no data rows below it. Fill in the data and submit again.",
         f"文件只有表头（第 {header_row} 行），下面没有数据行。请填写数据后重新报送。",
         row=header_row,
     )
@@ -407,7 +428,8 @@ def _no_header_problem(sheet: Sheet, kind: Kind) -> Problem:
     names = "、".join(f"{c.zh}" for c in kind.columns if c.required)
     if not any(any((c or "").strip() for c in row) for row in sheet.head):
         return critical(
-            "empty_file", "The file has no content.", "文件中没有任何内容。请确认导出了正确的表格后重新报送。"
+            "empty_file", "The file has no content. Check that the right table was exported, then submit it again.",
+            "文件中没有任何内容。请确认导出了正确的表格后重新报送。"
         )
     webpage = re.match(r"\s*<", (sheet.head[0][0] if sheet.head and sheet.head[0] else "") or "")
     hint_en = " It looks like a web page saved with an Excel name: open it in Excel and save as .xlsx." if webpage else ""

@@ -25,7 +25,6 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .. import arrow_values
 from ..schema import (
     BOOL,
     COUNTY_CODE,
@@ -70,12 +69,10 @@ _INT = r"^\+?(-?\d{1,10})(?:\.0*)?$"
 _NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?$"
 _CODE_FLOAT = r"^(\d+)\.0+$"  # 421127.0 from a spreadsheet that stored the code as a number
 
-# Arrow scalars, not Python values, as compute arguments: pyarrow imports pandas (a sixth of a second)
-# the first time it converts a Python value, to check whether it is a pandas object (arrow_values.py).
-EMPTY_TEXT = arrow_values.scalar("", pa.string())
-NULL_TEXT = arrow_values.scalar(None, pa.string())
-TRUE = arrow_values.scalar(True, pa.bool_())
-_INT32_MAX = arrow_values.scalar(INT32_MAX, pa.int64())
+EMPTY_TEXT = pa.scalar("", pa.string())
+NULL_TEXT = pa.scalar(None, pa.string())
+TRUE = pa.scalar(True, pa.bool_())
+_INT32_MAX = pa.scalar(INT32_MAX, pa.int64())
 
 
 def normalise(raw: pa.Array) -> pa.Array:
@@ -101,7 +98,7 @@ def trim(cells: pa.Array) -> pa.Array:
 def map_unique(text: pa.Array, parse: Callable[[str], object], type_: pa.DataType) -> pa.Array:
     """Apply a Python parser to each distinct value only, and spread the results back to the rows."""
     encoded = pc.dictionary_encode(text)
-    parsed = arrow_values.array_of([parse(v) for v in encoded.dictionary.to_pylist()], type_)
+    parsed = pa.array([parse(v) for v in encoded.dictionary.to_pylist()], type_)
     return pc.take(parsed, encoded.indices)
 
 
@@ -153,7 +150,7 @@ def enum_words(column: Column) -> dict[str, str]:
 
 
 def _null_unless(mask: pa.Array, values: pa.Array) -> pa.Array:
-    return pc.if_else(mask, values, arrow_values.scalar(None, values.type))
+    return pc.if_else(mask, values, pa.scalar(None, values.type))
 
 
 def parse_column(column: Column, text: pa.Array, raw: pa.Array) -> pa.Array:

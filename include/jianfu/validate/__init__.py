@@ -1,16 +1,16 @@
 """Row-level validation of submissions with Great Expectations (SPEC.md section 6).
 
-The rules are GX expectation suites in expectations/<kind>.json; each expectation's `severity` says
-whether a failure rejects the file (critical, 6.1) or is only reported (warning, 6.2), and its
-`meta` carries the rule id, column and bilingual message of the Problem it produces.
+The rules are GX expectation suites in validate/expectations/<kind>.json; each expectation's
+`severity` says whether a failure rejects the file (critical, 6.1) or is only reported (warning,
+6.2), and its `meta` carries the rule id, column and bilingual message of the Problem it produces.
 
 Structural checks that must pass before a table exists (readable file, header row, required
 columns, uniform county and period) belong to ingestion, which raises RejectFile.
 
-Cost: GX spends most of a second per suite run regardless of size, so the files of a call are
-stacked per kind and each suite runs once per kind (see prepare.py). Reference membership is a
-join in prepare.py, not a GX value set: GX 1.24 re-serialises a value set on every internal access
-of an expectation's configuration, which made 30,000 unit codes cost 13 s per run.
+The files of a call are stacked per kind and each suite runs once per kind (see prepare.py), so a
+province month costs one GX run per kind rather than one per file. Reference membership is a join
+in prepare.py rather than a GX value set, because a value set of a province's unit codes is
+re-serialised by GX on every access of the expectation's configuration.
 """
 
 from __future__ import annotations
@@ -19,47 +19,23 @@ from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
-from ..gx_import import import_gx
-
-import_gx()  # before any module of this package imports GX: see gx_import.py
-
-from . import gx_patch  # noqa: E402
-
-gx_patch.install()
-
-from ..ingest.frame import BatchItem  # noqa: E402
-from ..problems import Problem  # noqa: E402
-from ..reference import Reference  # noqa: E402
-from .attribute import ValidationEngineError, problems_by_file  # noqa: E402
-from .docs import build_data_docs, file_context, record_result  # noqa: E402
-from .engine import batch_definition, run_suite  # noqa: E402
-from .prepare import stack  # noqa: E402
-from .suites import SuiteError, expectations_dir, load_suite  # noqa: E402
+from ..problems import Problem
+from ..reference import Reference
+from ..submission import BatchItem
+from .attribute import ValidationEngineError, problems_by_file
+from .docs import build_data_docs, record_result
+from .engine import run_suite
+from .prepare import stack
+from .suites import EXPECTATIONS_DIR, SuiteError, load_suite
 
 __all__ = [
-    "prepare",
     "validate_batch",
     "load_suite",
     "build_data_docs",
-    "expectations_dir",
+    "EXPECTATIONS_DIR",
     "SuiteError",
     "ValidationEngineError",
 ]
-
-
-def prepare(kind_names: list[str], *, context_root: Path | None = None) -> None:
-    """Load everything validating these kinds needs: the suites, GX's ephemeral context with a
-    batch definition per kind and, with `context_root`, the file-backed context of the history.
-
-    validate_batch does this itself when needed; ingest calls it first so that a worker process
-    forked afterwards inherits it all instead of building it again (and two processes never
-    create the file-backed context at once).
-    """
-    for name in kind_names:
-        load_suite(name)
-        batch_definition(name)
-    if context_root is not None:
-        file_context(Path(context_root))
 
 
 def validate_batch(items: list[BatchItem], reference: Reference, now: datetime, *,
@@ -69,7 +45,7 @@ def validate_batch(items: list[BatchItem], reference: Reference, now: datetime, 
     Items may be of different kinds; each kind's suite runs once over all its files. `now` stamps
     the validation run; period and year are judged against each item's own `received_at`. With
     `context_root` (a file-backed GX context directory, normally $JIANFU_HOME/gx) the results are
-    also stored there for Data Docs (build_data_docs).
+    also stored there for Data Docs, which build_data_docs renders as a step of its own.
     """
     out: dict[str, list[Problem]] = {item.key: [] for item in items}
     by_kind: dict[str, list[tuple[int, BatchItem]]] = defaultdict(list)

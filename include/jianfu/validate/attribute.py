@@ -13,8 +13,8 @@ from collections import defaultdict
 import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult
 
-from ..ingest.frame import raw
 from ..problems import Problem
+from ..submission import raw
 from .prepare import FILE, POS, ROW
 
 #: How a Problem's severity is written: GX 1.24 stores FailureSeverity (a str Enum) on the config.

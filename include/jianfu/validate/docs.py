@@ -2,9 +2,10 @@
 
 Validation itself runs in an ephemeral context (engine.py); this file-backed context under
 $JIANFU_HOME/gx only keeps the suites and the results for the office to browse. Results are written
-per call of validate_batch (a few small JSON files), and the HTML site is built once at the end of an
-ingest run into $JIANFU_HOME/reports/data_docs/, rendering only results not rendered before, so its
-cost follows what is new rather than the length of the history.
+per call of validate_batch (a few small JSON files). The HTML site under
+$JIANFU_HOME/reports/data_docs/ is built by build_data_docs, a step of its own after ingest (a DAG
+task, a CLI step), so a rendering failure never touches an ingest; it renders only results not
+rendered before, so its cost follows what is new rather than the length of the history.
 
 What is stored is trimmed for reading, not for audit (the ledger's reports are the record):
 value sets are cut to their first values, failing rows to the first 200 per expectation, and every
@@ -31,14 +32,16 @@ from great_expectations.data_context.types.resource_identifiers import (
 )
 
 from ..config import Settings
-from ..ingest.frame import BatchItem
 from ..schema import KINDS
-from .prepare import FILE
+from ..submission import ROW, BatchItem
+from .prepare import FILE, POS
 from .suites import read_suite_json
 
 SITE = "jianfu"
 #: Value sets longer than this are cut in stored results (a county's units would flood the page).
 VALUE_SET_SHOWN = 20
+#: Shown in place of a county's value: the pages are HTML, the county's report has the value.
+HIDDEN_VALUE = "(value in the submission's report)"
 #: Failing rows kept per expectation in stored results.
 ROWS_SHOWN = 200
 #: Beside the site: the digest of each suite's JSON as last rendered.
@@ -46,8 +49,6 @@ SUITES_RENDERED = ".suites-rendered.json"
 
 _LOCK = threading.RLock()
 _CONTEXTS: dict[Path, object] = {}
-#: Results this process stored and has not rendered yet, by context root (see render_recorded).
-_RECORDED: dict[Path, list[ValidationResultIdentifier]] = {}
 
 
 def context_root(settings: Settings) -> Path:
@@ -83,8 +84,9 @@ def file_context(root: Path):
 
 def _trimmed(result: ExpectationSuiteValidationResult, keys: dict[int, str],
              run_id: RunIdentifier) -> ExpectationSuiteValidationResult:
-    """A copy fit for browsing: short value sets, a bounded number of rows, and the `__file` of
-    each failing row replaced by its submission id (what the office can look up in the ledger)."""
+    """A copy fit for browsing: short value sets, a bounded number of failing rows, each named by
+    its submission id (what the office can look up in the ledger) and row, and no value from a
+    county's file: the pages are HTML, and the county's report quotes the values instead."""
     out = copy.deepcopy(result)
     for res in out.results:
         kwargs = res.expectation_config.kwargs
@@ -94,12 +96,18 @@ def _trimmed(result: ExpectationSuiteValidationResult, keys: dict[int, str],
             kwargs["value_set"] = [*values[:VALUE_SET_SHOWN], f"... {len(values) - VALUE_SET_SHOWN} more reference codes"]
         body = res.result or {}
         hits = body.get("unexpected_index_list")
+        for name in ("unexpected_list", "partial_unexpected_list", "partial_unexpected_index_list",
+                     "partial_unexpected_counts", "unexpected_index_query", "details"):
+            body.pop(name, None)
         if hits:
-            body["unexpected_index_list"] = [{**h, FILE: keys.get(int(h[FILE]))} for h in hits[:ROWS_SHOWN]]
-        for name in ("unexpected_list", "partial_unexpected_list", "partial_unexpected_index_list"):
-            if isinstance(body.get(name), list):
-                body[name] = body[name][:ROWS_SHOWN]
-        body.pop("unexpected_index_query", None)
+            # Each failing row keeps its place (submission, row); its value is left to the report.
+            shown = [{k: keys.get(int(v)) if k == FILE else v if k in (ROW, POS) else HIDDEN_VALUE
+                      for k, v in h.items()} for h in hits[:ROWS_SHOWN]]
+            body["unexpected_index_list"] = body["partial_unexpected_index_list"] = shown
+            body["partial_unexpected_list"] = [HIDDEN_VALUE] * len(shown)
+            body["partial_unexpected_counts"] = [{"value": HIDDEN_VALUE, "count": len(hits)}]
+        if not isinstance(body.get("observed_value"), (int, float, type(None))):
+            body.pop("observed_value", None)
     out.meta = {**(out.meta or {}), "run_id": run_id, "validation_time": run_id.run_time,
                 "jianfu_submissions": sorted(keys.values())}
     return out
@@ -118,35 +126,7 @@ def record_result(root: Path, kind_name: str, result: ExpectationSuiteValidation
     )
     with _LOCK:
         file_context(root).validation_results_store.set(key, _trimmed(result, keys, run_id))
-        _RECORDED.setdefault(Path(root), []).append(key)
     return key
-
-
-def forget_recorded() -> None:
-    """Forget which results this process stored: a process forked from one that stored results
-    renders only its own (its parent renders the rest)."""
-    with _LOCK:
-        _RECORDED.clear()
-
-
-def render_recorded(settings: Settings) -> int:
-    """Render the pages of the results this process stored, not the index; returns how many.
-
-    Ingest's checker process calls it once it has validated its files, while the ingest is still
-    validating its own: build_data_docs at the end then renders only the ingest's pages and the
-    index. Only into a site already configured (by `jianfu init` or an earlier ingest): this never
-    writes the context's configuration, which the ingest may be writing."""
-    target = data_docs_dir(settings).absolute()
-    root = context_root(settings)
-    with _LOCK:
-        keys = _RECORDED.pop(Path(root), [])
-        if not keys:
-            return 0
-        ctx = file_context(root)
-        if ctx.list_data_docs_sites().get(SITE) != _site_config(target):
-            return 0  # the ingest's build_data_docs renders them with the rest
-        ctx.build_data_docs(site_names=[SITE], resource_identifiers=keys, build_index=False)
-    return len(keys)
 
 
 def _site_config(target: Path) -> dict:
@@ -173,7 +153,7 @@ def _suite_digest(data: dict) -> str:
 _NOTHING = ExpectationSuiteIdentifier(name="__jianfu_index_only__")
 
 
-def build_data_docs(settings: Settings) -> Path:
+def build_data_docs(settings: Settings, suites: Path | None = None) -> Path:
     """Render the suites and any results not rendered yet into $JIANFU_HOME/reports/data_docs/;
     returns the site's index.html.
 
@@ -189,7 +169,6 @@ def build_data_docs(settings: Settings) -> Path:
     except (FileNotFoundError, ValueError):
         stamps = {}
     with _LOCK:
-        _RECORDED.pop(Path(context_root(settings)), None)  # rendered below with every result not rendered yet
         ctx = file_context(context_root(settings))
         config = _site_config(target)
         sites = ctx.list_data_docs_sites()
@@ -199,7 +178,7 @@ def build_data_docs(settings: Settings) -> Path:
             ctx.update_data_docs_site(SITE, config)
         suite_ids = []
         for name in KINDS:
-            data = read_suite_json(name)
+            data = read_suite_json(name, suites)
             digest = _suite_digest(data)
             if stamps.get(name) != digest or not (target / "expectations" / f"{name}.html").exists():
                 ctx.suites.add_or_update(gx.ExpectationSuite(**data))

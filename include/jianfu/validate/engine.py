@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 
 import great_expectations as gx
-import great_expectations.execution_engine.pandas_execution_engine as gx_pandas
 import pandas as pd
 from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
 from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -24,11 +23,12 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from .attribute import ValidationEngineError
 from .prepare import FILE, POS, ROW
 
-#: What every result must return so a failure can be attributed: all failing rows (COMPLETE), each
-#: identified by file, row in the county's file and position in the stacked frame. The pandas query
-#: string GX can also build is skipped: it lists every failing index and is of no use here.
 #: The first pass: only whether each expectation holds.
 QUICK_FORMAT = {"result_format": "BOOLEAN_ONLY"}
+#: What a failed expectation must return so a failure can be attributed: all failing rows
+#: (COMPLETE), each identified by file, row in the county's file and position in the stacked frame.
+#: The pandas query string GX can also build is skipped: it lists every failing index and is of no
+#: use here.
 RESULT_FORMAT = {
     "result_format": "COMPLETE",
     "unexpected_index_column_names": [FILE, ROW, POS],
@@ -36,12 +36,6 @@ RESULT_FORMAT = {
 }
 
 _LOCK = threading.RLock()
-
-# GX fingerprints every pandas batch below 1 GB by hashing all of it (hash_pandas_object) just to
-# label it in the results: 1.2 s of a 6 s run over 300,000 rows. Batches here are labelled by their
-# submissions instead, so the fingerprint is switched off through the module's own threshold.
-if hasattr(gx_pandas, "HASH_THRESHOLD"):
-    gx_pandas.HASH_THRESHOLD = 0
 _CONTEXT = None
 
 

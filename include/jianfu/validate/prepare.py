@@ -48,7 +48,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..ingest.frame import ROW, BatchItem, raw
 from ..reference import Reference
 from ..schema import (
     BOOL,
@@ -62,6 +61,7 @@ from ..schema import (
     YEAR,
     Kind,
 )
+from ..submission import ROW, BatchItem, raw
 
 FILE = "__file"
 POS = "__pos"

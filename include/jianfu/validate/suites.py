@@ -1,7 +1,7 @@
-"""The GX expectation suites of expectations/<kind>.json, loaded and checked.
+"""The GX expectation suites (validate/expectations/<kind>.json), loaded and checked.
 
-The suites are data the coordination office may read and tune (messages, thresholds), so they live
-as GX 1.x JSON outside the code. GX drops an expectation it cannot build with only a log line
+The suites are data the coordination office may read and tune (messages, thresholds), so they are
+GX 1.x JSON rather than code; they ship inside the package so that an installed wheel validates. GX drops an expectation it cannot build with only a log line
 (ExpectationSuite.__init__ catches InvalidExpectationConfigurationError), which would silently switch
 a rule off: loading here refuses a suite whose loaded count differs from its JSON list.
 """
@@ -9,13 +9,10 @@ a rule off: loading here refuses a suite whose loaded count differs from its JSO
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import great_expectations as gx
-
-import jianfu
 
 from ..config import JianfuError
 
@@ -27,25 +24,21 @@ class SuiteError(JianfuError):
     """An expectation suite file is missing or broken; the message names the file and what is wrong."""
 
 
-def expectations_dir() -> Path:
-    """Where the suites live: $JIANFU_EXPECTATIONS, else `expectations/` at the repository root."""
-    override = os.environ.get("JIANFU_EXPECTATIONS")
-    if override:
-        return Path(override).expanduser().absolute()
-    return Path(jianfu.__file__).resolve().parents[2] / "expectations"
+#: The suites shipped with the package.
+EXPECTATIONS_DIR = Path(__file__).resolve().parent / "expectations"
 
 
-def suite_path(kind_name: str) -> Path:
-    return expectations_dir() / f"{kind_name}.json"
+def suite_path(kind_name: str, directory: Path | None = None) -> Path:
+    return (directory or EXPECTATIONS_DIR) / f"{kind_name}.json"
 
 
-def read_suite_json(kind_name: str) -> dict:
+def read_suite_json(kind_name: str, directory: Path | None = None) -> dict:
     """The suite file as JSON, with a clear error when it is absent or not JSON."""
-    path = suite_path(kind_name)
+    path = suite_path(kind_name, directory)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SuiteError(f"expectation suite {path} is missing (set JIANFU_EXPECTATIONS to the suites' directory)") from None
+        raise SuiteError(f"expectation suite {path} is missing") from None
     except json.JSONDecodeError as exc:
         raise SuiteError(f"expectation suite {path} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
@@ -62,13 +55,13 @@ class _Cached:
 _CACHE: dict[Path, _Cached] = {}
 
 
-def load_suite(kind_name: str) -> gx.ExpectationSuite:
+def load_suite(kind_name: str, directory: Path | None = None) -> gx.ExpectationSuite:
     """The suite of one kind, every expectation of its JSON built by GX (else SuiteError).
 
     Cached per file and modification time: building ~35 pydantic expectation models costs tens of
     milliseconds, which a per-file caller should not pay each time.
     """
-    path = suite_path(kind_name)
+    path = suite_path(kind_name, directory)
     try:
         mtime = path.stat().st_mtime_ns
     except FileNotFoundError:
@@ -76,7 +69,7 @@ def load_suite(kind_name: str) -> gx.ExpectationSuite:
     cached = _CACHE.get(path)
     if cached and cached.mtime_ns == mtime:
         return cached.suite
-    data = read_suite_json(kind_name)
+    data = read_suite_json(kind_name, directory)
     for n, exp in enumerate(data["expectations"]):
         missing = [k for k in META_KEYS if not (exp.get("meta") or {}).get(k)]
         if missing:

@@ -1,4 +1,6 @@
-"""What the reader hands to validation: one normalised table per received file.
+"""What reading a submission hands to validation: one normalised table per received file.
+
+A neutral module: ingest builds these and validate consumes them, and neither imports the other.
 
 The *validation frame* is a pandas DataFrame (GX validates pandas) with one row per data row of the
 county's file (fully blank rows and note rows already dropped) and these columns:
@@ -28,19 +30,16 @@ raises jianfu.problems.RejectFile.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
-from ..problems import Problem
-from ..schema import Kind
-
-if TYPE_CHECKING:
-    import pandas as pd
+from .problems import Problem
+from .schema import Kind
 
 ROW = "__row"
 
@@ -54,14 +53,13 @@ class ReadResult:
     """A file read and normalised: its rows, what it is about, and warnings found on the way.
 
     The reader builds `table` (Arrow); `frame`, the pandas validation frame, is made from it on
-    first use. Validation stacks the tables and staging writes them, so a province month never
-    pays for hundreds of pandas frames that nothing reads. A frame built another way (tests) is
-    passed as `frame` and has no table.
+    first use, since validation stacks the tables and staging writes them. A frame built another
+    way (tests) is passed as `frame` and has no table.
     """
 
     def __init__(self, frame: pd.DataFrame | None = None, county_code: str = "", period: str = "",
                  problems: list[Problem] | None = None, header_row: int = 1, *,
-                 table: pa.Table | None = None):
+                 table: pa.Table | None = None, headers: dict[str, str] | None = None):
         if frame is None and table is None:
             raise ValueError("a ReadResult needs its frame or its table")
         self._frame = frame
@@ -73,6 +71,8 @@ class ReadResult:
         self.period = period  # 'YYYY-MM' for monthly kinds, 'YYYY' for inspections
         self.problems: list[Problem] = problems if problems is not None else []
         self.header_row = header_row  # 1-based row of the header in the file
+        #: canonical column -> the header cell the county wrote for it (reports show both)
+        self.headers: dict[str, str] = headers or {}
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -86,20 +86,13 @@ class ReadResult:
         return self.table.num_rows if self.table is not None else len(self._frame)
 
 
-@cache
-def _pandas_types() -> dict:
-    """Arrow types of the reader's columns and the nullable pandas dtypes of the validation frame.
-
-    pandas is imported here, on first use, not with this module: reading and staging never need it
-    (ingest's reader process never imports it), and importing it costs a sixth of a second."""
-    import pandas as pd
-
-    return {
-        pa.string(): pd.StringDtype("pyarrow"),
-        pa.int64(): pd.Int64Dtype(),
-        pa.float64(): pd.Float64Dtype(),
-        pa.bool_(): pd.BooleanDtype(),
-    }
+#: Nullable pandas dtypes of the validation frame, by the Arrow type of the reader's column.
+_PANDAS_TYPES = {
+    pa.string(): pd.StringDtype("pyarrow"),
+    pa.int64(): pd.Int64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
@@ -108,9 +101,7 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     Built column by column rather than with Table.to_pandas, whose block consolidation costs more than
     the whole parse of a typical file.
     """
-    import pandas as pd
-
-    types = _pandas_types()
+    types = _PANDAS_TYPES
     data: dict[str, object] = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         array = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
@@ -132,3 +123,20 @@ class BatchItem:
     kind: Kind
     read: ReadResult
     received_at: datetime
+
+
+def shown(text: str) -> str:
+    """A file name (or path) from landing as text safe to store and show: bytes that are not UTF-8
+    (a GBK name from a Windows zip) become `\\xNN`, and control and line-breaking characters
+    become `\\uNNNN`, so a name can never forge a line of a summary or a report."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def bounded(text: str, max_bytes: int) -> str:
+    """`text` cut to at most `max_bytes` of UTF-8 on a character boundary (file names are limited
+    in bytes, and a long Chinese name is three bytes a character)."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
