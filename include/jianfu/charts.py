@@ -99,14 +99,15 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 def collection_grid(cells: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     """The collection board as a coloured grid: county down, period across, one panel per kind.
 
-    `cells`: county_code, county_name, kind, period, status (collection_status rows). Counties are
+    `cells`: county_code, county_name, kind, period, status (collection_status rows), and
+    optionally href: a link a click on the cell follows (the console's cell page). Counties are
     shown by name with their code, so two counties of one name cannot be confused.
     """
     labels = STATUS_LABELS.get(lang, STATUS_LABELS["zh"])
     kinds = KIND_LABELS.get(lang, KIND_LABELS["zh"])
     rows = [{"county": f"{c.get('county_name') or ''} {c['county_code']}".strip(), "period": c["period"],
              "kind": kinds.get(c["kind"], c["kind"]), "status": labels.get(c["status"], c["status"]),
-             "county_code": c["county_code"], "kind_code": c["kind"]} for c in cells]
+             "county_code": c["county_code"], "kind_code": c["kind"], "href": c.get("href")} for c in cells]
     colour = alt.Color("status:N", title=_t(lang, "status"),
                        scale=alt.Scale(domain=[labels[s] for s in STATUS_COLOURS],
                                        range=list(STATUS_COLOURS.values())))
@@ -114,6 +115,7 @@ def collection_grid(cells: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
         x=alt.X("period:O", title=_t(lang, "period"), axis=alt.Axis(labelAngle=-45)),
         y=alt.Y("county:N", title=None),
         color=colour,
+        href=alt.Href("href:N"),
         tooltip=[alt.Tooltip("county:N", title=_t(lang, "county")), alt.Tooltip("kind:N", title=_t(lang, "kind")),
                  alt.Tooltip("period:O", title=_t(lang, "period")), alt.Tooltip("status:N", title=_t(lang, "status"))],
     ).properties(width=alt.Step(22), height=alt.Step(20))
@@ -201,8 +203,13 @@ def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
 
 
 def spec_json(chart: alt.TopLevelMixin) -> str:
-    """The description as JSON safe to put inside an HTML <script> element (no `</` can close it)."""
-    return json.dumps(spec(chart), ensure_ascii=False).replace("</", "<\\/")
+    """The description as JSON safe to put inside an HTML <script> element (no `</` can close it).
+
+    The `$schema` URL is left out: a page names no public host, and the console tells Vega-Embed
+    the mode (vega-lite) itself.
+    """
+    described = {k: v for k, v in spec(chart).items() if k != "$schema"}
+    return json.dumps(described, ensure_ascii=False).replace("</", "<\\/")
 
 
 def svg(chart: alt.TopLevelMixin) -> str:
