@@ -116,6 +116,13 @@ def cmd_query(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from .console.serve import serve
+
+    serve(settings, args.host, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="jianfu", description="减负 jianfu: county submissions → validated Parquet warehouse, "
                                                 "flags, quota alerts and the collection board.")
@@ -163,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql", help="a SQL query, e.g. \"SELECT rule, count(*) FROM flags GROUP BY rule\"")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("serve", help="the console in the browser, without Airflow (loopback unless a token is set)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8090, help="port (default 8090)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -158,6 +158,11 @@ class Settings:
         """The office's calendar day now (honours JIANFU_NOW): the natural default `as_of`."""
         return self.office_date(self.now())
 
+    @property
+    def console_token(self) -> str | None:
+        """JIANFU_CONSOLE_TOKEN: the secret `jianfu serve` asks for; without it, it serves loopback only."""
+        return self.env.get("JIANFU_CONSOLE_TOKEN") or None
+
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():

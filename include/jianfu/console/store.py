@@ -1,0 +1,87 @@
+"""What the console reads, opened once per process (SPEC.md section 16).
+
+One DuckDB connection per process holds a view per warehouse table (jianfu.warehouse.views). A
+publish swaps a table's snapshot link and later deletes the snapshot before last, so a view
+resolved once would soon point at nothing: before each page the store compares every table's
+resolved snapshot with the one its views were made from, and re-creates the views only when one
+moved. Pages take the store's lock while they query: a DuckDB connection is not shared between
+threads, and the console's pages are small enough to run one at a time.
+
+The ledger is read through jianfu.ledger (receipts for the collection board); reference data
+through jianfu.reference, reloaded when units.csv or departments.csv changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..alerts.run import ALERTS_SCHEMA
+from ..config import JianfuError, Settings
+from ..reference import Reference
+from ..warehouse import views
+from ..warehouse.publish import Warehouse
+from ..warehouse.query import empty_schemas
+
+
+def _schemas() -> dict[str, pa.Schema]:
+    return {**empty_schemas(), "alerts": ALERTS_SCHEMA}
+
+
+@dataclass
+class Store:
+    """The console's one warehouse connection, its reference data and its settings."""
+
+    settings: Settings
+    _con: duckdb.DuckDBPyConnection | None = None
+    _seen: dict[str, str] = field(default_factory=dict)
+    _reference: Reference | None = None
+    _reference_key: tuple = ()
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _snapshots(self, warehouse: Warehouse) -> dict[str, str]:
+        return {t: warehouse.resolved_path(t) for t in warehouse.tables()}
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection, with views on the warehouse's current snapshots, for one page."""
+        if "://" not in self.settings.warehouse and not Path(self.settings.warehouse).is_dir():
+            raise JianfuError(f"warehouse {self.settings.warehouse} does not exist: run `jianfu build` first")
+        with self._lock:
+            warehouse = Warehouse(self.settings.warehouse)
+            snapshots = self._snapshots(warehouse)
+            if self._con is None:
+                self._con = duckdb.connect(":memory:")
+            if snapshots != self._seen or not self._seen:
+                views.register(self._con, warehouse, empty_schemas=_schemas())
+                self._seen = snapshots
+            yield self._con
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of one query as dicts (column name -> value)."""
+        with self.connection() as con:
+            cursor = con.execute(sql, params or [])
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    @property
+    def reference(self) -> Reference:
+        """units.csv, departments.csv and quotas.csv, reloaded when one of them changes."""
+        ref = self.settings.reference
+        key = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(ref.glob("*.csv")))
+        if self._reference is None or key != self._reference_key:
+            self._reference = Reference.load(ref)
+            self._reference_key = key
+        return self._reference
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
