@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, guard: Callable[..., Any] | Non
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
         root = base(request)
         query = {k: v for k, v in params.items() if k != "format"}
-        html = env.get_template(page.template_name).render(
+        html = env.get_template("error.html" if error else page.template_name).render(
             **result.context,
             page=page, pages=[p for p in pages if p.nav], lang=lang, base=root, params=params, error=error,
             tables={t.name: t for t in result.tables},

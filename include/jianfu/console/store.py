@@ -53,7 +53,8 @@ class Store:
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The connection, with views on the warehouse's current snapshots, for one page."""
         if "://" not in self.settings.warehouse and not Path(self.settings.warehouse).is_dir():
-            raise JianfuError(f"warehouse {self.settings.warehouse} does not exist: run `jianfu build` first")
+            raise JianfuError(f"数据仓库 {self.settings.warehouse} 尚不存在，请先运行 jianfu build。 / "
+                              f"warehouse {self.settings.warehouse} does not exist: run `jianfu build` first")
         with self._lock:
             warehouse = Warehouse(self.settings.warehouse)
             snapshots = self._snapshots(warehouse)

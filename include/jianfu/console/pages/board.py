@@ -27,7 +27,8 @@ def cells(store: Store, as_of: date) -> list[Cell]:
     try:
         _, receipts = read_submissions(settings.db_url)
     except NoSubmissionsTable:
-        raise JianfuError(f"the ledger {settings.db_url} has no submissions: run `jianfu init` first") from None
+        raise JianfuError(f"台账中还没有报送记录，请先运行 jianfu init 与 jianfu ingest。 / "
+                          f"the ledger {settings.db_url} has no submissions: run `jianfu init` first") from None
     return compute_cells(store.reference, load_schedule(settings), receipts, as_of, settings.office_date)
 
 
