@@ -198,7 +198,7 @@ def test_flags_export_is_a_workbook_of_the_filtered_rows(client, pilot):
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert values[0][0] == "规则"
     assert len(values) - 1 == expected
-    assert {v[0] for v in values[1:]} == {"GROUP_ZOMBIE"}
+    assert {v[0] for v in values[1:]} == {"僵尸工作群 GROUP_ZOMBIE"}
 
 
 def test_xlsx_neutralises_formulas():

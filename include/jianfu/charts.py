@@ -52,6 +52,34 @@ KIND_LABELS: dict[str, dict[str, str]] = {
     "en": {"form_counts": "forms", "work_groups": "work groups", "inspections": "inspections"},
 }
 
+#: The flag rules of SPEC.md section 8 as the office names them (the code stays beside the name).
+RULE_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "FORM_OVER_FREQUENCY": "报表填报过频", "FORM_DUPLICATE_ACROSS_DEPTS": "跨部门重复报表",
+        "UNIT_REPORTING_OVERLOAD": "单位填报过多", "GROUP_ZOMBIE": "僵尸工作群", "GROUP_TEMPORARY_OVERDUE": "临时群逾期未解散",
+        "GROUP_DUPLICATE": "重复工作群", "UNIT_GROUP_OVERLOAD": "单位工作群过多",
+        "INSPECTION_TARGET_OVERFREQUENT": "同一对象督检考过频", "INSPECTION_UNCOORDINATED": "未统筹的督检考",
+        "INSPECTION_UNPLANNED": "计划外未报批", "INSPECTION_REPEATED_TOPIC": "同一主题重复督检考",
+        "DEPT_QUOTA_WARNING": "部门事项接近上限", "DEPT_QUOTA_EXCEEDED": "部门事项超出上限",
+    },
+    "en": {
+        "FORM_OVER_FREQUENCY": "form filled too often", "FORM_DUPLICATE_ACROSS_DEPTS": "same form from two departments",
+        "UNIT_REPORTING_OVERLOAD": "unit reporting overload", "GROUP_ZOMBIE": "zombie work group",
+        "GROUP_TEMPORARY_OVERDUE": "temporary group overdue", "GROUP_DUPLICATE": "duplicate work groups",
+        "UNIT_GROUP_OVERLOAD": "too many groups", "INSPECTION_TARGET_OVERFREQUENT": "target inspected too often",
+        "INSPECTION_UNCOORDINATED": "visits not combined", "INSPECTION_UNPLANNED": "unplanned, unapproved visit",
+        "INSPECTION_REPEATED_TOPIC": "same topic again", "DEPT_QUOTA_WARNING": "near quota",
+        "DEPT_QUOTA_EXCEEDED": "over quota",
+    },
+}
+
+
+def rule_label(rule: str, lang: str = "zh") -> str:
+    """`僵尸工作群 GROUP_ZOMBIE`: the office's name, and the code analysts search by."""
+    name = RULE_LABELS.get(lang, RULE_LABELS["zh"]).get(rule)
+    return f"{name} {rule}" if name else rule
+
+
 _TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "county": "县(市、区)", "period": "统计期", "status": "状态", "kind": "类别", "rule": "规则",
@@ -118,8 +146,10 @@ def collection_grid(cells: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
         href=alt.Href("href:N"),
         tooltip=[alt.Tooltip("county:N", title=_t(lang, "county")), alt.Tooltip("kind:N", title=_t(lang, "kind")),
                  alt.Tooltip("period:O", title=_t(lang, "period")), alt.Tooltip("status:N", title=_t(lang, "status"))],
-    ).properties(width=alt.Step(22), height=alt.Step(20))
-    faceted = chart.facet(row=alt.Row("kind:N", title=None, header=alt.Header(labelAngle=0, labelFontWeight="bold")),
+    ).properties(width=alt.Step(30), height=alt.Step(22))
+    order = [k for k in kinds.values() if k in {r["kind"] for r in rows}]
+    faceted = chart.facet(row=alt.Row("kind:N", title=None, sort=order,
+                                      header=alt.Header(labelAngle=0, labelFontWeight="bold", labelFontSize=13)),
                           title=alt.TitleParams(_t(lang, "collection"), anchor="start"))
     # Monthly kinds run by month, inspections by year: each panel keeps its own periods.
     faceted = faceted.resolve_scale(x="independent")
@@ -128,6 +158,7 @@ def collection_grid(cells: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
 
 def flags_by_rule(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     """Horizontal bars, one per rule. `rows`: rule, count (and optionally severity)."""
+    rows = [{**r, "rule": rule_label(r["rule"], lang)} for r in rows]
     chart = _base(rows, _t(lang, "flags_by_rule")).mark_bar().encode(
         y=alt.Y("rule:N", title=None, sort="-x"),
         x=alt.X("count:Q", title=_t(lang, "flags")),
@@ -138,7 +169,8 @@ def flags_by_rule(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
 
 def flags_by_county(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     """Stacked bars per county, split by rule. `rows`: county_code, county_name, rule, count."""
-    data = [{**r, "county": f"{r.get('county_name') or ''} {r['county_code']}".strip()} for r in rows]
+    data = [{**r, "county": f"{r.get('county_name') or ''} {r['county_code']}".strip(),
+             "rule": rule_label(r["rule"], lang)} for r in rows]
     chart = _base(data, _t(lang, "flags_by_county")).mark_bar().encode(
         y=alt.Y("county:N", title=None, sort="-x"),
         x=alt.X("sum(count):Q", title=_t(lang, "flags")),

@@ -30,7 +30,7 @@ WHERE {{where}}
 ORDER BY f.period DESC, f.rule, f.county_code, f.subject
 """
 COLUMNS = [
-    Column("rule", "规则", "rule"), Column("severity", "级别", "severity"), Column("county", "县(市、区)", "county"),
+    Column("rule_label", "规则", "rule"), Column("severity", "级别", "severity"), Column("county", "县(市、区)", "county"),
     Column("period", "期间", "period"), Column("unit", "单位", "unit"), Column("dept", "部门", "department"),
     Column("subject", "对象", "subject"), Column("metric", "指标值", "metric"), Column("threshold", "阈值", "threshold"),
     Column("detail", "说明", "detail"),
@@ -72,7 +72,8 @@ def render(req: Request) -> Result:
         if r["county_code"]:
             key = (r["county_code"], r["county_name"] or "", r["rule"])
             by_county[key] = by_county.get(key, 0) + 1
-    table = Table("flags", {"zh": "预警清单", "en": "Flags"}, COLUMNS, rows)
+    table = Table("flags", {"zh": "预警清单", "en": "Flags"}, COLUMNS,
+                  [{**r, "rule_label": charts.rule_label(r["rule"], req.lang)} for r in rows])
     drawn = {}
     if by_rule:
         drawn["rules"] = charts.flags_by_rule([{"rule": k, "count": v} for k, v in by_rule.items()], lang=req.lang)
@@ -80,7 +81,9 @@ def render(req: Request) -> Result:
         drawn["counties"] = charts.flags_by_county(
             [{"county_code": c, "county_name": n, "rule": rule, "count": v} for (c, n, rule), v in by_county.items()],
             lang=req.lang)
-    return Result(context={"chosen": chosen, "options": options(req.store), "total": len(rows)},
+    offered = options(req.store)
+    offered["rule"] = [(v, charts.rule_label(v, req.lang)) for v, _ in offered["rule"]]
+    return Result(context={"chosen": chosen, "options": offered, "total": len(rows)},
                   tables=[table], charts=drawn)
 
 

@@ -5,6 +5,11 @@
     var source = document.getElementById(figure.getAttribute("data-spec"));
     if (!source || typeof vegaEmbed !== "function") { return; }
     var spec = JSON.parse(source.textContent);
+    // The bulletin draws at a fixed width; a page fits its panel instead (faceted grids keep their cells).
+    if (typeof spec.width === "number" && !spec.facet) {
+      spec.width = "container";
+      spec.autosize = { type: "fit-x", contains: "padding" };
+    }
     vegaEmbed(figure, spec, { mode: "vega-lite", actions: false, renderer: "svg" }).then(function () {
       figure.setAttribute("data-drawn", "1");
     }).catch(function (err) {
