@@ -12,9 +12,7 @@ import email.policy
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from robots import Robot
 from sqlalchemy import update
-from test_alerts import AGRI, COUNTY, VISITS, SmtpServer, free_port, make_settings, publish_inputs
 
 from jianfu.alerts import run_alerts
 from jianfu.config import ConfigError, Settings
@@ -22,6 +20,8 @@ from jianfu.ledger import connect, create_schema
 from jianfu.notify import EmailNotifier, LedgerNotifier, OutboxNotifier, message, retry_pending, send, store
 from jianfu.notify.tables import webhook_posts
 from jianfu.notify.webhook import kind_of
+from robots import Robot
+from test_alerts import AGRI, COUNTY, VISITS, SmtpServer, free_port, make_settings, publish_inputs
 
 SECRET = "SEC0123456789abcdef"
 

@@ -123,6 +123,23 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _period(text: str) -> str:
+    from .report import ReportError, check_period
+
+    try:
+        return check_period(text)
+    except ReportError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    out = Path(args.out).absolute() if args.out else None
+    print(write_report(settings, args.period, args.format, out, args.county))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="jianfu", description="减负 jianfu: county submissions → validated Parquet warehouse, "
                                                 "flags, quota alerts and the collection board.")
@@ -170,6 +187,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql", help="a SQL query, e.g. \"SELECT rule, count(*) FROM flags GROUP BY rule\"")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("report", help="the monthly bulletin (月度通报) as PDF, XLSX or HTML")
+    p.add_argument("--period", required=True, type=_period, help="the month, YYYY-MM")
+    p.add_argument("--county", help="one county's bulletin (6-digit code); default: every county")
+    p.add_argument("--format", choices=("pdf", "xlsx", "html"), default="pdf")
+    p.add_argument("--out", help="file to write (default: $JIANFU_HOME/reports/bulletins/bulletin-<period>.<format>)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("serve", help="the console in the browser, without Airflow (loopback unless a token is set)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
