@@ -64,7 +64,8 @@ def test_flags_and_trend_draw():
     trend = charts.monthly_trend([{"period": "2026-09", "series": "fills", "value": 3},
                                   {"period": "2026-10", "series": "fills", "value": 5}])
 
-    assert "GROUP_ZOMBIE" in charts.svg(by_rule)
+    assert "僵尸工作群" in charts.svg(by_rule)
+    assert charts.rule_label("GROUP_ZOMBIE", "en") == "zombie work group GROUP_ZOMBIE"
     assert "黄梅县 421127" in charts.svg(by_county)
     assert "2026-10" in charts.svg(trend)
 

@@ -74,10 +74,12 @@ RULE_LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def rule_label(rule: str, lang: str = "zh") -> str:
-    """`僵尸工作群 GROUP_ZOMBIE`: the office's name, and the code analysts search by."""
+def rule_label(rule: str, lang: str = "zh", *, code: bool = True) -> str:
+    """`僵尸工作群 GROUP_ZOMBIE`: the office's name, and (code=True) the code analysts search by."""
     name = RULE_LABELS.get(lang, RULE_LABELS["zh"]).get(rule)
-    return f"{name} {rule}" if name else rule
+    if not name:
+        return rule
+    return f"{name} {rule}" if code else name
 
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -121,7 +123,8 @@ def _base(rows: Rows, title: str) -> alt.Chart:
 
 def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     # Counts are whole numbers: no 0.2-step ticks on a count axis.
-    return chart.configure(font=FONT).configure_view(stroke=None).configure_axisQuantitative(tickMinStep=1)
+    return (chart.configure(font=FONT).configure_view(stroke=None).configure_axisQuantitative(tickMinStep=1)
+            .configure_axis(labelLimit=260).configure_legend(labelLimit=260))
 
 
 def collection_grid(cells: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
@@ -158,7 +161,7 @@ def collection_grid(cells: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
 
 def flags_by_rule(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     """Horizontal bars, one per rule. `rows`: rule, count (and optionally severity)."""
-    rows = [{**r, "rule": rule_label(r["rule"], lang)} for r in rows]
+    rows = [{**r, "rule": rule_label(r["rule"], lang, code=False)} for r in rows]
     chart = _base(rows, _t(lang, "flags_by_rule")).mark_bar().encode(
         y=alt.Y("rule:N", title=None, sort="-x"),
         x=alt.X("count:Q", title=_t(lang, "flags")),
@@ -170,7 +173,7 @@ def flags_by_rule(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
 def flags_by_county(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     """Stacked bars per county, split by rule. `rows`: county_code, county_name, rule, count."""
     data = [{**r, "county": f"{r.get('county_name') or ''} {r['county_code']}".strip(),
-             "rule": rule_label(r["rule"], lang)} for r in rows]
+             "rule": rule_label(r["rule"], lang, code=False)} for r in rows]
     chart = _base(data, _t(lang, "flags_by_county")).mark_bar().encode(
         y=alt.Y("county:N", title=None, sort="-x"),
         x=alt.X("sum(count):Q", title=_t(lang, "flags")),

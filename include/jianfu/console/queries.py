@@ -23,6 +23,14 @@ UNIT_LABEL = "coalesce({u}.unit_name || ' (' || {code} || ')', {code})"
 DEPT_LABEL = "coalesce({d}.dept_name || ' (' || {code} || ')', {code})"
 
 
+SEVERITY = {"zh": {"critical": "严重", "warning": "警告", "info": "提示"},
+            "en": {"critical": "critical", "warning": "warning", "info": "info"}}
+
+
+def severity(value: str | None, lang: str) -> str | None:
+    return SEVERITY.get(lang, SEVERITY["zh"]).get(value or "", value)
+
+
 def unit_label(alias: str, code: str) -> str:
     return UNIT_LABEL.format(u=alias, code=code)
 

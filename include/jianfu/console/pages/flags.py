@@ -73,7 +73,8 @@ def render(req: Request) -> Result:
             key = (r["county_code"], r["county_name"] or "", r["rule"])
             by_county[key] = by_county.get(key, 0) + 1
     table = Table("flags", {"zh": "预警清单", "en": "Flags"}, COLUMNS,
-                  [{**r, "rule_label": charts.rule_label(r["rule"], req.lang)} for r in rows])
+                  [{**r, "rule_label": charts.rule_label(r["rule"], req.lang),
+                    "severity": queries.severity(r["severity"], req.lang)} for r in rows])
     drawn = {}
     if by_rule:
         drawn["rules"] = charts.flags_by_rule([{"rule": k, "count": v} for k, v in by_rule.items()], lang=req.lang)

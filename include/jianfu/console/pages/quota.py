@@ -32,6 +32,7 @@ WHERE i.year = ? AND i.status <> 'cancelled'
 GROUP BY i.dept_code, i.item_id
 ORDER BY i.dept_code, i.item_id
 """
+CHART_ROWS = 20
 ALERTS_SQL = f"""
 SELECT a.rule, a.dept_code, {queries.dept_label('d', 'a.dept_code')} AS dept, a.year, a.used, a.quota,
        a.notified_at, a.channels, a.delivered
@@ -97,7 +98,17 @@ def render(req: Request) -> Result:
         context={"year": year, "years": known, "figures": figures, "labels": labels, "dept": dept,
                  "sent": sum(1 for a in sent if a["_class_delivered"] == ""),
                  "failed": sum(1 for a in sent if a["_class_delivered"])},
-        tables=tables, charts={"usage": charts.quota_usage(shown, lang=req.lang)} if shown else {})
+        tables=tables, charts={"usage": charts.quota_usage(drawn(shown), lang=req.lang)} if shown else {})
+
+
+def drawn(rows: list[dict[str, Any]], most: int = CHART_ROWS) -> list[dict[str, Any]]:
+    """The departments the chart shows: every one over or near its quota, then the fullest, up to `most`.
+
+    A province has hundreds of departments; a chart of all of them is a wall nobody reads, and
+    the full list is the table below it (and the export)."""
+    marked = [r for r in rows if r["status"] != "ok"]
+    rest = sorted((r for r in rows if r["status"] == "ok"), key=lambda r: (-(r["ratio"] or 0), r["dept_code"]))
+    return marked + rest[:max(0, most - len(marked))]
 
 
 PAGE = Page(slug="quota", title={"zh": "督检考上限", "en": "Inspection quotas"}, render=render, order=40)
