@@ -123,7 +123,8 @@ def test_burden_trend_sums_the_burden_table(pilot, store):
     months = burden.trend(store, "hours")
 
     expected = query(pilot, """SELECT period, county_code, sum(hours) AS v FROM burden
-                               WHERE period LIKE '____-__' GROUP BY ALL""")
+                               WHERE period IN (SELECT period FROM form_counts UNION SELECT period FROM work_groups)
+                               GROUP BY ALL""")
     assert {(r["period"], r["county_code"]): r["value"] for r in months} == \
         pytest.approx({(r["period"], r["county_code"]): r["v"] for r in expected})
 

@@ -207,27 +207,33 @@ def quota_usage(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     return _configure(alt.layer(bars, ticks).properties(width=420))
 
 
-def township_ranking(rows: Rows, *, measure: str = "fills", lang: str = "zh", top: int = 20) -> alt.TopLevelMixin:
-    """The most burdened townships, longest bar first. `rows`: unit_code, unit_name, and `measure`."""
+def township_ranking(rows: Rows, *, measure: str = "fills", lang: str = "zh", top: int = 20,
+                     measure_title: str | None = None) -> alt.TopLevelMixin:
+    """The most burdened townships, longest bar first. `rows`: unit_code, unit_name, and `measure`
+    (`measure_title` names it on the axis; default the column name)."""
     ranked = sorted(rows, key=lambda r: (-(r.get(measure) or 0), r["unit_code"]))[:top]
     data = [{**r, "unit": f"{r.get('unit_name') or ''} {r['unit_code']}".strip(), "value": r.get(measure) or 0}
             for r in ranked]
     chart = _base(data, _t(lang, "ranking")).mark_bar(color="#1565c0").encode(
         y=alt.Y("unit:N", title=None, sort="-x"),
-        x=alt.X("value:Q", title=measure),
-        tooltip=[alt.Tooltip("unit:N", title=_t(lang, "unit")), alt.Tooltip("value:Q", title=measure)],
+        x=alt.X("value:Q", title=measure_title or measure),
+        tooltip=[alt.Tooltip("unit:N", title=_t(lang, "unit")), alt.Tooltip("value:Q", title=measure_title or measure)],
     ).properties(width=420)
     return _configure(chart)
 
 
-def monthly_trend(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
-    """Lines over the months. `rows`: period, series (the measure's label), value."""
+def monthly_trend(rows: Rows, *, lang: str = "zh", series_title: str | None = None,
+                  value_title: str | None = None) -> alt.TopLevelMixin:
+    """Lines over the months. `rows`: period, series (a line's label: a measure, a county), value.
+
+    `series_title` and `value_title` name the legend and the value axis (default 指标 / 数值)."""
+    series, value = series_title or _t(lang, "series"), value_title or _t(lang, "value")
     chart = _base(rows, _t(lang, "trend")).mark_line(point=True).encode(
         x=alt.X("period:O", title=_t(lang, "period")),
-        y=alt.Y("value:Q", title=_t(lang, "value")),
-        color=alt.Color("series:N", title=_t(lang, "series")),
+        y=alt.Y("value:Q", title=value),
+        color=alt.Color("series:N", title=series),
         tooltip=[alt.Tooltip("period:O", title=_t(lang, "period")),
-                 alt.Tooltip("series:N", title=_t(lang, "series")), alt.Tooltip("value:Q", title=_t(lang, "value"))],
+                 alt.Tooltip("series:N", title=series), alt.Tooltip("value:Q", title=value)],
     ).properties(width=480, height=220)
     return _configure(chart)
 

@@ -27,6 +27,7 @@ TREND_SQL = """
 SELECT b.period, b.county_code, c.unit_name AS county_name, sum(b.{measure}) AS value
 FROM burden AS b LEFT JOIN units AS c ON c.unit_code = b.county_code || '000000'
 WHERE b.period LIKE '____-__' AND (? = '' OR b.county_code = ?)
+  AND ({monthly_only} = FALSE OR b.period IN (SELECT period FROM form_counts UNION SELECT period FROM work_groups))
 GROUP BY ALL ORDER BY b.period, b.county_code
 """
 FORMS_SQL = f"""
@@ -51,7 +52,9 @@ WHERE i.target_unit_code = ? ORDER BY i.eff_date DESC, i.item_id
 
 def trend(store: Store, measure: str, county: str = "") -> list[dict[str, Any]]:
     measure = measure if measure in MEASURES else "fills"
-    return store.rows(TREND_SQL.format(measure=measure), [county, county])
+    # Months with no monthly submission would draw as zeros: only inspections have figures there.
+    monthly_only = "FALSE" if measure == "inspections" else "TRUE"
+    return store.rows(TREND_SQL.format(measure=measure, monthly_only=monthly_only), [county, county])
 
 
 def unit_detail(store: Store, unit_code: str) -> dict[str, list[dict[str, Any]]]:
@@ -105,11 +108,11 @@ def render(req: Request) -> Result:
         ]
     drawn = {}
     if ranked:
-        drawn["ranking"] = charts.township_ranking(ranked, measure=measure, lang=req.lang, top=20)
+        drawn["ranking"] = charts.township_ranking(ranked, measure=measure, lang=req.lang, top=20, measure_title=label)
     if months:
         drawn["trend"] = charts.monthly_trend(
             [{"period": m["period"], "series": f"{m['county_name'] or ''} {m['county_code']}".strip(), "value": m["value"]}
-             for m in months], lang=req.lang)
+             for m in months], lang=req.lang, series_title=req.t("县(市、区)", "county"), value_title=label)
     return Result(context={"period": period, "periods": queries.periods(store), "measure": measure,
                            "measures": [(m, MEASURE_LABELS[m][1 if req.lang == "en" else 0]) for m in MEASURES],
                            "county": county, "counties": queries.counties(store), "unit": unit, "unit_name": unit_name},
