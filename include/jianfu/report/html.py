@@ -34,11 +34,11 @@ h2 {{ font-size: 15pt; color: #b71c1c; border-bottom: 1pt solid #b71c1c; padding
 h2 small {{ color: #555; font-weight: normal; font-size: 10pt; margin-left: 3mm; }}
 .headline {{ margin: 3mm 0; page-break-inside: avoid; }}
 .figure {{ display: inline-block; vertical-align: top; border: 0.6pt solid #ccc; border-radius: 2mm;
-           padding: 1.5mm 3mm; width: 37mm; margin: 0 2mm 2mm 0; }}
+           padding: 1.5mm 3mm; width: 34mm; margin: 0 1.5mm 2mm 0; }}
 .figure .value {{ font-size: 17pt; font-weight: bold; color: #0d47a1; }}
 .figure .label {{ font-size: 8.5pt; color: #555; }}
 .chart {{ margin: 3mm 0; page-break-inside: avoid; }}
-.chart svg {{ max-width: 100%; height: auto; }}
+.chart svg {{ max-width: 100%; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 8.5pt; margin: 2mm 0 4mm; }}
 thead {{ display: table-header-group; }}
 th, td {{ border: 0.5pt solid #bbb; padding: 1mm 1.5mm; }}
@@ -48,7 +48,7 @@ td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 tr {{ page-break-inside: avoid; }}
 tr.total td {{ font-weight: bold; background: #fafafa; }}
 .note {{ color: #6d4c41; background: #fff8e1; padding: 2mm 3mm; font-size: 9pt; }}
-.section {{ page-break-before: auto; }}
+.section {{ page-break-before: always; }}
 """
 
 
@@ -61,12 +61,23 @@ def _cell(value: Any) -> str:
 
 
 _LINK = re.compile(r"</?a\b[^>]*>")
+_SIZE = re.compile(r'^(<svg\b[^>]*?)\swidth="([\d.]+)"\s+height="([\d.]+)"')
+
+#: Largest chart on the page, in CSS pixels: A4's printable width, and half its height so that a
+#: chart shares its page with its section's table.
+MAX_WIDTH, MAX_HEIGHT = 680, 520
 
 
 def chart_svg(chart: Any) -> str:
-    """The chart as inline SVG without links: a printed page points nowhere (the console's charts
-    link cells to pages, which Vega resolves against a public host when drawn outside the console)."""
-    return _LINK.sub("", charts.svg(chart))
+    """The chart as inline SVG, scaled to fit the page, without links: a printed page points nowhere
+    (the console's charts link cells to pages, which Vega resolves against a public host here)."""
+    drawn = _LINK.sub("", charts.svg(chart))
+    size = _SIZE.match(drawn)
+    if not size:
+        return drawn
+    width, height = float(size.group(2)), float(size.group(3))
+    scale = min(1.0, MAX_WIDTH / width, MAX_HEIGHT / height)
+    return _SIZE.sub(lambda m: f'{m.group(1)} width="{width * scale:.0f}" height="{height * scale:.0f}"', drawn, count=1)
 
 
 def _table(section: Section) -> str:

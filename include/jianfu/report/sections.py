@@ -239,6 +239,8 @@ def quota(scope: Scope) -> Section:
     section.print_rows = max(len(section.rows) - statuses.count("ok"), 10)
     shown = section.rows[:section.print_rows]
     section.chart = charts.quota_usage(shown[:25]) if shown else None
+    for row in section.rows:  # the status as the office reads it, the code kept for filtering
+        row["status"] = f"{charts.QUOTA_LABELS['zh'].get(row['status'], row['status'])} / {row['status']}"
     return section
 
 
