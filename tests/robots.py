@@ -28,21 +28,14 @@ ANSWERS = {
 }
 
 
-class Robot:
-    """One robot on 127.0.0.1; `mode` is ok | rate | refuse (what it answers a valid message)."""
+class JsonEndpoint:
+    """A loopback HTTP server answering each JSON POST with `answer(path, body)` (a dict, HTTP 200)."""
 
-    def __init__(self, kind: str, secret: str | None = None) -> None:
-        self.kind, self.secret, self.mode = kind, secret, "ok"
-        self.accepted: list[dict] = []  # bodies the robot took
-        self.rejected: list[str] = []  # why a request was refused (signature, shape, limit)
-        self.times: list[float] = []
-        outer = self
-
+    def __init__(self, answer) -> None:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server hook name
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8"))
-                answer = outer.judge(self.path, body)
-                payload = json.dumps(answer).encode()
+                payload = json.dumps(answer(self.path, body)).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -53,19 +46,31 @@ class Robot:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        path = {"dingtalk": "/robot/send?access_token=tok", "wecom": "/cgi-bin/webhook/send?key=k1",
-                "feishu": "/open-apis/bot/v2/hook/abc"}[kind]
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.lock = threading.Lock()
 
-    def __enter__(self) -> Robot:
+    def __enter__(self):
         self.thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class Robot(JsonEndpoint):
+    """One robot on 127.0.0.1; `mode` is ok | rate | refuse (what it answers a valid message)."""
+
+    def __init__(self, kind: str, secret: str | None = None) -> None:
+        self.kind, self.secret, self.mode = kind, secret, "ok"
+        self.accepted: list[dict] = []  # bodies the robot took
+        self.rejected: list[str] = []  # why a request was refused (signature, shape, limit)
+        self.times: list[float] = []
+        self.lock = threading.Lock()
+        super().__init__(self.judge)
+        path = {"dingtalk": "/robot/send?access_token=tok", "wecom": "/cgi-bin/webhook/send?key=k1",
+                "feishu": "/open-apis/bot/v2/hook/abc"}[kind]
+        self.url = self.base + path
 
     # ------------------------------------------------------------------ the platform's checks
     def _signature_ok(self, path: str, body: dict) -> bool:

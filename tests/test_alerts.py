@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import socket
-import threading
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyarrow as pa
@@ -27,6 +24,7 @@ from jianfu.ledger_tables import notification_attempts, notifications
 from jianfu.warehouse.publish import Warehouse
 from jianfu.warehouse.views import connect as views
 from jianfu.warehouse.views import file_schema
+from robots import JsonEndpoint
 
 COUNTY = "421127"
 AGRI, EDU = "421127-AGRI", "421127-EDU"
@@ -67,39 +65,18 @@ class SmtpServer:
         self.controller.stop()
 
 
-class Webhook:
-    """ThreadingHTTPServer recording POST bodies; `answer` is the JSON it replies with."""
+class Webhook(JsonEndpoint):
+    """A robot that accepts anything: records POST bodies and replies with `answer`."""
 
     def __init__(self) -> None:
         self.bodies: list[dict] = []
         self.answer: dict = {"errcode": 0, "errmsg": "ok"}
-        outer = self
+        super().__init__(self._record)
+        self.url = f"{self.base}/robot/send?access_token=t"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length", 0))
-                outer.bodies.append(json.loads(self.rfile.read(length).decode("utf-8")))
-                payload = json.dumps(outer.answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/robot/send?access_token=t"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Webhook:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _record(self, path: str, body: dict) -> dict:
+        self.bodies.append(body)
+        return self.answer
 
 
 @pytest.fixture
@@ -220,6 +197,10 @@ def test_each_alert_is_delivered_once(jianfu_env, webhook):
     by_subject = {m["Subject"]: (m, e) for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes, strict=False)}
     exceeded = next((m, e) for s, (m, e) in by_subject.items() if "超额" in s)
     message, envelope = exceeded
+    subject = str(message["Subject"])  # department, status and year in the inbox line itself
+    assert "黄梅县农业农村局（421127-AGRI）2026年度督检考事项已超出配额" in subject and "已用 3 项 / 配额 2 项" in subject
+    assert message["Date"].datetime.utcoffset().total_seconds() == 8 * 3600
+    assert "alert key" not in message.get_body(("plain",)).get_content()
     assert set(envelope.rcpt_tos) == {"office@jianfu.example", "lead@jianfu.example", "agri@county.example"}
     text = message.get_body(("plain",)).get_content()
     assert text.index("黄梅县农业农村局") < text.index("Department:")  # Chinese first

@@ -63,6 +63,18 @@ def _flag_counts(rules: dict[str, str]) -> str:
     return ",\n".join(f"count(*) FILTER (WHERE rule = '{rule}') AS {column}" for column, rule in rules.items())
 
 
+def _per_county(scope: Scope, sums: dict[str, str], rules: dict[str, str]) -> list[dict[str, Any]]:
+    """Per county in scope: sums over the month's burden rows and counts of the month's flags (0 when none)."""
+    measures = ", ".join(f"{expr} AS {name}" for name, expr in sums.items())
+    picked = ", ".join([f"coalesce(b.{n}, 0) AS {n}" for n in sums] + [f"coalesce(f.{n}, 0) AS {n}" for n in rules])
+    return scope.rows(f"""
+        WITH b AS (SELECT county_code, {measures} FROM burden WHERE period = $period GROUP BY county_code),
+        f AS (SELECT county_code, {_flag_counts(rules)} FROM flags WHERE period = $period GROUP BY county_code)
+        SELECT c.county_code, c.county_name, {picked}
+        FROM ({COUNTIES}) c LEFT JOIN b USING (county_code) LEFT JOIN f USING (county_code)
+        ORDER BY c.county_code""")
+
+
 def collection(scope: Scope) -> Section:
     section = Section("collection", "一、数据报送情况", "1. Collection record")
     if "collection_status" not in scope.tables:
@@ -105,20 +117,8 @@ BURDEN_FLAGS = {"overloaded_units": "UNIT_REPORTING_OVERLOAD", "duplicate_pairs"
 
 def burden(scope: Scope) -> Section:
     section = Section("burden", "二、报表填报负担", "2. Reporting burden")
-    section.rows = scope.rows(f"""
-        WITH b AS (
-            SELECT county_code, sum(fills) AS fills, sum(field_entries) AS field_entries, sum(hours) AS hours
-            FROM burden WHERE period = $period GROUP BY county_code
-        ), f AS (
-            SELECT county_code, {_flag_counts(BURDEN_FLAGS)}
-            FROM flags WHERE period = $period GROUP BY county_code
-        )
-        SELECT c.county_code, c.county_name, coalesce(b.fills, 0) AS fills,
-               coalesce(b.field_entries, 0) AS field_entries, round(coalesce(b.hours, 0), 1) AS hours,
-               coalesce(f.overloaded_units, 0) AS overloaded_units, coalesce(f.duplicate_pairs, 0) AS duplicate_pairs,
-               coalesce(f.over_frequency, 0) AS over_frequency
-        FROM ({COUNTIES}) c LEFT JOIN b USING (county_code) LEFT JOIN f USING (county_code)
-        ORDER BY c.county_code""")
+    section.rows = _per_county(scope, {"fills": "sum(fills)", "field_entries": "sum(field_entries)",
+                                       "hours": "round(sum(hours), 1)"}, BURDEN_FLAGS)
     section.columns = [*COUNTY_COLUMNS, Column("fills", "填报次数", "fills", True),
                        Column("field_entries", "填报字段数", "field entries", True),
                        Column("hours", "耗时(小时)", "hours", True),
@@ -145,14 +145,7 @@ GROUP_FLAGS = {"zombie": "GROUP_ZOMBIE", "temporary_overdue": "GROUP_TEMPORARY_O
 
 def groups(scope: Scope) -> Section:
     section = Section("groups", "三、工作群", "3. Work groups")
-    section.rows = scope.rows(f"""
-        WITH g AS (SELECT county_code, sum(groups) AS groups FROM burden WHERE period = $period GROUP BY county_code),
-        f AS (SELECT county_code, {_flag_counts(GROUP_FLAGS)} FROM flags WHERE period = $period GROUP BY county_code)
-        SELECT c.county_code, c.county_name, coalesce(g.groups, 0) AS groups, coalesce(f.zombie, 0) AS zombie,
-               coalesce(f.temporary_overdue, 0) AS temporary_overdue, coalesce(f.duplicate, 0) AS duplicate,
-               coalesce(f.overloaded_units, 0) AS overloaded_units
-        FROM ({COUNTIES}) c LEFT JOIN g USING (county_code) LEFT JOIN f USING (county_code)
-        ORDER BY c.county_code""")
+    section.rows = _per_county(scope, {"groups": "sum(groups)"}, GROUP_FLAGS)
     section.columns = [*COUNTY_COLUMNS, Column("groups", "工作群数", "groups", True),
                        Column("zombie", "僵尸群", "zombie", True),
                        Column("temporary_overdue", "临时群逾期未解散", "temporary overdue", True),
