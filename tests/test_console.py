@@ -291,3 +291,20 @@ def test_serve_with_a_token_refuses_requests_without_it(pilot):
     assert refused == [401, 401, 401, 401]
     assert entered.status_code == 303 and entered.headers["location"] == "/flags?rule=GROUP_ZOMBIE"
     assert after.status_code == 200 and bearer.status_code == 200
+
+
+def test_a_filter_matching_nothing_shows_an_empty_list(client):
+    response = client.get("/flags", params={"rule": "NO_SUCH_RULE"})
+
+    assert response.status_code == 200
+    assert "预警清单 <span class=\"count\">(0)</span>" in response.text
+    assert 'id="spec-rules"' not in response.text
+
+
+def test_quota_page_of_one_department_lists_the_items_it_counted(client, pilot):
+    dept = query(pilot, "SELECT dept_code, used FROM quota_usage WHERE status = 'exceeded' ORDER BY dept_code LIMIT 1")[0]
+
+    text = client.get("/quota", params={"dept_code": dept["dept_code"]}).text
+
+    assert f'计入的事项 <span class="count">({dept["used"]})</span>' in text
+    assert "超出上限" in text

@@ -53,7 +53,7 @@ def test_ranking_keeps_the_top_units_longest_first():
 
     spec = charts.spec(charts.township_ranking(rows, top=5))
 
-    values = spec["data"]["values"]
+    values = spec["datasets"][spec["data"]["name"]]
     assert [v["value"] for v in values] == [29, 28, 27, 26, 25]
 
 
@@ -75,5 +75,6 @@ def test_spec_json_cannot_close_a_script_element():
 
     text = charts.spec_json(chart)
 
+    described = json.loads(text)
     assert "</script>" not in text
-    assert json.loads(text)["data"]["values"][0]["rule"].startswith("</script>")
+    assert described["datasets"][described["data"]["name"]][0]["rule"].startswith("</script>")

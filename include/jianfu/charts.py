@@ -3,8 +3,8 @@
 Each function takes plain rows (dicts, as a query returns them) and returns an altair chart: one
 Vega-Lite description that the console draws in the browser (with the Vega bundle vl-convert
 ships) and the bulletin renders to SVG on the server (`svg`), so a page and its printed twin can
-never disagree. Data travels inline (`alt.Data(values=...)`): no pandas frame, no file, no URL, so
-a chart needs nothing from the internet to draw.
+never disagree. Data travels inside the description (an inline named data set, from an Arrow
+table): no file, no URL, so a chart needs nothing from the internet to draw.
 
 Labels are Chinese by default; `lang="en"` gives the English switch of the console.
 """
@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 import altair as alt
+import pyarrow as pa
 
 from .collection.board import LATE, MISSING, PENDING
 from .ledger import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED
@@ -113,8 +114,11 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _data(rows: Rows) -> alt.Data:
-    return alt.Data(values=[{k: _plain(v) for k, v in row.items()} for row in rows])
+def _data(rows: Rows) -> pa.Table | alt.Data:
+    """The rows as an Arrow table: altair hands it to Vega-Lite as a named data set in one step,
+    where a list of dicts is validated and copied value by value (a province board: 0.4 s)."""
+    values = [{k: _plain(v) for k, v in row.items()} for row in rows]
+    return pa.Table.from_pylist(values) if values else alt.Data(values=[])
 
 
 def _base(rows: Rows, title: str) -> alt.Chart:
@@ -249,7 +253,9 @@ def spec_json(chart: alt.TopLevelMixin) -> str:
     The `$schema` URL is left out: a page names no public host, and the console tells Vega-Embed
     the mode (vega-lite) itself.
     """
-    described = {k: v for k, v in spec(chart).items() if k != "$schema"}
+    # Not validated again: the functions above are validated by the tests, and schema validation
+    # of a large inline data set costs more than the page's queries.
+    described = {k: v for k, v in chart.to_dict(validate=False).items() if k != "$schema"}
     return json.dumps(described, ensure_ascii=False).replace("</", "<\\/")
 
 

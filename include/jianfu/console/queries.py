@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 from ..config import Settings
 from .store import Store
 
-#: The months the warehouse holds monthly data for, newest first.
+#: The months the warehouse holds monthly data for, newest first: those of a monthly kind's
+#: version in force (the submissions table is small; the kind tables would be read whole).
 PERIODS_SQL = """
-SELECT DISTINCT period FROM (
-    SELECT period FROM form_counts UNION ALL SELECT period FROM work_groups
-) ORDER BY period DESC
+SELECT DISTINCT period FROM submissions
+WHERE kind IN ('form_counts', 'work_groups') AND status IN ('accepted', 'accepted_with_warnings')
+ORDER BY period DESC
 """
 
 #: A unit's name with its code: `黄梅镇 (421127100000)`; the code alone when reference lacks it.
@@ -43,9 +44,9 @@ def periods(store: Store) -> list[str]:
     return [r["period"] for r in store.rows(PERIODS_SQL)]
 
 
-def chosen_period(store: Store, asked: str) -> str | None:
-    """The month asked for when the warehouse has it, else the latest month."""
-    known = periods(store)
+def chosen_period(store: Store, asked: str, known: list[str] | None = None) -> str | None:
+    """The month asked for when the warehouse has it (`known`: its months), else the latest month."""
+    known = periods(store) if known is None else known
     if asked in known:
         return asked
     return known[0] if known else None

@@ -27,7 +27,7 @@ TREND_SQL = """
 SELECT b.period, b.county_code, c.unit_name AS county_name, sum(b.{measure}) AS value
 FROM burden AS b LEFT JOIN units AS c ON c.unit_code = b.county_code || '000000'
 WHERE b.period LIKE '____-__' AND (? = '' OR b.county_code = ?)
-  AND ({monthly_only} = FALSE OR b.period IN (SELECT period FROM form_counts UNION SELECT period FROM work_groups))
+  AND ({monthly_only} = FALSE OR list_contains(?, b.period))
 GROUP BY ALL ORDER BY b.period, b.county_code
 """
 FORMS_SQL = f"""
@@ -50,11 +50,12 @@ WHERE i.target_unit_code = ? ORDER BY i.eff_date DESC, i.item_id
 """
 
 
-def trend(store: Store, measure: str, county: str = "") -> list[dict[str, Any]]:
+def trend(store: Store, measure: str, county: str = "", months: list[str] | None = None) -> list[dict[str, Any]]:
     measure = measure if measure in MEASURES else "fills"
     # Months with no monthly submission would draw as zeros: only inspections have figures there.
     monthly_only = "FALSE" if measure == "inspections" else "TRUE"
-    return store.rows(TREND_SQL.format(measure=measure, monthly_only=monthly_only), [county, county])
+    return store.rows(TREND_SQL.format(measure=measure, monthly_only=monthly_only),
+                      [county, county, queries.periods(store) if months is None else months])
 
 
 def unit_detail(store: Store, unit_code: str) -> dict[str, list[dict[str, Any]]]:
@@ -64,7 +65,8 @@ def unit_detail(store: Store, unit_code: str) -> dict[str, list[dict[str, Any]]]
 
 def render(req: Request) -> Result:
     store = req.store
-    period = queries.chosen_period(store, req.param("period"))
+    known = queries.periods(store)
+    period = queries.chosen_period(store, req.param("period"), known)
     measure = req.param("measure") if req.param("measure") in MEASURES else "fills"
     county = req.param("county")
     if period is None:
@@ -73,7 +75,7 @@ def render(req: Request) -> Result:
     ranked = [r for r in townships(store, period, measure) if not county or r["unit_code"].startswith(county)]
     ranked = [{**r, "rank": n, "link": f"burden?period={period}&measure={measure}&unit={r['unit_code']}"}
               for n, r in enumerate(ranked, start=1)]
-    months = trend(store, measure, county)
+    months = trend(store, measure, county, known)
     tables = [
         Table("ranking", {"zh": f"{period} 乡镇负担排名(按{label})", "en": f"Townships {period} by {label}"},
               [Column("rank", "名次", "rank"), Column("unit", "乡镇", "township"), Column("county_name", "县", "county"),
@@ -113,7 +115,7 @@ def render(req: Request) -> Result:
         drawn["trend"] = charts.monthly_trend(
             [{"period": m["period"], "series": f"{m['county_name'] or ''} {m['county_code']}".strip(), "value": m["value"]}
              for m in months], lang=req.lang, series_title=req.t("县(市、区)", "county"), value_title=label)
-    return Result(context={"period": period, "periods": queries.periods(store), "measure": measure,
+    return Result(context={"period": period, "periods": known, "measure": measure,
                            "measures": [(m, MEASURE_LABELS[m][1 if req.lang == "en" else 0]) for m in MEASURES],
                            "county": county, "counties": queries.counties(store), "unit": unit, "unit_name": unit_name},
                   tables=tables, charts=drawn)

@@ -26,20 +26,24 @@ FROM quota_usage AS q LEFT JOIN departments AS d USING (dept_code)
 WHERE q.year = ? AND q.status IN ('warning', 'exceeded')
 ORDER BY q.status = 'exceeded' DESC, q.ratio DESC NULLS FIRST, q.dept_code
 """
-#: Township burden of a month: each township's own row plus its villages'.
+#: Township burden of a month: each township's own row plus its villages'. A unit's township is
+#: the first 9 digits of its code + 000 (SPEC.md section 2; units.township_code says the same), so
+#: the month's rows are summed first and only the townships are joined for their names.
 TOWNSHIPS_SQL = f"""
-SELECT u.township_code AS unit_code, t.unit_name, {queries.unit_label('t', 'u.township_code')} AS unit,
-       c.unit_name AS county_name,
-       sum(b.forms_filled) AS forms_filled, sum(b.fills) AS fills, sum(b.field_entries) AS field_entries,
-       sum(b.hours) AS hours, sum(b.groups) AS groups, sum(b.zombie_groups) AS zombie_groups,
-       sum(b.inspections) AS inspections
-FROM burden AS b
-JOIN units AS u ON u.unit_code = b.unit_code
-JOIN units AS t ON t.unit_code = u.township_code
-LEFT JOIN units AS c ON c.unit_code = u.county_code || '000000'
-WHERE b.period = ? AND u.township_code IS NOT NULL
-GROUP BY ALL
-ORDER BY {{measure}} DESC, u.township_code
+WITH t AS (
+    SELECT substr(unit_code, 1, 9) || '000' AS unit_code,
+           sum(forms_filled) AS forms_filled, sum(fills) AS fills, sum(field_entries) AS field_entries,
+           sum(hours) AS hours, sum(groups) AS groups, sum(zombie_groups) AS zombie_groups,
+           sum(inspections) AS inspections
+    FROM burden
+    WHERE period = ? AND NOT unit_code LIKE '%000000'
+    GROUP BY 1
+)
+SELECT t.*, u.unit_name, {queries.unit_label('u', 't.unit_code')} AS unit, c.unit_name AS county_name
+FROM t
+JOIN units AS u ON u.unit_code = t.unit_code
+LEFT JOIN units AS c ON c.unit_code = substr(t.unit_code, 1, 6) || '000000'
+ORDER BY {{measure}} DESC, t.unit_code
 """
 MEASURES = ("fills", "forms_filled", "field_entries", "hours", "groups", "zombie_groups", "inspections")
 
@@ -64,7 +68,8 @@ def figures(store: Store, period: str) -> dict[str, list[dict]]:
 
 
 def render(req: Request) -> Result:
-    period = queries.chosen_period(req.store, req.param("period"))
+    known = queries.periods(req.store)
+    period = queries.chosen_period(req.store, req.param("period"), known)
     if period is None:
         return Result(context={"period": None, "periods": [], "counts": {}})
     data = figures(req.store, period)
@@ -95,7 +100,7 @@ def render(req: Request) -> Result:
     if data["quota"]:
         result_charts["quota"] = charts.quota_usage(data["quota"], lang=req.lang)
     return Result(
-        context={"period": period, "periods": queries.periods(req.store), "counts": counts,
+        context={"period": period, "periods": known, "counts": counts,
                  "flag_total": sum(r["count"] for r in data["flags"])},
         tables=tables, charts=result_charts)
 

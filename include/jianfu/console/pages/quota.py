@@ -23,11 +23,11 @@ FROM quota_usage AS q LEFT JOIN departments AS d USING (dept_code)
 WHERE q.year = ?
 ORDER BY q.status = 'exceeded' DESC, q.status = 'warning' DESC, q.ratio DESC NULLS FIRST, q.dept_code
 """
-ITEMS_SQL = f"""
+ITEMS_SQL = """
 SELECT i.dept_code, i.item_id, min(i.topic) AS topic, min(i.category) AS category, count(*) AS visits,
        min(i.eff_date) AS first_visit, max(i.eff_date) AS last_visit,
-       string_agg(DISTINCT {queries.unit_label('u', 'i.target_unit_code')}, '、' ORDER BY {queries.unit_label('u', 'i.target_unit_code')}) AS targets
-FROM inspections AS i LEFT JOIN units AS u ON u.unit_code = i.target_unit_code
+       count(DISTINCT i.target_unit_code) AS targets
+FROM inspections AS i
 WHERE i.year = ? AND i.status <> 'cancelled'
 GROUP BY i.dept_code, i.item_id
 ORDER BY i.dept_code, i.item_id
@@ -67,7 +67,7 @@ def render(req: Request) -> Result:
     labels = charts.QUOTA_LABELS.get(req.lang, charts.QUOTA_LABELS["zh"])
     dept = req.param("dept_code")
     rows = usage(req.store, year)
-    counted = [r for r in items(req.store, year) if not dept or r["dept_code"] == dept]
+    counted = items(req.store, year)
     per_dept: dict[str, list[str]] = {}
     for r in counted:
         per_dept.setdefault(r["dept_code"], []).append(f"{r['item_id']} {r['topic'] or ''}".strip())
@@ -87,7 +87,8 @@ def render(req: Request) -> Result:
               [Column("dept_code", "部门代码", "department"), Column("item_id", "事项编号", "item"),
                Column("topic", "主题", "topic"), Column("category", "类别", "category"),
                Column("visits", "次数", "visits"), Column("first_visit", "首次", "first"),
-               Column("last_visit", "最近", "last"), Column("targets", "对象单位", "targets")], counted),
+               Column("last_visit", "最近", "last"), Column("targets", "对象单位数", "targets")],
+              [r for r in counted if r["dept_code"] == dept]),
         Table("alerts", {"zh": "已发出的提醒", "en": "Alerts sent"},
               [Column("rule", "规则", "rule"), Column("dept", "部门", "department"), Column("used", "已用", "used"),
                Column("quota", "上限", "quota"), Column("notified_at", "时间", "when"),
