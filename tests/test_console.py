@@ -308,3 +308,25 @@ def test_quota_page_of_one_department_lists_the_items_it_counted(client, pilot):
 
     assert f'计入的事项 <span class="count">({dept["used"]})</span>' in text
     assert "超出上限" in text
+
+
+def test_the_store_sees_each_publish_and_never_a_stale_answer(tmp_path):
+    import pyarrow as pa
+
+    from jianfu.warehouse.publish import Warehouse
+
+    settings = Settings.from_env({"JIANFU_HOME": str(tmp_path / "home")})
+    warehouse = Warehouse(settings.warehouse)
+    warehouse.publish_table("units", pa.table({"unit_code": ["421127000000"], "unit_name": ["黄梅县"]}))
+    console = Store(settings)
+    before = console.rows("SELECT count(*) AS n FROM units")
+
+    warehouse.publish_table("units", pa.table({"unit_code": ["421127000000", "421127100000"],
+                                               "unit_name": ["黄梅县", "黄梅镇"]}))
+    after = console.rows("SELECT count(*) AS n FROM units")
+    again = console.rows("SELECT count(*) AS n FROM units")
+    again[0]["n"] = -1  # a caller changing its rows changes nobody else's
+
+    assert before == [{"n": 1}]
+    assert after == [{"n": 2}]
+    assert console.rows("SELECT count(*) AS n FROM units") == [{"n": 2}]

@@ -7,13 +7,20 @@ resolved snapshot with the one its views were made from, and re-creates the view
 moved. Pages take the store's lock while they query: a DuckDB connection is not shared between
 threads, and the console's pages are small enough to run one at a time.
 
-The ledger is read through jianfu.ledger (receipts for the collection board); reference data
-through jianfu.reference, reloaded when units.csv or departments.csv changes.
+Query results are kept until the next publish: between two builds the warehouse cannot change,
+and an office's people open the same month's pages again and again. The cache is emptied whenever
+a snapshot moves, and holds at most CACHE_ROWS rows in all (least recently used go first), so its
+memory stays bounded whatever the warehouse's size.
+
+The ledger is read through jianfu.ledger_read (receipts for the collection board, never cached:
+a file may arrive at any moment); reference data through jianfu.reference, reloaded when a
+reference CSV changes.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +37,9 @@ from ..warehouse import views
 from ..warehouse.publish import Warehouse
 from ..warehouse.query import empty_schemas
 
+#: Rows kept in the query cache, across all cached results.
+CACHE_ROWS = 200_000
+
 
 def _schemas() -> dict[str, pa.Schema]:
     return {**empty_schemas(), "alerts": ALERTS_SCHEMA}
@@ -45,6 +55,8 @@ class Store:
     _reference: Reference | None = None
     _reference_key: tuple = ()
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cache: OrderedDict = field(default_factory=OrderedDict)
+    _cached_rows: int = 0
 
     def _snapshots(self, warehouse: Warehouse) -> dict[str, str]:
         return {t: warehouse.resolved_path(t) for t in warehouse.tables()}
@@ -69,14 +81,38 @@ class Store:
             if snapshots != self._seen or not self._seen:
                 views.register(self._con, warehouse, empty_schemas=_schemas())
                 self._seen = snapshots
+                self._cache.clear()  # the lock is held: forget() would wait for itself
+                self._cached_rows = 0
             yield self._con
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        """Rows of one query as dicts (column name -> value)."""
+        """Rows of one query as dicts (column name -> value): fresh dicts, the caller may change them."""
+        key = (sql, repr(params or []))
         with self.connection() as con:
-            cursor = con.execute(sql, params or [])
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            found = self._cache.get(key)
+            if found is None:
+                cursor = con.execute(sql, params or [])
+                names = [d[0] for d in cursor.description]
+                found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                self._remember(key, found)
+            else:
+                self._cache.move_to_end(key)
+            return [dict(r) for r in found]
+
+    def forget(self) -> None:
+        """Empty the query cache (as a publish does): the next pages query the warehouse afresh."""
+        with self._lock:
+            self._cache.clear()
+            self._cached_rows = 0
+
+    def _remember(self, key: tuple, rows: list[dict[str, Any]]) -> None:
+        if len(rows) > CACHE_ROWS // 4:
+            return  # one huge answer would push out everything else
+        self._cache[key] = rows
+        self._cached_rows += len(rows)
+        while self._cached_rows > CACHE_ROWS:
+            _, dropped = self._cache.popitem(last=False)
+            self._cached_rows -= len(dropped)
 
     @property
     def reference(self) -> Reference:

@@ -1,7 +1,7 @@
 """Flags (SPEC.md sections 8 and 16), filtered by rule, county, period and department, with detail.
 
 Filters are exact values of the flags table; an empty filter takes everything. The page lists at
-most 500 rows; the XLSX export has every row of the filter.
+most 200 rows; the XLSX export has every row of the filter.
 """
 
 from __future__ import annotations
