@@ -330,3 +330,17 @@ def test_the_store_sees_each_publish_and_never_a_stale_answer(tmp_path):
     assert before == [{"n": 1}]
     assert after == [{"n": 2}]
     assert console.rows("SELECT count(*) AS n FROM units") == [{"n": 2}]
+
+
+def test_the_plugins_app_is_built_at_its_first_request_only(pilot):
+    from jianfu.console.lazy import LazyApp
+
+    built = []
+    lazy = LazyApp(lambda: built.append(1) or create_app(pilot))
+
+    before = list(built)
+    client = TestClient(lazy)
+    statuses = [client.get("/flags").status_code, client.get("/quota").status_code]
+
+    assert before == [] and built == [1]
+    assert statuses == [200, 200]
