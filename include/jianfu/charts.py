@@ -191,13 +191,15 @@ def flags_by_county(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
 def quota_usage(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     """Items used (bar, coloured ok / warning / exceeded) against the quota (black tick) per department.
 
-    `rows`: dept_code, dept_name, used, quota, status.
+    `rows`: dept_code, dept_name, used, quota, status; drawn top to bottom in their order.
     """
     labels = QUOTA_LABELS.get(lang, QUOTA_LABELS["zh"])
     data = [{**r, "dept": f"{r.get('dept_name') or ''} {r['dept_code']}".strip(),
              "status_label": labels.get(r["status"], r["status"])} for r in rows]
     base = _base(data, _t(lang, "quota_usage"))
-    y = alt.Y("dept:N", title=None, sort=alt.EncodingSortField("used", order="descending"))
+    # Bars in the order of the rows: the caller knows what comes first (the console: over quota,
+    # then near it, then the fullest).
+    y = alt.Y("dept:N", title=None, sort=None)
     tooltip = [alt.Tooltip("dept:N", title=_t(lang, "dept")), alt.Tooltip("used:Q", title=_t(lang, "used")),
                alt.Tooltip("quota:Q", title=_t(lang, "quota")),
                alt.Tooltip("status_label:N", title=_t(lang, "status"))]
