@@ -97,7 +97,9 @@ def create_app(settings: Settings | None = None, guard: Callable[..., Any] | Non
             page=page, pages=[p for p in pages if p.nav], lang=lang, base=root, params=params, error=error,
             tables={t.name: t for t in result.tables},
             charts={k: charts.spec_json(v) for k, v in result.charts.items()},
-            export_url=f"{root}/{page.slug}?{urlencode({**query, 'format': 'xlsx'})}" if result.tables else None,
+            # An upload's lists cannot be fetched again by a link: its form posts the file for the export.
+            export_url=(f"{root}/{page.slug}?{urlencode({**query, 'format': 'xlsx'})}"
+                        if result.tables and not page.accepts_upload else None),
             switch_url=f"{root}/{page.slug}?{urlencode({**query, 'lang': 'en' if lang == 'zh' else 'zh'})}",
             t=lambda zh, en: en if lang == "en" else zh,
             server_ms=(time.perf_counter() - started) * 1000,
