@@ -35,7 +35,7 @@ from jianfu.warehouse.build import build
 from jianfu.warehouse.query import run_query
 
 PERIOD = "2026-10"  # the pilot's latest month
-PAGES = ("overview", "board", "flags", "quota", "burden", "admission")
+PAGES = ("overview", "board", "files", "flags", "quota", "burden", "admission")
 
 
 @pytest.fixture(scope="module")
@@ -351,3 +351,14 @@ def test_the_plugins_app_is_built_at_its_first_request_only(pilot):
 
     assert before == [] and built == [1]
     assert statuses == [200, 200]
+
+
+def test_files_page_lists_every_receipt_with_its_ledger_status(client, pilot):
+    counted = {r["status"]: r["n"] for r in query(pilot, "SELECT status, count(*) AS n FROM submissions GROUP BY status")}
+
+    every = client.get("/files").text
+    rejected = client.get("/files", params={"status": "rejected"}).text
+
+    assert f'收到的文件(最新在前) <span class="count">({sum(counted.values())})</span>' in every
+    assert f'收到的文件(最新在前) <span class="count">({counted["rejected"]})</span>' in rejected
+    assert rejected.count('class="num  status-rejected"') == 0 and rejected.count("status-rejected") == counted["rejected"]

@@ -62,6 +62,7 @@ run_alerts(settings)
 from jianfu.warehouse.query import run_query
 figures = {
     "rejected": json.loads(run_query(settings, "SELECT count(*) AS n FROM submissions WHERE period = '2026-10' AND status = 'rejected'", "json"))[0]["n"],
+    "rejected_files": json.loads(run_query(settings, "SELECT count(*) AS n FROM submissions WHERE status = 'rejected'", "json"))[0]["n"],
     "zombies": json.loads(run_query(settings, "SELECT count(*) AS n FROM flags WHERE rule = 'GROUP_ZOMBIE'", "json"))[0]["n"],
     "exceeded": [r["dept_code"] for r in json.loads(run_query(settings, "SELECT dept_code FROM quota_usage WHERE status = 'exceeded'", "json"))],
     "top_township": json.loads(run_query(settings, '''SELECT t.unit_name FROM burden b JOIN units u USING (unit_code)
@@ -211,6 +212,9 @@ def test_console_in_the_browser(server, tmp_path):
         assert page.locator("h2", has_text="问题清单").count() >= 1
         _shot(page, "cell")
 
+        files = visit("files?status=rejected", "files")
+        assert files.locator("#list-files tbody tr").count() == figures["rejected_files"]
+
         flags = visit("flags?rule=GROUP_ZOMBIE", "flags")
         assert f"预警清单 ({figures['zombies']})" in flags.locator("#list-flags h2").inner_text()
         with page.expect_download() as download:
@@ -228,11 +232,19 @@ def test_console_in_the_browser(server, tmp_path):
 
         page.goto(f"{base}/jianfu/admission")
         page.locator("input[type=file]").set_input_files(str(home / "proposals" / "proposed_forms.csv"))
-        page.locator("#upload button[type=submit]").click()
+        page.get_by_role("button", name="审查", exact=True).click()
         page.locator("#list-verdicts").wait_for(timeout=30_000)
         verdicts = page.locator("#list-verdicts").inner_text()
+        shown = page.locator("#list-verdicts tbody tr").count()
         assert "复用已有报表" in verdicts and "需审查" in verdicts and "准予新设" in verdicts
         _shot(page, "admission")
+        page.locator("input[type=file]").set_input_files(str(home / "proposals" / "proposed_forms.csv"))
+        with page.expect_download() as download:
+            page.locator("#upload-xlsx").click()
+        download.value.save_as(tmp_path / "verdicts.xlsx")
+        sheet = list(openpyxl.load_workbook(tmp_path / "verdicts.xlsx").active.values)
+        assert sheet[0][0] == "拟新设报表"
+        assert len(sheet) - 1 == shown > 0
 
         page.goto(f"{base}/jianfu/overview?lang=en")
         assert "Overview" in page.locator("h1").inner_text()

@@ -25,7 +25,9 @@ SEVERITY = {"zh": {"critical": "错误(拒收)", "warning": "警告", "info": "�
             "en": {"critical": "error (rejected)", "warning": "warning", "info": "info"}}
 LEDGER_STATUS = {"zh": {"accepted": "通过", "accepted_with_warnings": "通过(有警告)", "rejected": "退回",
                         "superseded": "已被更正替换", "duplicate": "重复文件", "received": "处理中"},
-                 "en": {}}
+                 "en": {"accepted": "accepted", "accepted_with_warnings": "accepted with warnings",
+                        "rejected": "rejected", "superseded": "superseded", "duplicate": "duplicate",
+                        "received": "in progress"}}
 
 
 def versions(store: Store, county: str, kind: str, period: str) -> list[dict[str, Any]]:
