@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
 AIRFLOW = str(VENV_BIN / "airflow") if (VENV_BIN / "airflow").exists() else "airflow"
-DAG_IDS = ("jianfu_alerts", "jianfu_build", "jianfu_collection", "jianfu_ingest")
+DAG_IDS = ("jianfu_alerts", "jianfu_build", "jianfu_collection", "jianfu_ingest", "jianfu_report")
 #: The moment sample data and runs are pinned to, so every run sees the same "now".
 PINNED_NOW = "2026-11-21T12:00:00+00:00"
 

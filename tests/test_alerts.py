@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import socket
-import threading
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,13 +17,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from jianfu.alerts import Notification, deliver, notify, run_alerts
+from jianfu.alerts import run_alerts
 from jianfu.config import ConfigError, Settings
 from jianfu.ledger import connect
 from jianfu.ledger.delivery import notification_attempts, notifications
 from jianfu.warehouse.publish import Warehouse
 from jianfu.warehouse.views import connect as views
 from jianfu.warehouse.views import file_schema
+from robots import JsonEndpoint
 
 COUNTY = "421127"
 AGRI, EDU = "421127-AGRI", "421127-EDU"
@@ -67,39 +65,18 @@ class SmtpServer:
         self.controller.stop()
 
 
-class Webhook:
-    """ThreadingHTTPServer recording POST bodies; `answer` is the JSON it replies with."""
+class Webhook(JsonEndpoint):
+    """A robot that accepts anything: records POST bodies and replies with `answer`."""
 
     def __init__(self) -> None:
         self.bodies: list[dict] = []
         self.answer: dict = {"errcode": 0, "errmsg": "ok"}
-        outer = self
+        super().__init__(self._record)
+        self.url = f"{self.base}/robot/send?access_token=t"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length", 0))
-                outer.bodies.append(json.loads(self.rfile.read(length).decode("utf-8")))
-                payload = json.dumps(outer.answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/robot/send?access_token=t"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Webhook:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _record(self, path: str, body: dict) -> dict:
+        self.bodies.append(body)
+        return self.answer
 
 
 @pytest.fixture
@@ -220,15 +197,19 @@ def test_each_alert_is_delivered_once(jianfu_env, webhook):
     by_subject = {m["Subject"]: (m, e) for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes, strict=False)}
     exceeded = next((m, e) for s, (m, e) in by_subject.items() if "超额" in s)
     message, envelope = exceeded
+    subject = str(message["Subject"])  # department, status and year in the inbox line itself
+    assert "黄梅县农业农村局（421127-AGRI）2026年度督检考事项已超出配额" in subject and "已用 3 项 / 配额 2 项" in subject
+    assert message["Date"].datetime.utcoffset().total_seconds() == 8 * 3600
+    assert "alert key" not in message.get_body(("plain",)).get_content()
     assert set(envelope.rcpt_tos) == {"office@jianfu.example", "lead@jianfu.example", "agri@county.example"}
-    text = message.get_content()
+    text = message.get_body(("plain",)).get_content()
     assert text.index("黄梅县农业农村局") < text.index("Department:")  # Chinese first
     for needle in ("配额：2 项", "已用：3 项", "A1 高标准农田建设检查", "2026-03-02~2026-03-09",
                    "黄梅镇(421127100000)", "A3 农机安全考核", "暂停新增督检考事项", "What to do", "2026"):
         assert needle in text, needle
     assert "A4" not in text  # cancelled visits are not counted
     warning = next(m for s, (m, _) in by_subject.items() if "预警" in s)
-    assert warning["To"].addresses and "E4 课后服务考核" in warning.get_content()
+    assert warning["To"].addresses and "E4 课后服务考核" in warning.get_body(("plain",)).get_content()
 
     hook = next(b for b in webhook.bodies if "超" in b["markdown"]["title"])
     assert hook["msgtype"] == "markdown" and "421127-AGRI" in hook["markdown"]["text"]
@@ -236,8 +217,8 @@ def test_each_alert_is_delivered_once(jianfu_env, webhook):
     emls = sorted(settings.outbox.glob("*.eml"))
     assert len(emls) == 2
     parsed = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in emls]
-    assert all("减负" in m.get_content() for m in parsed)
-    assert any("高标准农田建设检查" in m.get_content() for m in parsed)
+    assert all("减负" in m.get_body(("plain",)).get_content() for m in parsed)
+    assert any("高标准农田建设检查" in m.get_body(("plain",)).get_content() for m in parsed)
     assert not list(settings.outbox.glob(".*"))  # no temporary files left
 
     rows = alerts_rows(settings)
@@ -315,7 +296,7 @@ def test_undelivered_alert_with_new_numbers_is_superseded(jianfu_env):
         run = run_alerts(settings)
         subjects = sorted(m["Subject"] for m in smtp.inbox.messages())
     # the stale AGRI alert (used 3) is not sent; the current one (used 4) is, and EDU is retried
-    assert len(subjects) == 2 and any("4/2" in s for s in subjects) and not any("3/2" in s for s in subjects)
+    assert len(subjects) == 2 and any("已用 4 项" in s for s in subjects) and not any("已用 3 项" in s for s in subjects)
     assert sorted((n.dept, n.used, n.action) for n in run.notifications) == [
         (AGRI, 4, "new"), (EDU, 4, "retry")]
     assert [(r["used"], r["delivered"]) for r in alerts_rows(settings) if r["rule"] == "DEPT_QUOTA_EXCEEDED"] == [
@@ -334,30 +315,23 @@ def test_dry_run_sends_and_writes_nothing(jianfu_env, webhook):
     assert run_alerts(settings, dry_run=True).notifications == []
 
 
-def test_webhook_refusal_is_a_failed_delivery(jianfu_env, webhook):
-    settings = make_settings(jianfu_env, None, webhook.url)
+def test_webhook_refusal_is_failed_for_good_and_a_rate_limit_is_retried(jianfu_env, webhook):
+    settings = make_settings(jianfu_env, None, webhook.url, JIANFU_WEBHOOK_KIND="dingtalk")
     publish_inputs(settings, VISITS)
+    webhook.answer = {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}
+    limited = run_alerts(settings)
+    assert [(n.delivered, n.failed) for n in limited.notifications] == [(False, False)] * 2
+    assert "130101" in limited.notifications[0].errors["webhook"] and "will retry" in limited.describe()
+
     webhook.answer = {"errcode": 310000, "errmsg": "keywords not in content"}
-    run = run_alerts(settings)
-    assert [n.delivered for n in run.notifications] == [False, False]
-    assert "310000" in run.notifications[0].errors["webhook"]
+    refused = run_alerts(settings)
+    assert [(n.action, n.delivered, n.failed) for n in refused.notifications] == [("retry", False, True)] * 2
+    assert "310000" in refused.notifications[0].errors["webhook"] and "FAILED" in refused.describe()
+
     webhook.answer = {"errcode": 0}
-    assert [n.delivered for n in run_alerts(settings).notifications] == [True, True]
+    assert run_alerts(settings).notifications == []  # failed for good: recorded, not sent again
     assert len(webhook.bodies) == 4
-
-
-def test_wecom_payload_and_notify(jianfu_env, webhook):
-    settings = make_settings(jianfu_env, None, None)
-    note = Notification("n1", "主题 / subject", "正文\nbody", "**正文**", ("a@b.example",))
-    result = deliver(settings, note)
-    assert result.required == ("outbox",) and result.delivered()
-    from jianfu.alerts.channels import webhook_payload
-
-    assert webhook_payload("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k", note) == {
-        "msgtype": "markdown", "markdown": {"content": "**正文**"}}
-    hooked = make_settings(jianfu_env, None, webhook.url)
-    outcome = notify(hooked, "任务失败 / task failed", "jianfu_build 失败 / failed")
-    assert outcome.delivered and webhook.bodies[-1]["markdown"]["title"] == "任务失败 / task failed"
+    assert [r["delivered"] for r in alerts_rows(settings)] == [False, False]
 
 
 def test_missing_flags_and_bad_smtp_url_are_one_line_errors(jianfu_env):

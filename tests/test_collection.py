@@ -173,7 +173,7 @@ def test_reminders_once_per_interval(ledger):
                        if "wx@county.example" in e.rcpt_tos)
         assert set(next(e for e in smtp.inbox.envelopes if "wx@county.example" in e.rcpt_tos).rcpt_tos) == {
             "wx@county.example", "office@jianfu.example"}
-        body = wx_mail.get_content()
+        body = wx_mail.get_body(("plain",)).get_content()
         assert "武穴市" in body and "报表填报统计" in body and "截止日期 2026-01-05" in body and "due 2026-01-05" in body
 
         # same day: nothing again
@@ -186,7 +186,7 @@ def test_reminders_once_per_interval(ledger):
                        WX: [("form_counts", "2026-02"), ("work_groups", "2026-02")]}
         assert len(smtp.inbox.envelopes) == 6
         qc_mail = [m for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes, strict=False) if "qc@county.example" in e.rcpt_tos][-1]
-        assert "退回原因：unit_code 421126999999 is not in reference" in qc_mail.get_content()
+        assert "退回原因：unit_code 421126999999 is not in reference" in qc_mail.get_body(("plain",)).get_content()
 
         # eight days after the first: the first cells again, not those reminded two days ago
         eight = first_day + timedelta(days=8)

@@ -94,7 +94,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_every_dag_run_succeeds(runs: dict) -> None:
     for label in ORDER:
         assert runs["runs"][label]["state"].endswith("success"), (label, runs["runs"][label])
-    assert {label.split(":")[0] for label in ORDER} == set(DAG_IDS)
+    # jianfu_report sends mail and robot messages: it runs against its servers in test_report_dag.py.
+    assert {label.split(":")[0] for label in ORDER} == set(DAG_IDS) - {"jianfu_report"}
 
 
 def test_ingest_is_mapped_over_county_batches(runs: dict) -> None:

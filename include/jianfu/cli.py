@@ -165,6 +165,28 @@ def _year(text: str) -> int:
     if len(text) != 4 or not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a year in the form YYYY")
     return int(text)
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from .console.serve import serve
+
+    serve(settings, args.host, args.port)
+    return 0
+
+
+def _period(text: str) -> str:
+    from .report import ReportError, check_period
+
+    try:
+        return check_period(text)
+    except ReportError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    out = Path(args.out).absolute() if args.out else None
+    print(write_report(settings, args.period, args.format, out, args.county))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,6 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, help="visits planned after this day can move (default: today)")
     p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_joint)
+    p = sub.add_parser("report", help="the monthly bulletin (月度通报) as PDF, XLSX or HTML")
+    p.add_argument("--period", required=True, type=_period, help="the month, YYYY-MM")
+    p.add_argument("--county", help="one county's bulletin (6-digit code); default: every county")
+    p.add_argument("--format", choices=("pdf", "xlsx", "html"), default="pdf")
+    p.add_argument("--out", help="file to write (default: $JIANFU_HOME/reports/bulletins/bulletin-<period>.<format>)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("serve", help="the console in the browser, without Airflow (loopback unless a token is set)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8090, help="port (default 8090)")
+    p.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -18,6 +18,15 @@ import yaml
 #: The office's time zone (SPEC.md section 12): due dates, "received in a month", every time shown.
 OFFICE_TIMEZONE = "Asia/Shanghai"
 
+#: Robot platforms a webhook may be (SPEC.md section 9); each has its own body and signature.
+WEBHOOK_KINDS = ("dingtalk", "wecom", "feishu", "generic")
+
+#: Sender of every e-mail when JIANFU_SMTP_FROM is unset (SPEC.md section 11).
+DEFAULT_SMTP_FROM = "jianfu@localhost"
+
+#: The console a message links to when JIANFU_CONSOLE_URL is unset: `jianfu serve`'s default address.
+DEFAULT_CONSOLE_URL = "http://127.0.0.1:8090/"
+
 #: rules.yaml keys and their defaults (SPEC.md section 8).
 RULE_DEFAULTS: dict[str, float] = {
     "form_similarity_min": 0.6,
@@ -71,6 +80,10 @@ class Settings:
     smtp_url: str | None = None
     alert_emails: tuple[str, ...] = ()
     webhook_url: str | None = None
+    webhook_kind: str | None = None  # JIANFU_WEBHOOK_KIND; None: guessed from the URL's host
+    webhook_secret: str | None = field(default=None, repr=False)  # DingTalk 加签 / Feishu signature
+    smtp_from: str = DEFAULT_SMTP_FROM  # the office's name and address on every e-mail
+    console_url: str = DEFAULT_CONSOLE_URL  # where messages point the office for details
     env: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -83,6 +96,9 @@ class Settings:
             warehouse = str(Path(warehouse).expanduser().absolute())
         db_url = env.get("JIANFU_DB_URL") or f"sqlite:///{home / 'ledger.db'}"
         emails = tuple(e.strip() for e in (env.get("JIANFU_ALERT_EMAILS") or "").split(",") if e.strip())
+        kind = (env.get("JIANFU_WEBHOOK_KIND") or "").strip().lower() or None
+        if kind is not None and kind not in WEBHOOK_KINDS:
+            raise ConfigError(f"JIANFU_WEBHOOK_KIND {kind!r} is not one of {', '.join(WEBHOOK_KINDS)}")
         return cls(
             home=home,
             reference=reference,
@@ -91,6 +107,10 @@ class Settings:
             smtp_url=env.get("JIANFU_SMTP_URL") or None,
             alert_emails=emails,
             webhook_url=env.get("JIANFU_WEBHOOK_URL") or None,
+            webhook_kind=kind,
+            webhook_secret=env.get("JIANFU_WEBHOOK_SECRET") or None,
+            smtp_from=env.get("JIANFU_SMTP_FROM") or DEFAULT_SMTP_FROM,
+            console_url=env.get("JIANFU_CONSOLE_URL") or DEFAULT_CONSOLE_URL,
             env=env,
         )
 
@@ -141,6 +161,11 @@ class Settings:
     def office_today(self) -> date:
         """The office's calendar day now (honours JIANFU_NOW): the natural default `as_of`."""
         return self.office_date(self.now())
+
+    @property
+    def console_token(self) -> str | None:
+        """JIANFU_CONSOLE_TOKEN: the secret `jianfu serve` asks for; without it, it serves loopback only."""
+        return self.env.get("JIANFU_CONSOLE_TOKEN") or None
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:

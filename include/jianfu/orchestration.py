@@ -67,6 +67,9 @@ VARIABLE_SETTINGS = (
     "JIANFU_SMTP_FROM",
     "JIANFU_ALERT_EMAILS",
     "JIANFU_WEBHOOK_URL",
+    "JIANFU_WEBHOOK_KIND",
+    "JIANFU_WEBHOOK_SECRET",
+    "JIANFU_CONSOLE_URL",
 )
 
 #: Airflow Connection id -> the environment variable its URL becomes.
@@ -446,60 +449,25 @@ FAILURE_TOPIC = "airflow_failure"
 
 def failure_message(context: Mapping[str, Any]) -> tuple[str, str, str]:
     """(subject, body, markdown) saying which jianfu task failed for good and what to do."""
-    ti = context.get("ti") or context.get("task_instance")
-    dag_id = getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", "?")
-    task_id = getattr(ti, "task_id", "?")
-    run_id = getattr(ti, "run_id", None) or context.get("run_id", "?")
-    map_index = getattr(ti, "map_index", -1)
-    try_number = getattr(ti, "try_number", None)
-    error = context.get("exception")
-    error_line = f"{type(error).__name__}: {error}" if error is not None else "see the task log"
-    error_line = error_line.replace("\n", " ")[:1000]
-    where = f"{dag_id}.{task_id}" + (f"[{map_index}]" if map_index not in (None, -1) else "")
-    log_url = getattr(ti, "log_url", None) or ""
-    subject = f"[jianfu] 任务失败 Task failed: {where}"
-    body = (
-        f"jianfu 流水线任务失败（已用完重试次数）。\n"
-        f"任务: {where}\n运行: {run_id}\n错误: {error_line}\n"
-        f"请查看 Airflow 任务日志，修复后在 Airflow 中清除（Clear）该任务以重新运行。\n\n"
-        f"A jianfu pipeline task failed after its retries.\n"
-        f"Task: {where}\nRun: {run_id}\nTry: {try_number}\nError: {error_line}\n"
-        f"Read the task log{(': ' + log_url) if log_url else ''}, fix the cause, then clear the "
-        f"task in Airflow to run it again. Files already received are safe in the ledger.\n"
-    )
-    markdown = (
-        f"### jianfu 任务失败 / task failed\n\n- 任务 Task: `{where}`\n- 运行 Run: `{run_id}`\n"
-        f"- 错误 Error: {error_line}\n" + (f"- [日志 Log]({log_url})\n" if log_url else "")
-    )
-    return subject, body, markdown
+    from .notify import failure_message as compose
+
+    return compose(context)
 
 
 def notify_failure(context: Mapping[str, Any]) -> None:
-    """on_failure_callback of every jianfu task: tell the office through the alert channels.
+    """on_failure_callback of every jianfu task: the office hears through the alert channels.
 
-    The message is recorded in the ledger like a quota alert, so a failed delivery is retried by
-    the next jianfu_alerts run. When the ledger itself is what is broken, it is still delivered,
-    just not recorded. A callback that raises would bury the original failure in the log, so
-    every problem here is logged and swallowed; the outbox channel is local and always on.
+    A `jianfu.notify.LedgerNotifier`: recorded in the ledger like a quota alert (a failed delivery is
+    retried by the next jianfu_alerts run), delivered unrecorded when the ledger is what broke.
     """
-    try:
-        from .alerts import notify
+    from .notify import LedgerNotifier
 
-        settings = task_settings()
-        subject, body, markdown = failure_message(context)
-        try:
-            outcome = notify(settings, subject, body, markdown=markdown, topic=FAILURE_TOPIC)
-        except Exception:  # noqa: BLE001 - e.g. the ledger database is down
-            log.warning("could not record the failure alert; delivering it unrecorded", exc_info=True)
-            outcome = notify(settings, subject, body, markdown=markdown, topic=FAILURE_TOPIC, record=False)
-        log.info("failure alert: %s", outcome)
-    except Exception:  # noqa: BLE001
-        log.exception("could not send the failure alert")
+    LedgerNotifier(task_settings, FAILURE_TOPIC).notify(context)
 
 
 def retry_failure_alerts(settings: Settings) -> int:
     """Re-send failure alerts whose delivery failed before; returns how many are still pending."""
-    from .alerts import retry_pending
+    from .notify import retry_pending
 
     outcomes = retry_pending(settings, FAILURE_TOPIC)
     return sum(1 for o in outcomes.values() if not getattr(o, "delivered", True))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from ..notify.escape import markdown as md
 from ..reference import Reference
 from .quota import EXCEEDED, CountedItem, QuotaAlert
 
@@ -42,12 +43,15 @@ def dept_name(reference: Reference, dept_code: str) -> str:
 
 
 def subject(alert: QuotaAlert, reference: Reference) -> str:
+    """Department, status and year first, so the inbox line alone says what happened to whom."""
     name = dept_name(reference, alert.dept_code)
     if alert.rule == EXCEEDED:
-        return (f"【督检考超额】{name}（{alert.dept_code}）{alert.year}年事项 {alert.used}/{alert.quota} "
-                f"/ Inspection quota exceeded: {alert.dept_code} {alert.year} {alert.used}/{alert.quota}")
-    return (f"【督检考预警】{name}（{alert.dept_code}）{alert.year}年事项 {alert.used}/{alert.quota} "
-            f"/ Inspection quota warning: {alert.dept_code} {alert.year} {alert.used}/{alert.quota}")
+        return (f"【督检考超额】{name}（{alert.dept_code}）{alert.year}年度督检考事项已超出配额："
+                f"已用 {alert.used} 项 / 配额 {alert.quota} 项 / Inspection quota exceeded: {name} "
+                f"({alert.dept_code}), {alert.year}: {alert.used} items used of {alert.quota}")
+    return (f"【督检考预警】{name}（{alert.dept_code}）{alert.year}年度督检考事项接近配额："
+            f"已用 {alert.used} 项 / 配额 {alert.quota} 项 / Inspection quota warning: {name} "
+            f"({alert.dept_code}), {alert.year}: {alert.used} items used of {alert.quota}")
 
 
 def _zh_status(alert: QuotaAlert, warn_ratio: float) -> str:
@@ -92,7 +96,7 @@ EN_TODO_WARNING = (
 
 
 def body(alert: QuotaAlert, reference: Reference, warn_ratio: float) -> str:
-    """Plain-text mail body: Chinese, then English, then the alert key."""
+    """Plain-text mail body: Chinese, then English (the office footer is added by jianfu.notify)."""
     name = dept_name(reference, alert.dept_code)
     items = alert.items[:MAX_ITEMS_MAIL]
     more = len(alert.items) - len(items)
@@ -127,14 +131,13 @@ def body(alert: QuotaAlert, reference: Reference, warn_ratio: float) -> str:
                      f"{_targets(item, reference, ', ')}")
     if more > 0:
         lines.append(f"  ... and {more} more")
-    lines += ["", "What to do:", *(f"  {n}. {t}" for n, t in enumerate(en_todo, 1)), ""]
-    lines.append(f"jianfu 减负 · alert key {alert.key}")
+    lines += ["", "What to do:", *(f"  {n}. {t}" for n, t in enumerate(en_todo, 1))]
     return "\n".join(lines) + "\n"
 
 
 def markdown(alert: QuotaAlert, reference: Reference, warn_ratio: float) -> str:
-    """Shorter text for a group robot (DingTalk/WeCom markdown)."""
-    name = dept_name(reference, alert.dept_code)
+    """Shorter text for a group robot; names and topics escaped so they cannot become links."""
+    name = md(dept_name(reference, alert.dept_code))
     title = "督检考事项超出配额" if alert.rule == EXCEEDED else "督检考事项接近配额"
     zh_todo = ZH_TODO_EXCEEDED if alert.rule == EXCEEDED else ZH_TODO_WARNING
     en_todo = EN_TODO_EXCEEDED if alert.rule == EXCEEDED else EN_TODO_WARNING
@@ -146,9 +149,9 @@ def markdown(alert: QuotaAlert, reference: Reference, warn_ratio: float) -> str:
         _zh_status(alert, warn_ratio),
         "",
     ]
-    lines += [f"- {i.item_id} {i.topic}（{_dates(i)}，对象 {len(i.targets)} 个）" for i in items]
+    lines += [f"- {md(i.item_id)} {md(i.topic)}（{_dates(i)}，对象 {len(i.targets)} 个）" for i in items]
     if len(alert.items) > len(items):
         lines.append(f"- ……另有 {len(alert.items) - len(items)} 项 / {len(alert.items) - len(items)} more")
     lines += ["", "**请 / To do:**", *(f"{n}. {z} / {e}" for n, (z, e) in enumerate(zip(zh_todo, en_todo, strict=False), 1))]
-    lines += ["", _en_status(alert, warn_ratio), "", f"`{alert.key}`"]
+    lines += ["", _en_status(alert, warn_ratio)]
     return "\n".join(lines)

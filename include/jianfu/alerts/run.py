@@ -10,7 +10,7 @@ The rule of SPEC.md section 9, per key (rule, dept_code, year):
   numbers of its time, and its text says which.
 
 Deciding and writing the new alerts happens in one ledger transaction (serialised between runs);
-sending happens outside it, through jianfu.alerts.store.
+sending happens outside it, through jianfu.notify.store.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..config import Settings, load_rules
 from ..ledger import as_naive_utc, connect, create_schema
-from ..ledger.delivery import DELIVERED, PENDING, SUPERSEDED, alert_notifications, notifications
+from ..ledger.delivery import DELIVERED, FAILED, PENDING, SUPERSEDED, alert_notifications, notifications
+from ..notify import Notification, required_channels, store
+from ..notify.mail import smtp_endpoint
 from ..reference import Reference
 from ..warehouse.publish import Warehouse
-from . import messages, store
-from .channels import Notification, required_channels, smtp_endpoint
+from . import messages
 from .quota import EXCEEDED, QuotaAlert, load_quota_alerts
 
 TOPIC = "quota_alert"
@@ -62,6 +63,7 @@ class AlertNotice:
     action: str  # new | retry | dry-run
     notification_id: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    failed: bool = False  # refused for good (e.g. a robot's keyword check): recorded, not retried
 
 
 @dataclass
@@ -80,7 +82,8 @@ class AlertRun:
                     f"{sum(n.delivered for n in self.notifications)} of {len(self.notifications)} "
                     "notification(s) delivered")]
         for n in self.notifications:
-            state = "would send" if self.dry_run else ("delivered" if n.delivered else "NOT delivered, will retry")
+            state = ("would send" if self.dry_run else "delivered" if n.delivered else
+                     "FAILED, not retried" if n.failed else "NOT delivered, will retry")
             lines.append(f"  {n.rule} {n.dept} {n.year}: used {n.used} / quota {n.quota} "
                          f"[{n.action}] {state} via {','.join(n.channels) or '-'}")
             for channel, error in sorted(n.errors.items()):
@@ -117,7 +120,8 @@ def _is_due(alert: QuotaAlert, delivered: list) -> bool:
 def _plan(conn: Connection, alert: QuotaAlert) -> tuple[bool, list[str]]:
     """(create a new notification?, pending ids to supersede) for one flagged key."""
     history = _history(conn, alert.key)
-    delivered = [h for h in history if h["state"] == DELIVERED]
+    # A message a robot refused for good counts as sent: re-creating it every run would only fail again.
+    delivered = [h for h in history if h["state"] in (DELIVERED, FAILED)]
     pending = [h for h in history if h["state"] == PENDING]
     current = [p for p in pending if (p["used"], p["quota"]) == (alert.used, alert.quota)]
     stale = [p["notification_id"] for p in pending if p not in current]
@@ -181,7 +185,7 @@ def run_alerts(settings: Settings, *, dry_run: bool = False) -> AlertRun:
             run.notifications.append(AlertNotice(
                 a["alert_key"], a["rule"], a["dept_code"], a["year"], a["used"], a["quota"],
                 outcome.delivered_channels, outcome.delivered, "new" if nid in new_ids else "retry",
-                nid, outcome.errors))
+                nid, outcome.errors, outcome.failed))
         export_alerts(settings, engine)
         return run
     finally:

@@ -8,7 +8,7 @@ undelivered (that one is retried instead). A pending reminder whose cells have a
 since (the county submitted) is withdrawn, not sent.
 
 Recipients: the county's contact_email (units.csv county row) and the office list. The channels,
-ledger records and retry rules are those of the quota alerts (jianfu.alerts.store).
+ledger records and retry rules are those of every message (jianfu.notify.store).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from ..alerts import store
-from ..alerts.channels import Notification
 from ..config import Settings
 from ..ledger import as_naive_utc
 from ..ledger.delivery import PENDING, WITHDRAWN, notifications, reminders
+from ..notify import Notification, store
+from ..notify.escape import markdown as md
 from ..reference import Reference
 from ..schema import KINDS
 from .board import REJECTED, Cell
@@ -92,7 +92,7 @@ def message(settings: Settings, reference: Reference, county_code: str, cells: l
         "jianfu 减负 · collection reminder",
     ]) + "\n"
     markdown = "\n".join([
-        f"### 报送提醒 / Collection reminder：{name}（{county_code}）",
+        f"### 报送提醒 / Collection reminder：{md(name)}（{county_code}）",
         *[f"- {KINDS[c.kind].zh} {c.period}：{_status_zh(c)}（截止 {c.due_date.isoformat()}） / "
           f"{c.kind} {c.period}: {_status_en(c)}" for c in cells],
         "",

@@ -13,9 +13,9 @@ from datetime import date
 
 import pyarrow as pa
 
-from ..alerts.channels import smtp_endpoint
 from ..config import Settings
 from ..ledger import all_submissions, connect, create_schema
+from ..notify.mail import smtp_endpoint
 from ..reference import Reference
 from ..warehouse.publish import Warehouse
 from . import reminders as reminding

@@ -8,6 +8,10 @@ else that notifies share one delivery and retry mechanism (jianfu.alerts.store):
   next run finishes it: nothing is lost.
 - `notification_attempts`: one row per channel per attempt, successful or not, with the error.
 - `alert_notifications`: which quota alert (rule, department, year, used, quota) a message is.
+- `notification_files`: the files a message carries (the bulletin's PDF), so a retry next run
+  attaches the same file.
+- `webhook_posts`: every POST made to a robot, by a hash of its URL: a robot takes at most 20
+  messages a minute, counted across runs, and only the ledger remembers what earlier runs sent.
 - `reminders`: which collection cell (county x kind x period) a reminder message covers; one
   message may cover several cells of one county.
 """
@@ -33,6 +37,7 @@ PENDING = "pending"  # written; some required channel has not succeeded yet
 DELIVERED = "delivered"  # every required channel succeeded
 SUPERSEDED = "superseded"  # replaced by a newer message about the same thing before delivery
 WITHDRAWN = "withdrawn"  # no longer true (e.g. the county submitted), so never retried
+FAILED = "failed"  # a channel refused it for good (e.g. a robot's keyword check): never retried
 
 notifications = Table(
     "notifications",
@@ -92,4 +97,23 @@ reminders = Table(
     Column("status", String(30), nullable=False),  # missing | rejected, when reminded
     Column("due_date", Date, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+
+notification_files = Table(
+    "notification_files",
+    metadata,
+    Column("notification_id", String(40), ForeignKey("notifications.notification_id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("path", Text, nullable=False),
+)
+
+webhook_posts = Table(
+    "webhook_posts",
+    metadata,
+    Column("post_id", Integer, primary_key=True, autoincrement=True),
+    Column("url_key", String(64), nullable=False, index=True),  # sha256 of the URL: no token kept
+    Column("posted_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("messages", Integer, nullable=False),  # 1, or how many a digest folded
 )

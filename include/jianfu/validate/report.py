@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..escape import neutralise_formula
 from ..problems import CRITICAL, WARNING, Problem
 from ..submission import bounded
 
@@ -42,14 +43,6 @@ CSV_COLUMNS = [
     ("message_en", "message"),
 ]
 SEVERITY_ZH = {CRITICAL: "错误(拒收)", WARNING: "警告", "info": "提示"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def neutralise(value: Any) -> Any:
-    """Make a text cell inert in a spreadsheet: a leading formula character gets a quote mark."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def cut(text: str | None, limit: int) -> str | None:
@@ -116,7 +109,7 @@ def _line(p: Problem, headers: dict[str, str]) -> dict[str, Any]:
     line["value"] = cut(p.value, MAX_VALUE_CHARS)
     line["message_zh"] = cut(p.message_zh, MAX_MESSAGE_CHARS)
     line["message_en"] = cut(p.message_en, MAX_MESSAGE_CHARS)
-    return {k: neutralise(v) for k, v in line.items()}
+    return {k: neutralise_formula(v) for k, v in line.items()}
 
 
 def write_report(reports_dir: Path, submission: dict[str, Any], problems: list[Problem],
@@ -157,7 +150,7 @@ def write_report(reports_dir: Path, submission: dict[str, Any], problems: list[P
     writer.writerow([header for _, header in CSV_COLUMNS])
     for r in summary["summaries"]:
         writer.writerow([f"{SEVERITY_ZH.get(r['severity'], r['severity'])} {r['severity']}", r["rule"],
-                         neutralise(r["column_in_file"] or ""), "", "", r["message_zh"], r["message_en"]])
+                         neutralise_formula(r["column_in_file"] or ""), "", "", r["message_zh"], r["message_en"]])
     for p in kept:
         row = _line(p, headers)
         row["severity"] = f"{SEVERITY_ZH.get(p.severity, p.severity)} {p.severity}"
