@@ -116,7 +116,8 @@ def test_xlsx_has_a_sheet_per_section_ready_to_filter_with_the_warehouse_totals(
     book = openpyxl.load_workbook(out)
     figures = warehouse_figures(pilot)
     sheets = {ws.title: ws for ws in book.worksheets[1:]}
-    assert list(sheets) == ["一、数据报送情况", "二、报表填报负担", "三、工作群", "四、督查检查考核", "五、督检考事项配额",
+    assert list(sheets) == ["一、数据报送情况", "二、报表填报负担", "三、工作群", "四、督查检查考核", "四(续)、建议联合检查",
+                            "五、督检考事项配额",
                             "六、本月减负成效"]
 
     def column(ws, header: str) -> tuple[list, object]:

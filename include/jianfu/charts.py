@@ -266,3 +266,75 @@ def svg(chart: alt.TopLevelMixin) -> str:
     import vl_convert as vlc  # imported here: only the server-side renderers need it
 
     return vlc.vegalite_to_svg(spec(chart))
+
+
+# ------------------------------------------------------------ joint visits, reduction, catalog
+_MORE_TEXT: dict[str, dict[str, str]] = {
+    "zh": {"joint": "建议的联合检查", "date": "建议日期", "target": "检查对象", "departments": "参与部门数",
+           "dept_names": "参与部门", "visits": "合并检查次数", "lead": "牵头部门",
+           "reduction": "报表、填报与工作群逐月变化", "measure": "指标", "overlap": "可合并报表组的年度耗时",
+           "group": "重叠组", "hours": "近12个月耗时(小时)", "forms": "报表数"},
+    "en": {"joint": "Joint visits proposed", "date": "Proposed date", "target": "Target", "departments": "Departments",
+           "dept_names": "Departments joining", "visits": "Visits merged", "lead": "Lead department",
+           "reduction": "Forms, fills and work groups by month", "measure": "Measure",
+           "overlap": "Hours of the forms that could be merged", "group": "Overlap group",
+           "hours": "Hours, last 12 months", "forms": "Forms"},
+}
+
+
+def _mt(lang: str, key: str) -> str:
+    return _MORE_TEXT.get(lang, _MORE_TEXT["zh"])[key]
+
+
+def joint_calendar(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
+    """Proposed joint visits on a calendar line per target, one panel per county.
+
+    `rows`: county (label), target (label), proposed_date, departments (how many join),
+    dept_names, lead, visits_merged. A mark is one proposal: the more departments join, the
+    bigger and darker it is, so the visits that spare a target most stand out.
+    """
+    tooltip = [alt.Tooltip("county:N", title=_t(lang, "county")), alt.Tooltip("target:N", title=_mt(lang, "target")),
+               alt.Tooltip("proposed_date:T", title=_mt(lang, "date"), format="%Y-%m-%d"),
+               alt.Tooltip("lead:N", title=_mt(lang, "lead")),
+               alt.Tooltip("dept_names:N", title=_mt(lang, "dept_names")),
+               alt.Tooltip("visits_merged:Q", title=_mt(lang, "visits"))]
+    chart = alt.Chart(_data(rows)).mark_circle(opacity=0.85, stroke="#333", strokeWidth=0.5).encode(
+        x=alt.X("proposed_date:T", title=_mt(lang, "date"), axis=alt.Axis(format="%m-%d")),
+        y=alt.Y("target:N", title=None),
+        size=alt.Size("departments:Q", title=_mt(lang, "departments"), scale=alt.Scale(range=[80, 600])),
+        color=alt.Color("departments:O", title=_mt(lang, "departments"), scale=alt.Scale(scheme="oranges")),
+        tooltip=tooltip,
+    ).properties(width=460, height=alt.Step(22))
+    faceted = chart.facet(row=alt.Row("county:N", title=None, header=alt.Header(labelAngle=0, labelFontWeight="bold")),
+                          title=alt.TitleParams(_mt(lang, "joint"), anchor="start"))
+    # Each county lists its own targets only.
+    return _configure(faceted.resolve_scale(y="independent"))
+
+
+def reduction_trend(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
+    """Month by month per county, one small panel per measure (forms, fills, groups: their
+    scales differ by orders of magnitude). `rows`: period, county (label), measure (label), value."""
+    chart = alt.Chart(_data(rows)).mark_line(point=True).encode(
+        x=alt.X("period:O", title=_t(lang, "period")),
+        y=alt.Y("value:Q", title=None),
+        color=alt.Color("county:N", title=_t(lang, "county")),
+        tooltip=[alt.Tooltip("period:O", title=_t(lang, "period")), alt.Tooltip("county:N", title=_t(lang, "county")),
+                 alt.Tooltip("measure:N", title=_mt(lang, "measure")), alt.Tooltip("value:Q", title=_t(lang, "value"))],
+    ).properties(width=360, height=140)
+    faceted = chart.facet(row=alt.Row("measure:N", title=None, sort=None,
+                                      header=alt.Header(labelAngle=0, labelFontWeight="bold")),
+                          title=alt.TitleParams(_mt(lang, "reduction"), anchor="start"))
+    return _configure(faceted.resolve_scale(y="independent"))
+
+
+def overlap_hours(rows: Rows, *, lang: str = "zh", top: int = 20) -> alt.TopLevelMixin:
+    """Overlap groups (candidates for one consolidated form), most hours first.
+    `rows`: overlap_group, hours_12m, forms."""
+    ranked = sorted(rows, key=lambda r: (-(r.get("hours_12m") or 0), r["overlap_group"]))[:top]
+    chart = _base(ranked, _mt(lang, "overlap")).mark_bar(color="#6a1b9a").encode(
+        y=alt.Y("overlap_group:N", title=None, sort="-x"),
+        x=alt.X("hours_12m:Q", title=_mt(lang, "hours")),
+        tooltip=[alt.Tooltip("overlap_group:N", title=_mt(lang, "group")),
+                 alt.Tooltip("forms:Q", title=_mt(lang, "forms")), alt.Tooltip("hours_12m:Q", title=_mt(lang, "hours"))],
+    ).properties(width=420)
+    return _configure(chart)

@@ -54,7 +54,7 @@ def build_bulletin(settings: Settings, period: str, county: str | None = None) -
         if missing:
             raise ReportError(f"the warehouse at {settings.warehouse} has no {', '.join(missing)} yet: "
                               "run `jianfu build` first")
-        scope = Scope(con, period, county, tables)
+        scope = Scope(con, period, county, tables, settings)
         scope_name = "全部县" if county is None else _county_name(scope, county)
         name, contact = office(settings)
         now = settings.now().astimezone(settings.office_tz)

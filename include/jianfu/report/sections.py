@@ -2,22 +2,27 @@
 
 Every number is read from the warehouse views (jianfu.warehouse.views), with the SQL an analyst
 would type into `jianfu query`, so the bulletin and a query can never disagree. A section whose
-table is not in the warehouse (reduction, joint visits) says so in a note instead of failing:
-it fills in by itself once the build publishes that table.
+table is not in the warehouse (reduction) says so in a note instead of failing: it fills in by
+itself once the build publishes that table. Joint visits are not a table: they are computed as of
+the month's last day with `jianfu joint`'s own function.
 
 A section function takes the `Scope` and returns a `Section`; SECTIONS lists them in print order.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import duckdb
 
 from .. import charts
 from ..collection.board import LATE, MISSING, PENDING
+from ..config import Settings
+from ..joint import JointResult, Summary, joint_result
 from ..ledger import ACCEPTED_STATUSES, REJECTED
 from .model import Column, Section
 
@@ -30,6 +35,20 @@ class Scope:
     period: str  # YYYY-MM
     county: str | None
     tables: set[str]
+    settings: Settings | None = None  # for what is computed, not stored: joint visits (SPEC 13)
+    _joint: JointResult | None = None
+
+    @property
+    def month_end(self) -> date:
+        year, month = int(self.period[:4]), int(self.period[5:])
+        return date(year, month, calendar.monthrange(year, month)[1])
+
+    def joint(self) -> JointResult | None:
+        """SPEC 13's proposals for the bulletin's year as of its month's last day (what `jianfu joint
+        --year Y --as-of` that day prints), computed once per bulletin; None without settings."""
+        if self._joint is None and self.settings is not None and "inspections" in self.tables:
+            self._joint = joint_result(self.settings, self.year, self.month_end)
+        return self._joint
 
     @property
     def year(self) -> int:
@@ -190,26 +209,63 @@ def inspections(scope: Scope) -> Section:
                        Column("uncoordinated_pairs", "未统筹检查对", "uncoordinated pairs", True),
                        Column("unplanned_items", "计划外未报批", "unplanned items", True),
                        Column("repeated_topics", "重复主题", "repeated topics", True)]
-    if "joint_visits" in scope.tables:
-        joint = {r["county_code"]: r for r in scope.rows("""
-            SELECT county_code, count(*) AS proposals, sum(visits_saved) AS visits_saved FROM joint_visits
-            WHERE year = $year AND ($county IS NULL OR county_code = $county) GROUP BY county_code""")}
+    joint = scope.joint()
+    if joint is not None:
         section.columns += [Column("joint_proposals", "建议联合检查", "joint visits proposed", True),
                             Column("joint_saved", "可减少检查", "visits saved", True)]
+        saved: dict[str, int] = {}
+        for p in joint.proposals:
+            saved[p.county_code] = saved.get(p.county_code, 0) + p.visits_saved
         for row in section.rows:
-            found = joint.get(row["county_code"], {})
-            row["joint_proposals"] = int(found.get("proposals") or 0)
-            row["joint_saved"] = int(found.get("visits_saved") or 0)
-    else:
-        section.notes.append("联合检查建议见 `jianfu joint`（仓库中尚无 joint_visits 表）。/ Joint visits proposed: "
-                             "see `jianfu joint` (no joint_visits table in the warehouse).")
+            found = joint.summary.by_county.get(row["county_code"])
+            row["joint_proposals"] = found.proposals if found else 0
+            row["joint_saved"] = saved.get(row["county_code"], 0)
     totals = section.totals()
     section.headline = [("本月检查次数 / visits", totals["visits"]),
                         ("超频对象 / over-frequent targets", totals["overfrequent_targets"]),
                         ("未统筹检查对 / uncoordinated pairs", totals["uncoordinated_pairs"]),
                         ("计划外未报批 / unplanned", totals["unplanned_items"])]
-    by_rule = [{"rule": c.zh, "count": totals[c.key]} for c in section.columns if c.total and c.key != "visits"]
+    by_rule = [{"rule": c.zh, "count": totals[c.key]} for c in section.columns
+               if c.total and c.key not in ("visits", "joint_proposals", "joint_saved")]
     section.chart = charts.flags_by_rule(by_rule) if any(r["count"] for r in by_rule) else None
+    return section
+
+
+JOINT_COLUMNS = [*COUNTY_COLUMNS, Column("target", "检查对象", "target"), Column("proposed_date", "建议日期", "proposed date"),
+                 Column("lead", "牵头部门", "lead department"), Column("dept_names", "参与部门", "departments joining"),
+                 Column("visits_merged", "合并检查次数", "visits merged", True),
+                 Column("visits_saved", "减少次数", "visits saved", True)]
+
+
+def joint_visits(scope: Scope) -> Section:
+    """The joint visits proposed for the rest of the year (SPEC 13) as of the month's last day."""
+    section = Section("joint", "四(续)、建议联合检查", "4 (cont.) Joint visits proposed")
+    joint = scope.joint()
+    if joint is None:
+        section.notes.append("仓库中尚无督检考计划，无法提出联合检查建议。/ No inspection plans in the warehouse: "
+                             "no joint visits to propose.")
+        return section
+    n = joint.names
+    section.rows = [{"county_code": p.county_code, "county_name": n.county(p.county_code),
+                     "target": f"{n.of(p.target_unit_code)} ({p.target_unit_code})", "proposed_date": p.proposed_date,
+                     "lead": n.of(p.lead_dept_code), "dept_names": "、".join(n.of(d) for d in p.dept_codes),
+                     "departments": p.departments, "visits_merged": p.visits_merged, "visits_saved": p.visits_saved}
+                    for p in joint.proposals if scope.county is None or p.county_code == scope.county]
+    section.columns = list(JOINT_COLUMNS)
+    summary = joint.summary
+    if scope.county is not None:
+        summary = summary.by_county.get(scope.county) or Summary(0, 0, 0)
+    section.headline = [("待查次数 / planned visits ahead", summary.candidates),
+                        ("建议联合检查 / joint visits proposed", summary.proposals),
+                        ("合并后次数 / visits after merging", summary.visits_after_merging),
+                        ("减少 / reduction (%)", summary.reduction_pct)]
+    section.notes.append(f"截至 {scope.month_end.isoformat()}，{scope.year} 年内尚未进行的计划检查（三相一就）。/ "
+                         f"Planned visits of {scope.year} after {scope.month_end.isoformat()}, merged by the 三相一就 rule.")
+    section.print_rows = 40
+    section.chart = charts.joint_calendar(
+        [{"county": f"{r['county_name']} {r['county_code']}", "target": r["target"], "proposed_date": r["proposed_date"],
+          "departments": r["departments"], "dept_names": r["dept_names"], "lead": r["lead"],
+          "visits_merged": r["visits_merged"]} for r in section.rows]) if section.rows else None
     return section
 
 
@@ -285,4 +341,4 @@ def _add_reduction_columns(scope: Scope, section: Section, wanted: dict[str, tup
             row[key] = (found.get(row["county_code"]) or {}).get(key) or 0
 
 
-SECTIONS: list[Callable[[Scope], Section]] = [collection, burden, groups, inspections, quota, reduction]
+SECTIONS: list[Callable[[Scope], Section]] = [collection, burden, groups, inspections, joint_visits, quota, reduction]
