@@ -300,6 +300,10 @@ REDUCTION_COLUMNS = [("forms", "报表数", "forms"), ("forms_cancelled", "取�
                      ("visits", "检查次数", "visits")]
 
 
+#: The reduction table's measures drawn month by month (the chart's panels, in this order).
+REDUCTION_TREND = [("forms", "报表数 forms"), ("fills", "填报次数 fills"), ("groups", "工作群 groups")]
+
+
 def reduction(scope: Scope) -> Section:
     section = Section("reduction", "六、本月减负成效", "6. This month's reduction")
     trend = scope.rows("""
@@ -316,6 +320,14 @@ def reduction(scope: Scope) -> Section:
         section.notes.append("仓库中尚无减负成效表（reduction），本节仅列逐月趋势。/ No reduction table in the "
                              "warehouse yet: this section shows the monthly trend only.")
         return section
+    # Drawn from the reduction table itself: forms, fills and groups per county, month by month.
+    months = scope.rows(f"""
+        SELECT r.period, c.county_name || ' ' || c.county_code AS county, r.forms, r.fills, r.groups
+        FROM ({COUNTIES}) c JOIN reduction r USING (county_code) WHERE r.period <= $period
+        ORDER BY r.period, c.county_code""")
+    series = [{"period": m["period"], "county": m["county"], "measure": label, "value": m[key]}
+              for m in months for key, label in REDUCTION_TREND if m[key] is not None]
+    section.chart = charts.reduction_trend(series) if series else section.chart
     selects = ", ".join(f"r.{key}" for key, _, _ in REDUCTION_COLUMNS)
     section.rows = scope.rows(f"""
         SELECT c.county_code, c.county_name, {selects}
