@@ -1,9 +1,11 @@
 """Joint visits (综合查一次, SPEC.md sections 13 and 16): the proposals of a year as of a day.
 
-The figures are `jianfu joint`'s (jianfu.joint.joint_result, the same function): the proposals
-with county, unit and department names, the summary overall and per county, and a calendar of
-the proposed visits per county. The year and as_of are filters; as_of defaults to today at the
-office (Asia/Shanghai), the year to as_of's. The rule reads one county's planned rows at a time.
+The figures are `jianfu joint`'s: the same rule (jianfu.joint.propose) over the same rows (the
+year's planned inspections in force), read through the console's store so that they are kept
+until the next publish and, with a county chosen, only that county's partition is read (the rule
+never looks across counties). Shown: the proposals with county, unit and department names, the
+summary overall and per county, and a calendar of the proposed visits per county. The year and
+as_of are filters; as_of defaults to today at the office (Asia/Shanghai), the year to as_of's.
 """
 
 from __future__ import annotations
@@ -12,9 +14,25 @@ from datetime import date
 from typing import Any
 
 from ... import charts
-from ...joint import JointResult, Summary, joint_result
+from ...joint import JointResult, Names, PlanRow, Summary, propose
+from ...joint.load import resolve, shift_days
+from ...joint.plan import PLANNED
+from .. import queries
+from ..store import Store
 from ..tables import Column, Table
 from . import Page, Request, Result
+
+#: The year's rows of status planned in force (of one county, or all): the rule's whole input.
+PLANNED_SQL = """
+SELECT county_code, year, dept_code, item_id, target_unit_code, planned_date, status
+FROM inspections
+WHERE year = ? AND status = ? AND (? = '' OR county_code = ?)
+ORDER BY county_code, target_unit_code, dept_code, item_id
+"""
+NAMES_SQL = """
+SELECT unit_code AS code, unit_name AS name FROM units WHERE list_contains(?, unit_code)
+UNION ALL SELECT dept_code, dept_name FROM departments WHERE list_contains(?, dept_code)
+"""
 
 PROPOSAL_COLUMNS = [
     Column("county", "县(市、区)", "county"), Column("target", "检查对象", "target"),
@@ -36,6 +54,18 @@ def _day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def joint(store: Store, year: int | None, as_of: date, county: str = "") -> JointResult:
+    """SPEC 13 as `jianfu joint` computes it, for every county or one."""
+    year, as_of = resolve(store.settings, year, as_of)
+    shift = shift_days(store.settings)
+    rows = [PlanRow(**r) for r in store.rows(PLANNED_SQL, [year, PLANNED, county, county])]
+    proposals, summary = propose(rows, year=year, as_of=as_of, shift_days=shift)
+    codes = sorted({c for p in proposals for c in (f"{p.county_code}000000", p.target_unit_code, *p.dept_codes)}
+                   | {f"{c}000000" for c in summary.by_county})
+    names = Names({r["code"]: r["name"] for r in store.rows(NAMES_SQL, [codes, codes]) if r["name"]}) if codes else Names()
+    return JointResult(proposals, summary, names, shift)
 
 
 def proposal_rows(result: JointResult, county: str = "") -> list[dict[str, Any]]:
@@ -72,14 +102,11 @@ def render(req: Request) -> Result:
     if as_of is None:
         return Result(context={"bad_as_of": asked_as_of, "year": year, "as_of": None, "county": ""})
     county = req.param("county")
-    result = joint_result(settings, year, as_of)
+    result = joint(req.store, year, as_of, county)
     summary = result.summary
-    if county:  # the county's own summary: its proposals, its candidates
-        summary = summary.by_county.get(county) or Summary(0, 0, 0, year=summary.year, as_of=as_of)
+    if county and not result.summary.by_county:  # nothing planned ahead in that county
+        summary = Summary(0, 0, 0, year=summary.year, as_of=as_of)
     proposals = proposal_rows(result, county)
-    counties = sorted({(p.county_code, f"{result.names.county(p.county_code)} ({p.county_code})")
-                       for p in result.proposals} | {(c, f"{result.names.county(c)} ({c})")
-                                                      for c in result.summary.by_county})
     tables = [Table("proposals", {"zh": "联合检查建议", "en": "Joint visits proposed"}, PROPOSAL_COLUMNS, proposals),
               Table("summary", {"zh": "各县合并效果", "en": "By county"}, SUMMARY_COLUMNS,
                     summary_rows(result, county))]
@@ -90,7 +117,7 @@ def render(req: Request) -> Result:
               "departments": r["departments"], "dept_names": r["dept_names"], "lead": r["lead"],
               "visits_merged": r["visits_merged"]} for r in proposals], lang=req.lang)
     return Result(context={"year": summary.year, "as_of": as_of.isoformat(), "county": county,
-                           "counties": counties, "summary": summary.as_dict(), "shift_days": result.shift_days,
+                           "counties": queries.counties(req.store), "summary": summary.as_dict(), "shift_days": result.shift_days,
                            "bad_as_of": None},
                   tables=tables, charts=drawn)
 
