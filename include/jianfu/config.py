@@ -56,6 +56,10 @@ class ConfigError(JianfuError):
     """A setting or reference file is wrong; the message says which and how to fix it."""
 
 
+#: Environment variable of the warehouse publish's kill-test hook (Settings.publish_pause).
+SLOW_PUBLISH_ENV = "JIANFU_TEST_SLOW_PUBLISH"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every location and endpoint jianfu uses, resolved once."""
@@ -68,6 +72,8 @@ class Settings:
     alert_emails: tuple[str, ...] = ()
     webhook_url: str | None = None
     env: dict[str, str] = field(default_factory=dict, repr=False)
+    #: Seconds a warehouse publish pauses after each file (kill tests only; see warehouse/publish.py).
+    publish_pause: float | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -88,6 +94,7 @@ class Settings:
             alert_emails=emails,
             webhook_url=env.get("JIANFU_WEBHOOK_URL") or None,
             env=env,
+            publish_pause=float(env[SLOW_PUBLISH_ENV]) if env.get(SLOW_PUBLISH_ENV) else None,
         )
 
     # Derived locations. Kept here so that every stage agrees on them.
