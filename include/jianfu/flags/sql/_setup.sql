@@ -11,3 +11,9 @@ CREATE OR REPLACE TEMP MACRO in_scope(c) AS
 
 -- period_end('2024-02') = DATE '2024-02-29': the last day of a 'YYYY-MM' period.
 CREATE OR REPLACE TEMP MACRO period_end(p) AS last_day(CAST(p || '-01' AS DATE));
+
+-- flag_id(rule, county_code, period, subject): the stable id of a flag (SPEC 8), the first 16 hex
+-- digits of sha256 of `rule|county_code|period|subject` (an empty county for department flags).
+-- The county is part of it because one subject can be flagged in two counties (a city form).
+CREATE OR REPLACE TEMP MACRO flag_id(rule, county, period, subject) AS
+    left(sha256(rule || '|' || coalesce(county, '') || '|' || period || '|' || subject), 16);

@@ -17,13 +17,7 @@
 -- inverted index: join on the item) or a normalised name; only those get a similarity, and only
 -- the similar ones are checked for a unit that filled both. (With form_similarity_min <= 0 every
 -- pair of a county-month is a candidate, as the rule then says.)
-WITH form_rows AS (
-    SELECT *
-    FROM form_counts
-    WHERE in_scope(county_code)
-),
-
-filled AS (
+WITH filled AS (
     SELECT county_code, period, unit_code, dept_code, form_id, form_name,
            coalesce(data_items, '') AS data_items
     FROM form_rows
@@ -148,8 +142,6 @@ named_units AS (
 )
 
 SELECT
-    'FORM_DUPLICATE_ACROSS_DEPTS' AS rule,
-    'warning' AS severity,
     d.county_code,
     d.period,
     NULL AS unit_code,
