@@ -157,7 +157,7 @@ def build(out: Path, seed: int, now: datetime) -> Built:
     n_depts = write_departments(reference / "departments.csv", (d for ds in depts.values() for d in ds))
     write_quotas(reference / "quotas.csv", quotas)
     write_rules(reference / "rules.yaml")
-    write_collection(reference / "collection.yaml")
+    write_collection(reference / "collection.yaml", start=periods[0])  # the year-ago file is history
     write_landing(landing, ordered)
     write_ledger(truth / "ledger.csv", ordered)
     write_flags(truth / "flags.csv", flags)

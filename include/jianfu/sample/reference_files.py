@@ -110,11 +110,12 @@ def write_rules(path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def write_collection(path: Path) -> None:
+def write_collection(path: Path, start: str | None = None) -> None:
+    """collection.yaml; `start` is the first period the board covers (older files are history)."""
     path.write_text(
         """# Collection schedule (SPEC.md section 10): what the status board and reminders expect.
 # start: the first period the board covers (YYYY-MM); empty means the earliest period received.
-start: null
+start: """ + (f'"{start}"' if start else "null") + """
 
 kinds:
   # Monthly form counts, due on day 5 of the month after the period.
