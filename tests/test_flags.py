@@ -575,3 +575,26 @@ def test_results_are_stable_across_runs_and_connections(con):
     assert county_flags(con, RULE_DEFAULTS).equals(first)
     assert quota_usage(con, RULE_DEFAULTS).schema == QUOTA_USAGE_SCHEMA
     assert quota_flags(con, RULE_DEFAULTS).schema == FLAG_SCHEMA
+
+
+def test_form_duplicates_are_capped_per_county_month_most_similar_first(con):
+    items = "甲;乙;丙;丁;戊"
+    forms = [form(form_id="A", data_items=items),
+             form(form_id="B", dept_code=CIVIL, data_items=items),  # A~B 1.0
+             form(form_id="C", dept_code=EDU, data_items="甲;乙;丙;丁"),  # A~C, B~C 0.8
+             form(form_id="D", dept_code=CITY_SAFE, data_items=items)]  # A~D, B~D 1.0; C~D 0.8
+    load(con, forms=forms)
+    cut: dict = {}
+
+    runner.prepare(con, {**RULE_DEFAULTS, "form_duplicate_max_pairs": 4})
+    table = runner.run_rule(con, "FORM_DUPLICATE_ACROSS_DEPTS", cut)
+
+    tokens = {"A": f"{AGRI}:A", "B": f"{CIVIL}:B", "C": f"{EDU}:C", "D": f"{CITY_SAFE}:D"}
+
+    def pair(a, b):
+        return "|".join(sorted((tokens[a], tokens[b])))
+
+    # six similar pairs: the three at 1.0, then the 0.8 ones by subject; two are cut
+    ties = sorted([pair("A", "C"), pair("B", "C"), pair("C", "D")])
+    assert set(table.column("subject").to_pylist()) == {pair("A", "B"), pair("A", "D"), pair("B", "D"), ties[0]}
+    assert cut == {(COUNTY, "2024-02"): 2}

@@ -455,3 +455,26 @@ def test_doc_queries_on_the_pilot_sample(tmp_path: Path):
     for sql in doc_queries():
         run_query(settings, sql, "csv")
     assert build(settings).written == 0
+
+
+def test_a_pathological_form_counts_file_builds_with_the_duplicate_cap_and_says_what_was_cut(tmp_path: Path):
+    """2,000 forms of two departments all listing the same items, all filled by one township:
+    a million similar pairs. The build compares only forms that share items, keeps the
+    form_duplicate_max_pairs (5,000) most similar, and says how many it cut."""
+    home = WarehouseHome(tmp_path / "home", counties=("421127",))
+    town = "421127100000"
+    rows = [{"county_code": "421127", "period": "2026-09", "unit_code": town, "form_id": f"F{n:04d}",
+             "form_name": f"报表{n}", "dept_code": "421127-AGRI" if n % 2 else "421127-EDU", "frequency": "adhoc",
+             "fill_count": 1, "field_count": 3, "hours_spent": None, "channel": None, "data_items": "人口;耕地;收入"}
+            for n in range(2000)]
+    home.submit("form_counts", "421127", "2026-09", rows=rows)
+
+    result = home.build()
+
+    con = connect(home.settings.warehouse)
+    (flagged,) = con.execute("SELECT count(*) FROM flags WHERE rule = 'FORM_DUPLICATE_ACROSS_DEPTS'").fetchone()
+    assert flagged == 5000
+    assert result.pairs_cut == {("421127", "2026-09"): 1000 * 1000 - 5000}
+    assert "995000 similar pair(s) over form_duplicate_max_pairs not flagged" in result.describe()
+    (groups,) = con.execute("SELECT count(DISTINCT overlap_group) FROM form_catalog").fetchone()
+    assert groups == 1  # every form linked to every form of the other department: one overlap group

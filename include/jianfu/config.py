@@ -21,6 +21,7 @@ OFFICE_TIMEZONE = "Asia/Shanghai"
 #: rules.yaml keys and their defaults (SPEC.md section 8).
 RULE_DEFAULTS: dict[str, float] = {
     "form_similarity_min": 0.6,
+    "form_duplicate_max_pairs": 5000,
     "unit_monthly_fills_max": 60,
     "zombie_days": 90,
     "temporary_grace_days": 7,

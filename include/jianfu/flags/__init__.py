@@ -52,13 +52,16 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-def county_flags(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
+def county_flags(con, rules: dict, counties: list[str] | None = None,
+                 cut: dict[tuple[str, str], int] | None = None) -> pa.Table:
     """Flags of every per-county rule (all but DEPT_QUOTA_*), for `counties` or for all of them.
 
     Sorted by rule (SPEC order), county, period and subject, so equal inputs give equal tables.
+    `cut` receives, per (county, period), the FORM_DUPLICATE_ACROSS_DEPTS pairs left out by the
+    cap `form_duplicate_max_pairs`.
     """
     prepare(con, rules, counties)
-    return run_rules(con, COUNTY_RULES)
+    return run_rules(con, COUNTY_RULES, cut)
 
 
 def quota_usage(con, rules: dict) -> pa.Table:

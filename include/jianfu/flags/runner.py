@@ -95,10 +95,17 @@ def _query(stem: str) -> str:
     return sql_text(stem).strip().rstrip(";")
 
 
-def run_rule(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table:
+#: What a rule file may add beside the flag columns: the pairs it found before its cap (SPEC 8).
+SIMILAR_PAIRS = "similar_pairs"
+
+
+def run_rule(con: duckdb.DuckDBPyConnection, name: str,
+             cut: dict[tuple[str, str], int] | None = None) -> pa.Table:
     """The flags of one rule of FLAG_RULES, in FLAGS_SCHEMA, sorted by county, period and subject.
 
-    An error names the SQL file it comes from.
+    A rule file that caps its flags per county x month (FORM_DUPLICATE_ACROSS_DEPTS) adds a column
+    `similar_pairs`; `cut` then receives, per (county, period), how many it left out. An error
+    names the SQL file it comes from.
     """
     rule = FLAG_RULES[name]
     query = f"""
@@ -111,12 +118,19 @@ def run_rule(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table:
         table = rows(con, query)
     except duckdb.Error as exc:
         raise type(exc)(f"sql/{rule.sql}.sql: {exc}") from exc
+    if cut is not None and SIMILAR_PAIRS in table.column_names:
+        kept: dict[tuple[str, str], list[int]] = {}
+        for row in table.select(["county_code", "period", SIMILAR_PAIRS]).to_pylist():
+            found = kept.setdefault((row["county_code"], row["period"]), [0, row[SIMILAR_PAIRS]])
+            found[0] += 1
+        cut.update({key: total - flagged for key, (flagged, total) in kept.items() if total > flagged})
     return table.select(FLAGS_SCHEMA.names).cast(FLAGS_SCHEMA)
 
 
-def run_rules(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> pa.Table:
-    """The flags of several rules, in the order given."""
-    return pa.concat_tables([FLAGS_SCHEMA.empty_table(), *(run_rule(con, name) for name in names)])
+def run_rules(con: duckdb.DuckDBPyConnection, names: Iterable[str],
+              cut: dict[tuple[str, str], int] | None = None) -> pa.Table:
+    """The flags of several rules, in the order given (`cut` as for run_rule)."""
+    return pa.concat_tables([FLAGS_SCHEMA.empty_table(), *(run_rule(con, name, cut) for name in names)])
 
 
 def materialise_quota_usage(con: duckdb.DuckDBPyConnection) -> None:

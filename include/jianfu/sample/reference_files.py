@@ -25,6 +25,7 @@ QUOTA_STEPS = (4, 5, 6, 8, 10, 12, 15, 20, 30, 40, 60)
 
 _RULE_COMMENTS = {
     "form_similarity_min": "FORM_DUPLICATE_ACROSS_DEPTS: two forms are the same data when similarity >= this (0..1)",
+    "form_duplicate_max_pairs": "FORM_DUPLICATE_ACROSS_DEPTS: at most this many flags per county x month (most similar first)",
     "unit_monthly_fills_max": "UNIT_REPORTING_OVERLOAD: a unit's fills in a month above this are flagged",
     "zombie_days": "GROUP_ZOMBIE: a group idle this many days at period end (or more) is a zombie",
     "temporary_grace_days": "GROUP_TEMPORARY_OVERDUE: days a temporary group may outlive its task_end_date",

@@ -59,6 +59,8 @@ class BuildResult:
     recomputed_counties: list[str] = field(default_factory=list)  # counties whose flags/burden were recomputed
     elapsed: float = 0.0
     recovered: int = 0  # leftovers of a killed build cleared
+    #: FORM_DUPLICATE_ACROSS_DEPTS pairs over form_duplicate_max_pairs, per (county, period)
+    pairs_cut: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def written(self) -> int:
@@ -86,6 +88,11 @@ class BuildResult:
             lines.append(f"  counties changed: {shown}{more}")
         if self.recomputed_counties and self.recomputed_counties != self.changed_counties:
             lines.append(f"  flags, burden and reduction recomputed for {len(self.recomputed_counties)} county(ies)")
+        if self.pairs_cut:
+            months = ", ".join(f"{c} {p}: {n}" for (c, p), n in sorted(self.pairs_cut.items())[:10])
+            more = " ..." if len(self.pairs_cut) > 10 else ""
+            lines.append(f"  FORM_DUPLICATE_ACROSS_DEPTS: {sum(self.pairs_cut.values())} similar pair(s) over "
+                         f"form_duplicate_max_pairs not flagged (county month: pairs cut) {months}{more}")
         if self.recovered:
             lines.append(f"  cleared {self.recovered} leftover(s) of an interrupted build")
         return "\n".join(lines)
@@ -203,6 +210,7 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         for name in derived.TABLES:
             result.tables.setdefault(name, TableStats())
         result.recomputed_counties = sorted(outcome.recomputed_counties)
+        result.pairs_cut = outcome.pairs_cut
 
     result.changed_counties = sorted(changed)
     result.elapsed = time.perf_counter() - started

@@ -61,6 +61,8 @@ TABLES = (*PER_COUNTY, "quota_usage", CATALOG)
 class DerivedResult:
     results: list[PublishResult] = field(default_factory=list)
     recomputed_counties: set[str] = field(default_factory=set)
+    #: FORM_DUPLICATE_ACROSS_DEPTS pairs over form_duplicate_max_pairs, per (county, period)
+    pairs_cut: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def global_fingerprint(rules: Mapping, reference_dir: Path) -> str:
@@ -143,8 +145,12 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
         for table, (compute, _schema) in PER_COUNTY.items():
             if stale[table]:
                 progress(f"{table}: {len(stale[table])} count{'y' if len(stale[table]) == 1 else 'ies'}")
-                rows = compute(con, rules, sorted(stale[table]))
+                extra = {"cut": out.pairs_cut} if table == "flags" else {}
+                rows = compute(con, rules, sorted(stale[table]), **extra)
                 files[table].update(_per_county(warehouse, table, rows, stale[table], wanted, stored[table], full))
+        if out.pairs_cut:
+            progress(f"flags: {sum(out.pairs_cut.values())} FORM_DUPLICATE_ACROSS_DEPTS pair(s) over "
+                     f"form_duplicate_max_pairs not flagged")
         if quota_stale:
             progress("flags: department quotas")
             quota = stamp(flags.quota_flags(con, rules), quota_inputs)

@@ -130,19 +130,18 @@ edges AS (
     SELECT token_b, token_a FROM linked
 ),
 
--- every form a linked form reaches; its group is the smallest token it reaches (itself included)
-reach(token, root) AS (
+-- connected sets: every linked form starts with its own token as label and takes the smallest
+-- label of its neighbours until no label changes (USING KEY keeps one row per form; each round
+-- passes on only the labels that changed in the round before)
+overlap(token, overlap_group) USING KEY (token) AS (
     SELECT DISTINCT token, token FROM edges
     UNION
-    SELECT e.other, r.root
-    FROM reach AS r
-    JOIN edges AS e ON e.token = r.token
-),
-
-overlap AS (
-    SELECT token, min(root) AS overlap_group
-    FROM reach
-    GROUP BY token
+    SELECT e.token, min(changed.overlap_group)
+    FROM overlap AS changed
+    JOIN edges AS e ON e.other = changed.token
+    JOIN recurring.overlap AS current ON current.token = e.token
+    GROUP BY e.token, current.overlap_group
+    HAVING min(changed.overlap_group) < current.overlap_group
 )
 
 SELECT
