@@ -58,34 +58,6 @@ form_stats AS (
     ) AS n USING (county_code, period)
 ),
 
--- every form filled this month or the month before, on one row per form and month
-form_moves AS (
-    SELECT
-        county_code, period, dept_code, form_id,
-        bool_or(this_month) AS filled_now, bool_or(NOT this_month) AS filled_before,
-        max(frequency_rank) FILTER (WHERE this_month) AS rank_now,
-        max(frequency_rank) FILTER (WHERE NOT this_month) AS rank_before
-    FROM (
-        SELECT county_code, period, dept_code, form_id, frequency_rank, true AS this_month
-        FROM filled_forms
-        UNION ALL
-        SELECT m.county_code, m.period, f.dept_code, f.form_id, f.frequency_rank, false
-        FROM months AS m
-        JOIN filled_forms AS f ON f.county_code = m.county_code AND f.period = m.prev
-    )
-    GROUP BY ALL
-),
-
-form_changes AS (
-    SELECT
-        county_code, period,
-        count(*) FILTER (WHERE filled_before AND NOT filled_now) AS forms_cancelled,
-        count(*) FILTER (WHERE filled_now AND NOT filled_before) AS forms_added,
-        count(*) FILTER (WHERE filled_now AND filled_before AND rank_now < rank_before) AS forms_less_frequent
-    FROM form_moves
-    GROUP BY ALL
-),
-
 -- one row per county and month whose work_groups are in force
 group_stats AS (
     SELECT
@@ -96,26 +68,43 @@ group_stats AS (
     GROUP BY ALL
 ),
 
-group_moves AS (
-    SELECT county_code, period, unit_code, group_id,
-           bool_or(this_month) AS now_there, bool_or(NOT this_month) AS before_there
+-- what a county had each month: the forms it filled (with their frequency rank) and its groups
+presence AS (
+    SELECT 'form' AS kind, county_code, period, [dept_code, form_id] AS thing, frequency_rank AS rank
+    FROM filled_forms
+    UNION ALL
+    SELECT DISTINCT 'group', county_code, period, [unit_code, group_id], NULL
+    FROM group_rows
+),
+
+-- each thing of this month or the month before, on one row per county, month and thing
+moves AS (
+    SELECT
+        kind, county_code, period, thing,
+        bool_or(this_month) AS now_there, bool_or(NOT this_month) AS before_there,
+        max(rank) FILTER (WHERE this_month) AS rank_now,
+        max(rank) FILTER (WHERE NOT this_month) AS rank_before
     FROM (
-        SELECT county_code, period, unit_code, group_id, true AS this_month
-        FROM group_rows
+        SELECT kind, county_code, period, thing, rank, true AS this_month
+        FROM presence
         UNION ALL
-        SELECT m.county_code, m.period, g.unit_code, g.group_id, false
+        SELECT p.kind, m.county_code, m.period, p.thing, p.rank, false
         FROM months AS m
-        JOIN group_rows AS g ON g.county_code = m.county_code AND g.period = m.prev
+        JOIN presence AS p ON p.county_code = m.county_code AND p.period = m.prev
     )
     GROUP BY ALL
 ),
 
-group_changes AS (
+changes AS (
     SELECT
         county_code, period,
-        count(*) FILTER (WHERE before_there AND NOT now_there) AS groups_dissolved,
-        count(*) FILTER (WHERE now_there AND NOT before_there) AS groups_created
-    FROM group_moves
+        count(*) FILTER (WHERE kind = 'form' AND before_there AND NOT now_there) AS forms_cancelled,
+        count(*) FILTER (WHERE kind = 'form' AND now_there AND NOT before_there) AS forms_added,
+        count(*) FILTER (WHERE kind = 'form' AND now_there AND before_there AND rank_now < rank_before)
+            AS forms_less_frequent,
+        count(*) FILTER (WHERE kind = 'group' AND before_there AND NOT now_there) AS groups_dissolved,
+        count(*) FILTER (WHERE kind = 'group' AND now_there AND NOT before_there) AS groups_created
+    FROM moves
     GROUP BY ALL
 ),
 
@@ -128,40 +117,38 @@ month_visits AS (
     SELECT county_code, year, strftime(eff_date, '%Y-%m') AS period, count(*) AS visits
     FROM visits
     GROUP BY ALL
+),
+
+-- each month beside the month before and the year before; a side missing is a kind not in force
+sides AS (
+    SELECT
+        m.county_code, m.period,
+        cur.forms, prev.forms AS forms_prev, cur.fills, prev.fills AS fills_prev, yoy.fills AS fills_yoy,
+        cur.field_entries, cur.hours, g.groups, gp.groups AS groups_prev, g.zombie_groups,
+        cur.period IS NOT NULL AND prev.period IS NOT NULL AS forms_compared,
+        g.period IS NOT NULL AND gp.period IS NOT NULL AS groups_compared,
+        ch.* EXCLUDE (county_code, period),
+        py.year IS NOT NULL AS plan_in_force, v.visits AS month_visits
+    FROM months AS m
+    LEFT JOIN form_stats AS cur ON cur.county_code = m.county_code AND cur.period = m.period
+    LEFT JOIN form_stats AS prev ON prev.county_code = m.county_code AND prev.period = m.prev
+    LEFT JOIN form_stats AS yoy ON yoy.county_code = m.county_code AND yoy.period = m.yoy
+    LEFT JOIN changes AS ch ON ch.county_code = m.county_code AND ch.period = m.period
+    LEFT JOIN group_stats AS g ON g.county_code = m.county_code AND g.period = m.period
+    LEFT JOIN group_stats AS gp ON gp.county_code = m.county_code AND gp.period = m.prev
+    LEFT JOIN plan_years AS py ON py.county_code = m.county_code AND py.year = CAST(left(m.period, 4) AS INTEGER)
+    LEFT JOIN month_visits AS v ON v.county_code = m.county_code AND v.year = py.year AND v.period = m.period
 )
 
 SELECT
-    m.county_code,
-    m.period,
-    cur.forms,
-    prev.forms AS forms_prev,
-    CASE WHEN cur.period IS NOT NULL AND prev.period IS NOT NULL THEN coalesce(fc.forms_cancelled, 0) END
-        AS forms_cancelled,
-    CASE WHEN cur.period IS NOT NULL AND prev.period IS NOT NULL THEN coalesce(fc.forms_added, 0) END
-        AS forms_added,
-    CASE WHEN cur.period IS NOT NULL AND prev.period IS NOT NULL THEN coalesce(fc.forms_less_frequent, 0) END
-        AS forms_less_frequent,
-    cur.fills,
-    prev.fills AS fills_prev,
-    yoy.fills AS fills_yoy,
-    cur.field_entries,
-    cur.hours,
-    g.groups,
-    gp.groups AS groups_prev,
-    CASE WHEN g.period IS NOT NULL AND gp.period IS NOT NULL THEN coalesce(gc.groups_dissolved, 0) END
-        AS groups_dissolved,
-    CASE WHEN g.period IS NOT NULL AND gp.period IS NOT NULL THEN coalesce(gc.groups_created, 0) END
-        AS groups_created,
-    g.zombie_groups,
-    CASE WHEN py.year IS NOT NULL THEN coalesce(v.visits, 0) END AS visits
-FROM months AS m
-LEFT JOIN form_stats AS cur ON cur.county_code = m.county_code AND cur.period = m.period
-LEFT JOIN form_stats AS prev ON prev.county_code = m.county_code AND prev.period = m.prev
-LEFT JOIN form_stats AS yoy ON yoy.county_code = m.county_code AND yoy.period = m.yoy
-LEFT JOIN form_changes AS fc ON fc.county_code = m.county_code AND fc.period = m.period
-LEFT JOIN group_stats AS g ON g.county_code = m.county_code AND g.period = m.period
-LEFT JOIN group_stats AS gp ON gp.county_code = m.county_code AND gp.period = m.prev
-LEFT JOIN group_changes AS gc ON gc.county_code = m.county_code AND gc.period = m.period
-LEFT JOIN plan_years AS py ON py.county_code = m.county_code AND py.year = CAST(left(m.period, 4) AS INTEGER)
-LEFT JOIN month_visits AS v ON v.county_code = m.county_code AND v.year = py.year AND v.period = m.period
-ORDER BY m.county_code, m.period
+    county_code, period, forms, forms_prev,
+    CASE WHEN forms_compared THEN coalesce(forms_cancelled, 0) END AS forms_cancelled,
+    CASE WHEN forms_compared THEN coalesce(forms_added, 0) END AS forms_added,
+    CASE WHEN forms_compared THEN coalesce(forms_less_frequent, 0) END AS forms_less_frequent,
+    fills, fills_prev, fills_yoy, field_entries, hours, groups, groups_prev,
+    CASE WHEN groups_compared THEN coalesce(groups_dissolved, 0) END AS groups_dissolved,
+    CASE WHEN groups_compared THEN coalesce(groups_created, 0) END AS groups_created,
+    zombie_groups,
+    CASE WHEN plan_in_force THEN coalesce(month_visits, 0) END AS visits
+FROM sides
+ORDER BY county_code, period
