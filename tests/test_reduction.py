@@ -250,3 +250,21 @@ def test_a_one_county_resubmission_rewrites_only_that_countys_reduction_and_cata
                         "WHERE period = '2026-09'").fetchall()
     expected = sum(r["fill_count"] for r in home.rows("form_counts", "421182", "2026-09", seed=2))
     assert fills == [(expected,)]
+
+
+def test_a_catalog_recomputed_from_the_same_inputs_rewrites_no_file(tmp_path):
+    """The catalog's inputs live in a note beside the tables; without it (a build killed after
+    publishing the catalog, before the note) the catalog is recomputed and, its rows being equal,
+    no file is written: sums of hours do not depend on the order rows are added in."""
+    from test_warehouse import WarehouseHome, file_state
+
+    home = WarehouseHome(tmp_path / "home")
+    home.populate()
+    home.build()
+    before = file_state(home.settings.warehouse)
+    (Path(home.settings.warehouse) / ".inputs" / "form_catalog").unlink()
+
+    result = home.build()
+
+    assert result.written == 0 and file_state(home.settings.warehouse) == before
+    assert (Path(home.settings.warehouse) / ".inputs" / "form_catalog").exists()

@@ -184,6 +184,7 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
 
         def connection(counties: set[str], whole_kinds: set[str]) -> duckdb.DuckDBPyConnection:
             con = duckdb.connect(":memory:")
+            con.execute("SET enable_progress_bar = false")  # the build reports its own progress
             views.register(con, warehouse, ["units", "departments"])
             quotas = (whole.quotas_table(reference()) if "inspections" in whole_kinds
                       else QUOTAS_SCHEMA.empty_table())

@@ -19,7 +19,7 @@ WITH forms AS (
         count(DISTINCT (dept_code, form_id)) FILTER (WHERE fill_count >= 1) AS forms_filled,
         CAST(sum(fill_count) AS BIGINT) AS fills,  -- a sum of integers is HUGEINT in DuckDB
         CAST(sum(CAST(fill_count AS BIGINT) * field_count) AS BIGINT) AS field_entries,
-        coalesce(sum(hours_spent), 0) AS hours
+        coalesce(hours_sum(hours_spent), 0) AS hours
     FROM form_rows
     GROUP BY ALL
 ),

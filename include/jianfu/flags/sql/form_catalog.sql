@@ -37,7 +37,7 @@ totals AS (
         dept_code, form_id,
         count(DISTINCT county_code) AS counties,
         CAST(sum(fill_count) AS BIGINT) AS responses_12m,
-        sum(hours_spent) AS hours_12m,
+        hours_sum(hours_spent) AS hours_12m,
         max(period) AS last_period
     FROM seen
     GROUP BY ALL
@@ -66,11 +66,20 @@ latest_facts AS (
         dept_code, form_id,
         arg_max(frequency, coalesce(frequency_rank(frequency), 0)) AS frequency,
         max(field_count) AS field_count,
-        count(DISTINCT unit_code) FILTER (WHERE fill_count >= 1) AS units_latest,
-        list_sort(list_distinct(flatten(list(list_filter(
-            list_transform(split_list(coalesce(data_items, '')), lambda item: norm_name(item)),
-            lambda item: item <> ''))))) AS items
+        count(DISTINCT unit_code) FILTER (WHERE fill_count >= 1) AS units_latest
     FROM latest_rows
+    GROUP BY ALL
+),
+
+-- each form's items in its latest period: the union over its rows, each distinct list split and
+-- normalised once (the rows of a form normally all carry the same list)
+latest_items AS (
+    SELECT
+        dept_code, form_id,
+        list_sort(list_distinct(flatten(list(list_filter(
+            list_transform(split_list(data_items), lambda item: norm_name(item)),
+            lambda item: item <> ''))))) AS items
+    FROM (SELECT DISTINCT dept_code, form_id, coalesce(data_items, '') AS data_items FROM latest_rows)
     GROUP BY ALL
 ),
 
@@ -79,7 +88,7 @@ described AS MATERIALIZED (
     SELECT
         f.dept_code, f.form_id, f.dept_code || ':' || f.form_id AS token,
         norm_name(n.form_name) AS name_norm, f.items
-    FROM latest_facts AS f
+    FROM latest_items AS f
     JOIN latest_name AS n USING (dept_code, form_id)
 ),
 

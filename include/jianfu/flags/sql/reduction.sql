@@ -49,7 +49,7 @@ form_stats AS (
             county_code, period,
             CAST(sum(fill_count) AS BIGINT) AS fills,
             CAST(sum(CAST(fill_count AS BIGINT) * field_count) AS BIGINT) AS field_entries,
-            coalesce(sum(hours_spent), 0) AS hours
+            coalesce(hours_sum(hours_spent), 0) AS hours
         FROM form_rows
         GROUP BY ALL
     ) AS t
