@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections import Counter
 from datetime import date
 
 import openpyxl
@@ -20,6 +21,8 @@ from conftest import NOW
 from jianfu.cli import main
 from jianfu.config import Settings
 from jianfu.console import create_app
+from jianfu.console.pages import reduction
+from jianfu.flags.normalize import norm_name
 from jianfu.ingest.pipeline import ingest
 from jianfu.joint import joint_result
 from jianfu.sample import generate
@@ -29,6 +32,7 @@ AS_OF = "2026-06-30"  # the issue's example day: the pilot plans proposals in tw
 COUNTY = "421127"  # 黄梅县
 #: A target of a pilot proposal renamed with markup: county text must show as text, never run.
 PLANTED_UNIT, PLANTED_NAME = "421127101218", "殷湾村<script>alert(1)</script>"
+PLANTED_DEPT, PLANTED_DEPT_NAME = "421127-NATRES", "=HYPERLINK(\"x\")<b>自然资源局</b>"
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +43,10 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     units = settings.reference / "units.csv"
     units.write_text(units.read_text(encoding="utf-8").replace(f"{PLANTED_UNIT},殷湾村村民委员会,",
                                                                f"{PLANTED_UNIT},{PLANTED_NAME},"), encoding="utf-8")
+    depts = settings.reference / "departments.csv"
+    depts.write_text(depts.read_text(encoding="utf-8").replace(
+        f"{PLANTED_DEPT},黄梅县自然资源和规划局,", f'{PLANTED_DEPT},"{PLANTED_DEPT_NAME.replace(chr(34), chr(34) * 2)}",'),
+        encoding="utf-8")
     ingest(settings)
     build(settings)
     return settings
@@ -148,3 +156,114 @@ def test_joint_page_escapes_county_text(client):
     assert PLANTED_UNIT in page and specs and all("</" not in spec for spec in specs)
     assert "<script>alert(1)" not in page and "殷湾村&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert any(PLANTED_NAME in str(cell) for row in book["proposals"] for cell in row)
+
+
+def query(cli, sql: str) -> list[dict]:
+    return json.loads(cli("query", sql, "--format", "json"))
+
+
+def without_specs(html: str) -> str:
+    return re.sub(r'<script type="application/json"[^>]*>.*?</script>', "", html, flags=re.S)
+
+
+# ---------------------------------------------------------------------------------- reduction
+def test_reduction_page_shows_the_reduction_tables_month(client, cli):
+    latest = query(cli, "SELECT max(period) AS p FROM reduction")[0]["p"]
+    expected = query(cli, f"""SELECT sum(forms_cancelled) AS c, sum(forms_less_frequent) AS l, sum(forms_added) AS a,
+                                     sum(groups_dissolved) AS d, sum(groups_created) AS n
+                              FROM reduction WHERE period = '{latest}'""")[0]
+
+    response = client.get("/reduction")
+
+    assert response.status_code == 200 and 'class="error"' not in response.text
+    assert cards(response.text) == [str(expected[k]) for k in "cladn"]
+    assert expected["c"] > 0 and expected["l"] > 0 and expected["d"] > 0  # the pilot plants each
+    assert 'id="chart-trend"' in response.text
+
+
+@pytest.mark.parametrize("period", ["2026-09", "2026-10"])
+def test_the_months_lists_are_as_long_as_the_reduction_tables_counts(pilot, cli, period):
+    from jianfu.console.store import Store
+
+    counts = query(cli, f"""SELECT county_code, forms_cancelled, forms_less_frequent, groups_dissolved
+                            FROM reduction WHERE period = '{period}'""")
+
+    found = reduction.changes(Store(pilot), period)
+
+    for column, name in (("forms_cancelled", "cancelled"), ("forms_less_frequent", "less_frequent"),
+                         ("groups_dissolved", "dissolved")):
+        listed = Counter(r["county_code"] for r in found[name])
+        assert listed == {r["county_code"]: r[column] for r in counts if r[column]}, column
+
+
+def test_reduction_of_one_county_and_period_exports_its_rows(client, cli):
+    expected = query(cli, f"SELECT * FROM reduction WHERE county_code = '{COUNTY}' ORDER BY period")
+
+    response = client.get("/reduction", params={"county": COUNTY, "period": "2026-10", "format": "xlsx"})
+
+    sheets = workbook(response.content)
+    assert set(sheets) == {"month", "cancelled", "less_frequent", "dissolved", "trend"}
+    month = sheets["month"]
+    assert len(month) == 2 and COUNTY in month[1][0]
+    header = month[0]
+    assert month[1][header.index("取消填报")] == expected[-1]["forms_cancelled"]
+    assert month[1][header.index("解散工作群")] == expected[-1]["groups_dissolved"]
+    assert len(sheets["cancelled"]) - 1 == expected[-1]["forms_cancelled"]
+    assert len(sheets["trend"]) - 1 == len(expected)
+
+
+# ------------------------------------------------------------------------------------ catalog
+def test_catalog_page_figures_equal_jianfu_query(client, cli):
+    expected = query(cli, """SELECT count(*) AS forms, count(*) FILTER (WHERE active) AS active,
+                                    count(DISTINCT overlap_group) AS groups FROM form_catalog""")[0]
+
+    html = client.get("/catalog").text
+
+    assert cards(html)[:2] == [str(expected["forms"]), str(expected["active"])]
+    assert cards(html)[3] == str(expected["groups"]) and expected["groups"] > 0
+    assert 'id="chart-overlap"' in html
+
+
+def test_catalog_overlap_groups_sum_their_members_and_unite_their_items(client, cli):
+    expected = {r["g"]: r for r in query(cli, """SELECT overlap_group AS g, count(*) AS forms,
+                    round(sum(hours_12m), 1) AS hours, sum(responses_12m) AS responses
+                    FROM form_catalog WHERE overlap_group IS NOT NULL GROUP BY ALL""")}
+
+    sheets = workbook(client.get("/catalog", params={"format": "xlsx"}).content)
+
+    header, *rows = sheets["overlap"]
+    assert len(rows) == len(expected)
+    for row in rows:
+        got = dict(zip(header, row, strict=True))
+        want = expected[got["重叠组"]]
+        assert (got["报表数"], got["近12个月耗时(小时)"], got["近12个月填报次数"]) == (
+            want["forms"], want["hours"], want["responses"])
+    top = dict(zip(header, rows[0], strict=True))
+    members = query(cli, f"""SELECT DISTINCT f.data_items FROM form_catalog c JOIN form_counts f
+                             ON f.dept_code = c.dept_code AND f.form_id = c.form_id AND f.period = c.last_period
+                             WHERE c.overlap_group = '{top["重叠组"]}'""")
+    united = top["合并后的指标"].split("、")
+    assert top["指标数(合并后)"] == len(united) == len({norm_name(i) for i in united})  # each item once
+    for member in members:
+        items = {norm_name(i) for i in re.split(r"[;；、,，|]", member["data_items"] or "") if i.strip()}
+        assert items and items <= {norm_name(i) for i in united}
+
+
+def test_catalog_filters_by_department_and_active(client, cli):
+    dept = query(cli, f"SELECT count(*) AS n FROM form_catalog WHERE dept_code = '{PLANTED_DEPT}'")[0]["n"]
+    inactive = query(cli, "SELECT count(*) AS n FROM form_catalog WHERE NOT active")[0]["n"]
+
+    by_dept = client.get("/catalog", params={"dept": PLANTED_DEPT}).text
+    by_active = client.get("/catalog", params={"active": "no"}).text
+
+    assert cards(by_dept)[0] == str(dept) and dept > 0
+    assert cards(by_active)[:2] == [str(inactive), "0"]
+
+
+def test_catalog_escapes_department_text(client):
+    html = without_specs(client.get("/catalog", params={"dept": PLANTED_DEPT}).text)
+    book = workbook(client.get("/catalog", params={"dept": PLANTED_DEPT, "format": "xlsx"}).content)
+
+    assert "<b>自然资源局</b>" not in html and "&lt;b&gt;自然资源局&lt;/b&gt;" in html
+    cells = [cell for row in book["forms"][1:] for cell in row if isinstance(cell, str) and "自然资源局" in cell]
+    assert cells and all(not cell.startswith("=") for cell in cells)

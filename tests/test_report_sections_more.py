@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import date
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -100,3 +99,43 @@ def test_xlsx_joint_sheet_totals_equal_jianfu_joint(pilot, tmp_path):
     assert len(rows) == expected.summary.proposals
     assert sum(rows) == saved[len(rows) + 1] == sum(p.visits_saved for p in expected.proposals)
     assert sheet.freeze_panes == "A2"
+
+
+# ---------------------------------------------------------------------------------- reduction
+REDUCTION_SUMS = """SELECT sum(forms_cancelled) AS forms_cancelled, sum(forms_less_frequent) AS forms_less_frequent,
+                           sum(groups_dissolved) AS groups_dissolved, sum(fills) AS fills
+                    FROM reduction WHERE period = '2026-10'"""
+
+
+def test_reduction_section_is_the_reduction_tables_month(pilot):
+    expected = query(pilot, REDUCTION_SUMS)[0]
+
+    section = build_bulletin(pilot, PERIOD).section("reduction")
+
+    totals = section.totals()
+    assert {k: totals[k] for k in expected} == expected
+    assert expected["forms_cancelled"] > 0 and expected["groups_dissolved"] > 0
+    assert section.chart is not None and not section.notes
+    drawn = section.chart.to_dict()
+    assert {"报表数 forms", "填报次数 fills", "工作群 groups"} <= {r["measure"] for r in _chart_rows(drawn)}
+
+
+def _chart_rows(spec: dict) -> list[dict]:
+    return [row for rows in spec.get("datasets", {}).values() for row in rows]
+
+
+def test_reduction_numbers_are_in_the_pdf_and_the_xlsx(pilot, tmp_path):
+    expected = query(pilot, REDUCTION_SUMS)[0]
+
+    text = subprocess.run(["pdftotext", "-layout", str(write_report(pilot, PERIOD, "pdf", tmp_path / "b.pdf")), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    book = openpyxl.load_workbook(write_report(pilot, PERIOD, "xlsx", tmp_path / "b.xlsx"))
+
+    reduction_page = text[text.index("本月减负成效"):]
+    for key in ("forms_cancelled", "groups_dissolved"):
+        assert str(expected[key]) in reduction_page
+    sheet = book["六、本月减负成效"]
+    header = [c.value for c in sheet[1]]
+    column = [sheet.cell(r, header.index("取消填报 / cancelled") + 1).value for r in range(2, sheet.max_row + 1)]
+    rows = column[:column.index(None)]
+    assert sum(rows) == column[len(rows) + 1] == expected["forms_cancelled"]
