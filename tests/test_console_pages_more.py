@@ -267,3 +267,23 @@ def test_catalog_escapes_department_text(client):
     assert "<b>自然资源局</b>" not in html and "&lt;b&gt;自然资源局&lt;/b&gt;" in html
     cells = [cell for row in book["forms"][1:] for cell in row if isinstance(cell, str) and "自然资源局" in cell]
     assert cells and all(not cell.startswith("=") for cell in cells)
+
+
+# ------------------------------------------------------------------------------------- charts
+def test_the_new_charts_are_valid_vega_lite_and_draw_offline():
+    from jianfu import charts
+
+    drawn = [
+        charts.joint_calendar([{"county": "黄梅县 421127", "target": "殷湾村 (421127101218)",
+                                "proposed_date": date(2026, 12, 10), "departments": 2, "dept_names": "甲、乙",
+                                "lead": "甲", "visits_merged": 2}]),
+        charts.reduction_trend([{"period": "2026-09", "county": "黄梅县", "measure": "报表数 forms", "value": 51},
+                                {"period": "2026-10", "county": "黄梅县", "measure": "报表数 forms", "value": 32}],
+                               lang="en"),
+        charts.overlap_hours([{"overlap_group": "421127-AGRI:F1", "name": "耕地表", "forms": 2, "hours_12m": 12.5}]),
+    ]
+
+    for chart in drawn:
+        spec = charts.spec(chart)  # altair validates against the Vega-Lite schema
+        svg = charts.svg(chart)
+        assert "$schema" in spec and svg.startswith("<svg") and "<text" in svg

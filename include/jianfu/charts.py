@@ -298,10 +298,14 @@ def joint_calendar(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
                alt.Tooltip("lead:N", title=_mt(lang, "lead")),
                alt.Tooltip("dept_names:N", title=_mt(lang, "dept_names")),
                alt.Tooltip("visits_merged:Q", title=_mt(lang, "visits"))]
+    # Whole days only on the axis (no half-day ticks), and room at both ends for the marks.
+    day_ms = 24 * 3600 * 1000
     chart = alt.Chart(_data(rows)).mark_circle(opacity=0.85, stroke="#333", strokeWidth=0.5).encode(
-        x=alt.X("proposed_date:T", title=_mt(lang, "date"), axis=alt.Axis(format="%m-%d")),
+        x=alt.X("proposed_date:T", title=_mt(lang, "date"), scale=alt.Scale(padding=16),
+                axis=alt.Axis(format="%m-%d", tickMinStep=day_ms, labelAngle=-45)),
         y=alt.Y("target:N", title=None),
-        size=alt.Size("departments:Q", title=_mt(lang, "departments"), scale=alt.Scale(range=[80, 600])),
+        # One legend: size and colour both say how many departments join.
+        size=alt.Size("departments:O", title=_mt(lang, "departments"), scale=alt.Scale(range=[120, 600])),
         color=alt.Color("departments:O", title=_mt(lang, "departments"), scale=alt.Scale(scheme="oranges")),
         tooltip=tooltip,
     ).properties(width=460, height=alt.Step(22))
@@ -314,6 +318,7 @@ def joint_calendar(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
 def reduction_trend(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     """Month by month per county, one small panel per measure (forms, fills, groups: their
     scales differ by orders of magnitude). `rows`: period, county (label), measure (label), value."""
+    rows = list(rows)
     chart = alt.Chart(_data(rows)).mark_line(point=True).encode(
         x=alt.X("period:O", title=_t(lang, "period")),
         y=alt.Y("value:Q", title=None),
@@ -321,7 +326,8 @@ def reduction_trend(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
         tooltip=[alt.Tooltip("period:O", title=_t(lang, "period")), alt.Tooltip("county:N", title=_t(lang, "county")),
                  alt.Tooltip("measure:N", title=_mt(lang, "measure")), alt.Tooltip("value:Q", title=_t(lang, "value"))],
     ).properties(width=360, height=140)
-    faceted = chart.facet(row=alt.Row("measure:N", title=None, sort=None,
+    order = list(dict.fromkeys(r["measure"] for r in rows))  # panels in the caller's order
+    faceted = chart.facet(row=alt.Row("measure:N", title=None, sort=order,
                                       header=alt.Header(labelAngle=0, labelFontWeight="bold")),
                           title=alt.TitleParams(_mt(lang, "reduction"), anchor="start"))
     return _configure(faceted.resolve_scale(y="independent"))
@@ -329,12 +335,13 @@ def reduction_trend(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
 
 def overlap_hours(rows: Rows, *, lang: str = "zh", top: int = 20) -> alt.TopLevelMixin:
     """Overlap groups (candidates for one consolidated form), most hours first.
-    `rows`: overlap_group, hours_12m, forms."""
+    `rows`: overlap_group, hours_12m, forms, and optionally name (the group's named form's name)."""
     ranked = sorted(rows, key=lambda r: (-(r.get("hours_12m") or 0), r["overlap_group"]))[:top]
+    ranked = [{**r, "group": f"{r['overlap_group']} {r.get('name') or ''}".strip()} for r in ranked]
     chart = _base(ranked, _mt(lang, "overlap")).mark_bar(color="#6a1b9a").encode(
-        y=alt.Y("overlap_group:N", title=None, sort="-x"),
+        y=alt.Y("group:N", title=None, sort="-x"),
         x=alt.X("hours_12m:Q", title=_mt(lang, "hours")),
-        tooltip=[alt.Tooltip("overlap_group:N", title=_mt(lang, "group")),
+        tooltip=[alt.Tooltip("group:N", title=_mt(lang, "group")),
                  alt.Tooltip("forms:Q", title=_mt(lang, "forms")), alt.Tooltip("hours_12m:Q", title=_mt(lang, "hours"))],
     ).properties(width=420)
     return _configure(chart)

@@ -56,7 +56,8 @@ FORM_COLUMNS = [
     Column("active_label", "在用", "active"), Column("overlap_group", "重叠组", "overlap group"),
 ]
 GROUP_COLUMNS = [
-    Column("overlap_group", "重叠组", "overlap group"), Column("forms", "报表数", "forms"),
+    Column("overlap_group", "重叠组", "overlap group"), Column("name", "报表名称", "name"),
+    Column("forms", "报表数", "forms"),
     Column("departments", "部门数", "departments"), Column("members", "组内报表", "forms in the group"),
     Column("responses_12m", "近12个月填报次数", "responses, 12 months"),
     Column("hours_12m", "近12个月耗时(小时)", "hours, 12 months"),
@@ -92,6 +93,8 @@ def overlap_groups(store: Store, groups: list[str]) -> list[dict[str, Any]]:
     for m in members:
         g = out.setdefault(m["overlap_group"], {"overlap_group": m["overlap_group"], "forms": 0, "depts": set(),
                                                 "members": [], "responses_12m": 0, "hours_12m": 0.0, "union": {}})
+        if f"{m['dept_code']}:{m['form_id']}" == m["overlap_group"]:  # the form the group is named by
+            g["name"] = m["form_name"]
         g["forms"] += 1
         g["depts"].add(m["dept_code"])
         g["members"].append(f"{m['dept']} {m['form_id']} {m['form_name'] or ''}".strip())
@@ -101,7 +104,7 @@ def overlap_groups(store: Store, groups: list[str]) -> list[dict[str, Any]]:
             g["union"].setdefault(norm_name(item), item)
     rows = []
     for g in out.values():
-        rows.append({"overlap_group": g["overlap_group"], "forms": g["forms"], "departments": len(g["depts"]),
+        rows.append({"overlap_group": g["overlap_group"], "name": g.get("name"), "forms": g["forms"], "departments": len(g["depts"]),
                      "members": "；".join(g["members"]), "responses_12m": g["responses_12m"],
                      "hours_12m": round(g["hours_12m"], 1), "item_count": len(g["union"]),
                      "items": "、".join(g["union"].values())})
