@@ -69,6 +69,10 @@ figures = {
         JOIN units t ON t.unit_code = u.township_code WHERE b.period = '2026-10'
         GROUP BY t.unit_code, t.unit_name ORDER BY sum(b.fills) DESC, t.unit_code LIMIT 1''', "json"))[0]["unit_name"],
 }
+from jianfu.joint import joint_result
+figures["joint_proposals"] = joint_result(settings).summary.proposals
+figures["forms_cancelled"] = json.loads(run_query(settings, "SELECT sum(forms_cancelled) AS n FROM reduction WHERE period = '2026-10'", "json"))[0]["n"]
+figures["overlap_groups"] = json.loads(run_query(settings, "SELECT count(DISTINCT overlap_group) AS n FROM form_catalog", "json"))[0]["n"]
 print("RESULT:" + json.dumps(figures, ensure_ascii=False))
 """
 
@@ -229,6 +233,16 @@ def test_console_in_the_browser(server, tmp_path):
 
         burden = visit("burden", "burden").content()
         assert figures["top_township"] in burden
+
+        joint = visit("joint", "joint")
+        assert joint.locator("#cards .figure").nth(1).inner_text() == str(figures["joint_proposals"])
+        assert joint.locator("#list-proposals tbody tr").count() == figures["joint_proposals"] > 0
+
+        reduction = visit("reduction", "reduction")
+        assert reduction.locator("#cards .figure").first.inner_text() == str(figures["forms_cancelled"])
+
+        catalog = visit("catalog", "catalog")
+        assert catalog.locator("#list-overlap tbody tr").count() == min(figures["overlap_groups"], 200)
 
         page.goto(f"{base}/jianfu/admission")
         page.locator("input[type=file]").set_input_files(str(home / "proposals" / "proposed_forms.csv"))
