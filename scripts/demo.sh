@@ -80,6 +80,9 @@ Where to look next:
   Airflow UI:  run \`make airflow\`, then http://127.0.0.1:8080/ (it prints the login); the DAGs
                jianfu_ingest, jianfu_build, jianfu_alerts and jianfu_collection show these runs and
                are left on (jianfu_ingest looks at landing/ every 15 minutes).
-  console:     http://127.0.0.1:8080/jianfu/ (with \`make airflow\` running)
+  console:     http://127.0.0.1:8080/jianfu/ (with \`make airflow\` running: the 减负 jianfu menu entry),
+               or without Airflow: JIANFU_HOME=$JIANFU_HOME .venv/bin/jianfu serve -> http://127.0.0.1:8090/
+  bulletin:    JIANFU_HOME=$JIANFU_HOME .venv/bin/jianfu report --period 2026-10 --format pdf
+               (jianfu_report writes and sends it on day 6 of each month)
   warehouse:   JIANFU_HOME=$JIANFU_HOME .venv/bin/jianfu query "select rule, count(*) from flags group by rule"
 EOF

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -188,14 +187,6 @@ def ensure_home(settings: Settings) -> None:
 
 
 # ------------------------------------------------------------------------------ ingest batches
-_COUNTY_IN_NAME = re.compile(r"(?<!\d)(\d{6})(?!\d)")
-
-
-def county_in_name(name: str, county_codes: frozenset[str]) -> str | None:
-    """The county a file name announces (a 6-digit token that is a reference county), if any."""
-    return next((c for c in _COUNTY_IN_NAME.findall(name) if c in county_codes), None)
-
-
 @dataclass(frozen=True)
 class _Group:
     """Files that must be ingested by one task, in receipt order."""
@@ -216,6 +207,8 @@ def group_files(found: Sequence[Discovered], county_codes: frozenset[str]) -> li
     the usual case (one file per county) across workers. Files of unknown kind (they will be
     rejected) form a group of their own.
     """
+    from .schema import county_in_name
+
     by_kind: dict[str, list[Discovered]] = {}
     for item in found:  # `found` is in receipt order; every group keeps that order
         by_kind.setdefault(item.kind or "_unknown_kind", []).append(item)

@@ -6,6 +6,7 @@ warehouse writer, the sample generator — takes it from here, so a column is de
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -25,6 +26,13 @@ DATE = "date"
 BOOL = "bool"
 
 COUNTY_CODE_RE = r"^[0-9]{6}$"
+#: A county code standing alone in a file name (`421127_2026-10.csv`): not part of a longer number.
+COUNTY_IN_NAME = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+def county_in_name(name: str, county_codes: frozenset[str] | set[str]) -> str | None:
+    """The county a file name announces (a 6-digit token that is a reference county), if any."""
+    return next((c for c in COUNTY_IN_NAME.findall(name) if c in county_codes), None)
 UNIT_CODE_RE = r"^[0-9]{12}$"
 DEPT_CODE_RE = r"^[0-9]{6}-[A-Z][A-Z0-9_]{1,15}$"
 

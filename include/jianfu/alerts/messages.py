@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from ..notify.escape import markdown as md
+from ..escape import markdown as md
 from ..reference import Reference
 from .quota import EXCEEDED, CountedItem, QuotaAlert
 

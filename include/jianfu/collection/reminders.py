@@ -21,10 +21,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from ..config import Settings
+from ..escape import markdown as md
 from ..ledger import as_naive_utc
 from ..ledger.delivery import PENDING, WITHDRAWN, notifications, reminders
 from ..notify import Notification, store
-from ..notify.escape import markdown as md
 from ..reference import Reference
 from ..schema import KINDS
 from .board import REJECTED, Cell

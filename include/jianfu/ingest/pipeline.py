@@ -37,7 +37,7 @@ from .. import ledger
 from ..config import Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Reference
-from ..schema import KINDS
+from ..schema import KINDS, county_in_name
 from ..submission import BatchItem, ReadResult, shown
 from ..validate import validate_batch
 from ..validate.docs import context_root
@@ -52,7 +52,6 @@ Progress = Callable[[str], None]
 
 _PERIOD_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_年]?(0[1-9]|1[0-2])(?!\d)")
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
-_COUNTY_IN_NAME = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
 @dataclass
@@ -120,7 +119,7 @@ class IngestSummary:
 
 def _guess_from_name(name: str, kind: str | None, reference: Reference) -> tuple[str | None, str | None]:
     """County and period from a file name, for files too broken to read (so the board says rejected)."""
-    county = next((c for c in _COUNTY_IN_NAME.findall(name) if c in reference.county_codes), None)
+    county = county_in_name(name, reference.county_codes)
     if kind == "inspections":
         match = _YEAR_IN_NAME.search(name)
         return county, match.group(1) if match else None

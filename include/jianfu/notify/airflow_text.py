@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config import Settings
-from .escape import markdown as md
+from ..escape import markdown as md
 from .message import Notification
 
 

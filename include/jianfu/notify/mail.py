@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..config import ConfigError, Settings
-from .escape import html_text
+from ..escape import html_text
 from .message import Notification
 
 #: Seconds before a mail server that does not answer counts as failed.

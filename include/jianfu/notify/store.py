@@ -34,6 +34,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from ..config import Settings
+from ..escape import markdown as md
 from ..ledger import as_naive_utc
 from ..ledger.delivery import (
     DELIVERED,
@@ -46,7 +47,6 @@ from ..ledger.delivery import (
 )
 from . import webhook
 from .channels import deliver
-from .escape import markdown as md
 from .message import CHANNEL_ORDER, WEBHOOK, DeliveryResult, Notification, one_line
 
 #: How long a run may hold a claimed message before another run may take it over.

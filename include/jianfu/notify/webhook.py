@@ -23,7 +23,7 @@ import urllib.request
 from urllib.parse import quote_plus, urlsplit
 
 from ..config import Settings
-from .escape import plain_from_markdown
+from ..escape import plain_from_markdown
 
 TIMEOUT_SECONDS = 15
 

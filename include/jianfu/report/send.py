@@ -14,10 +14,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..config import JianfuError, Settings
+from ..escape import markdown as md
 from ..ledger import connect, create_schema
 from ..ledger.delivery import notifications
 from ..notify import message, store
-from ..notify.escape import markdown as md
 from . import build_bulletin, default_path, render_to
 from .html import title
 from .model import Bulletin
