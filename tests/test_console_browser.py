@@ -6,7 +6,8 @@ unauthenticated requests are refused; after logging in through Airflow's own log
 entry opens the console; every page shows the pilot's figures; the flags export downloads and
 opens with openpyxl; an admission file uploads and shows its verdicts; and no request leaves
 127.0.0.1 (every request the browser makes is intercepted and checked). A screenshot of each page
-is saved into docs/img/ for README.md and docs/CONSOLE.md.
+is taken; with JIANFU_SCREENSHOTS=docs/img they refresh the images of README.md and docs/CONSOLE.md
+(by default they go to a temporary folder, so a test run leaves the docs as they are).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -41,7 +43,7 @@ pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = ROOT / "docs" / "img"
+SHOTS = Path(os.environ.get("JIANFU_SCREENSHOTS") or tempfile.mkdtemp(prefix="jianfu-shots-")).absolute()
 USER, PASSWORD = "clerk", secrets.token_urlsafe(12)
 
 if not Path(CHROMIUM).exists():  # .ci/run installs it; a laptop without it skips, saying why
