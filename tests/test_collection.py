@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from jianfu.collection import load_schedule, status_board, today
 from jianfu.config import ConfigError, Settings
-from jianfu.ledger import connect, create_schema, insert
+from jianfu.ledger import connect, create_schema, get, insert
 from jianfu.ledger.delivery import notifications, reminders
 from jianfu.warehouse.views import connect as views
 from test_alerts import SmtpServer, free_port
@@ -54,6 +54,19 @@ def receive(engine, kind: str, county: str, period: str, at: datetime, status: s
     return sid
 
 
+def _write_rejection_report(settings: Settings, engine, submission_id: str) -> None:
+    """The report a rejected file has, written by the real writer, its path recorded in the ledger."""
+    from jianfu.ledger import set_fields
+    from jianfu.problems import critical
+    from jianfu.validate.report import write_report
+
+    with engine.begin() as conn:
+        row = dict(get(conn, submission_id))
+        problem = critical("unknown_unit", "unit_code 421126999999 is not in reference",
+                           "填报单位代码 421126999999 不在单位名录中", column="unit_code", row=3, value="421126999999")
+        set_fields(conn, submission_id, report_path=str(write_report(settings.reports, row, [problem])))
+
+
 @pytest.fixture
 def ledger(jianfu_env):
     """The sample ledger; returns (settings factory, submission ids by name)."""
@@ -81,6 +94,7 @@ def ledger(jianfu_env):
         "qc_plan": receive(engine, "inspections", QC, "2026", datetime(2026, 2, 10, 9, tzinfo=BJ), "accepted"),
         "hm_undecided": receive(engine, "form_counts", HM, "2026-03", datetime(2026, 3, 2, tzinfo=BJ), "received"),
     }
+    _write_rejection_report(base, engine, ids["qc_feb"])
     engine.dispose()
 
     def make(now: datetime, smtp_port: int | None = None) -> Settings:
@@ -186,7 +200,11 @@ def test_reminders_once_per_interval(ledger):
                        WX: [("form_counts", "2026-02"), ("work_groups", "2026-02")]}
         assert len(smtp.inbox.envelopes) == 6
         qc_mail = [m for m, e in zip(smtp.inbox.messages(), smtp.inbox.envelopes, strict=False) if "qc@county.example" in e.rcpt_tos][-1]
-        assert "退回原因：unit_code 421126999999 is not in reference" in qc_mail.get_body(("plain",)).get_content()
+        body = qc_mail.get_body(("plain",)).get_content()
+        zh, en = body.split("-" * 60)
+        reason_zh = zh.split("退回原因：", 1)[1].splitlines()[0]
+        assert "421126999999" in reason_zh and "is not in reference" not in reason_zh  # the county reads Chinese
+        assert "rejected because: unit_code 421126999999 is not in reference" in en
 
         # eight days after the first: the first cells again, not those reminded two days ago
         eight = first_day + timedelta(days=8)

@@ -50,7 +50,8 @@ class Cell:
     status: str
     submission_id: str | None = None
     received_at: datetime | None = None  # UTC
-    reason: str | None = None  # why the file was rejected (rejected cells)
+    reason: str | None = None  # why the file was rejected (rejected cells), in English
+    report_path: str | None = None  # its rejection report (the CSV; the JSON beside it), rejected cells
 
     @property
     def overdue(self) -> bool:
@@ -135,5 +136,6 @@ def compute_cells(reference: Reference, schedule: Schedule, receipts: Iterable[R
                     submission_id=row["submission_id"] if row else None,
                     received_at=_utc(row["received_at"]) if row else None,
                     reason=row["reason"] if row is not None and status == REJECTED else None,
+                    report_path=row["report_path"] if row is not None and status == REJECTED else None,
                 ))
     return cells

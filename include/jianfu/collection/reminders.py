@@ -13,9 +13,11 @@ ledger records and retry rules are those of every message (jianfu.notify.store).
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
@@ -56,6 +58,25 @@ def _status_en(cell: Cell) -> str:
     return "submitted but rejected" if cell.status == REJECTED else "not received"
 
 
+def reason_zh(cell: Cell) -> str | None:
+    """The first error of a rejected file in Chinese, from its report (the ledger keeps English only)."""
+    if not cell.report_path:
+        return None
+    try:
+        report = Path(cell.report_path).with_suffix(".json")  # the ledger names the CSV; the JSON is beside it
+        problems = json.loads(report.read_text(encoding="utf-8")).get("problems", [])
+    except (OSError, ValueError):
+        return None
+    return next((p["message_zh"] for p in problems if p.get("severity") == "critical" and p.get("message_zh")), None)
+
+
+def _rejected_zh(cell: Cell) -> str:
+    zh = reason_zh(cell)
+    if zh:
+        return f"；退回原因：{zh}"
+    return "；退回原因见退回报告" if cell.status == REJECTED else ""
+
+
 def message(settings: Settings, reference: Reference, county_code: str, cells: list[Cell],
             created: datetime) -> Notification:
     """The bilingual reminder for one county: each overdue submission, its due date and what to do."""
@@ -64,7 +85,7 @@ def message(settings: Settings, reference: Reference, county_code: str, cells: l
     recipients = [unit.contact_email] if unit and unit.contact_email else []
     recipients += [e for e in settings.alert_emails if e not in recipients]
     zh_lines = [f"  {n}. {KINDS[c.kind].zh}（{c.kind}）{c.period}：{_status_zh(c)}，截止日期 {c.due_date.isoformat()}"
-                + (f"；退回原因：{c.reason}" if c.reason else "") for n, c in enumerate(cells, 1)]
+                + _rejected_zh(c) for n, c in enumerate(cells, 1)]
     en_lines = [f"  {n}. {c.kind} {c.period}: {_status_en(c)}, due {c.due_date.isoformat()}"
                 + (f"; rejected because: {c.reason}" if c.reason else "") for n, c in enumerate(cells, 1)]
     subject = (f"【报送提醒】{name}（{county_code}）{len(cells)} 项数据逾期未报或被退回 / "
