@@ -20,9 +20,8 @@ import pyarrow.dataset as ds
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from jianfu.config import Settings  # noqa: E402
+from jianfu.config import SLOW_PUBLISH_ENV, Settings  # noqa: E402
 from jianfu.warehouse.build import build  # noqa: E402
-from jianfu.warehouse.publish import SLOW_PUBLISH_ENV  # noqa: E402
 from test_warehouse import ALL_TABLES, WarehouseHome, file_state, snapshot  # noqa: E402
 
 CHILD = ("import sys; from jianfu.config import Settings; from jianfu.warehouse.build import build; "

@@ -16,9 +16,6 @@ import pytest
 
 from jianfu.config import RULE_DEFAULTS, load_rules
 from jianfu.flags import (
-    BURDEN_SCHEMA,
-    FLAG_SCHEMA,
-    QUOTA_USAGE_SCHEMA,
     burden,
     county_flags,
     norm_group_name,
@@ -28,6 +25,8 @@ from jianfu.flags import (
     relations,
     runner,
 )
+from jianfu.schema import BURDEN_SCHEMA, FLAG_RULES, QUOTA_USAGE_SCHEMA
+from jianfu.schema import FLAGS_SCHEMA as FLAG_SCHEMA
 
 COUNTY = "421127"
 OTHER_COUNTY = "421182"
@@ -105,10 +104,9 @@ def rows_of(con, rule: str, rules: dict | None = None) -> list[dict]:
     """Flag rows of one rule, running only that rule's SQL file (as county_flags / quota_flags do)."""
     thresholds = {**RULE_DEFAULTS, **(rules or {})}
     runner.prepare(con, thresholds)
-    if rule in runner.QUOTA_RULES:
+    if not FLAG_RULES[rule].per_county:
         runner.materialise_quota_usage(con)
-    stem = {**runner.COUNTY_RULES, **runner.QUOTA_RULES}[rule]
-    table = runner.run_rule(con, stem)
+    table = runner.run_rule(con, rule)
     assert {r["rule"] for r in table.to_pylist()} <= {rule}
     return table.to_pylist()
 
@@ -164,7 +162,7 @@ def test_form_over_frequency_row_speaks_to_a_clerk(con):
     assert (row["county_code"], row["unit_code"], row["dept_code"]) == (COUNTY, TOWN, AGRI)
     assert row["detail"] == "黄梅县小池镇 2024-02填报黄梅县农业农村局《耕地保护巡查表》12次，超过每周频次允许的5次"
     subject = f"{TOWN}|{AGRI}|F1"
-    assert row["flag_id"] == hashlib.sha256(f"FORM_OVER_FREQUENCY|2024-02|{subject}".encode()).hexdigest()[:16]
+    assert row["flag_id"] == hashlib.sha256(f"FORM_OVER_FREQUENCY|{COUNTY}|2024-02|{subject}".encode()).hexdigest()[:16]
 
 
 # --- FORM_DUPLICATE_ACROSS_DEPTS -----------------------------------------------------------------
@@ -487,14 +485,12 @@ def test_a_threshold_changed_in_rules_yaml_changes_the_flags(con, tmp_path):
     assert changed == {("UNIT_REPORTING_OVERLOAD", TOWN), ("GROUP_ZOMBIE", f"{TOWN}|G1")}
 
 
-def test_a_connection_prepared_again_sees_new_units_and_adds_labels_when_asked(con):
-    """prepare does nothing the second time for the same rules and counties (the builder prepares
-    early), but loading new relations makes it start over, and labels skipped once are made when
-    a rule needs them."""
+def test_a_connection_used_again_sees_new_units(con):
+    """The detail sentences name units as the units relation on the connection names them now."""
     over = [form(frequency="weekly", fill_count=12)]
     load(con, forms=over)
-    burden(con, RULE_DEFAULTS, [COUNTY])  # prepared without labels
-    (row,) = county_flags(con, RULE_DEFAULTS, [COUNTY]).to_pylist()  # same scope: labels added
+    burden(con, RULE_DEFAULTS, [COUNTY])
+    (row,) = county_flags(con, RULE_DEFAULTS, [COUNTY]).to_pylist()
     assert row["detail"].startswith("黄梅县小池镇 ")
     renamed = [dict(u, unit_name="小池新镇") if u["unit_code"] == TOWN else u for u in UNITS]
     relations.load(con, form_counts=over, units=renamed, departments=DEPARTMENTS)
@@ -558,17 +554,6 @@ def test_flags_of_each_county_concatenated_equal_all_flags(con):
     assert county_flags(con, RULE_DEFAULTS, []).num_rows == 0
 
 
-def test_rule_files_run_as_one_statement_give_what_each_gives_alone(con):
-    """county_flags runs the rule files as one UNION ALL BY NAME (runner.run_rules): the rows must
-    be those of each file run alone, in SPEC order, with the same values and types."""
-    load(con, **_two_counties())
-    together = county_flags(con, RULE_DEFAULTS)
-    alone = pa.concat_tables([runner.run_rule(con, stem).select(FLAG_SCHEMA.names).cast(FLAG_SCHEMA)
-                              for stem in runner.COUNTY_RULES.values()])
-    assert len(set(together.column("rule").to_pylist())) > 2  # several rules, several column types
-    assert together.equals(alone)
-
-
 def test_a_failing_rule_file_is_named_in_the_error(con, monkeypatch):
     load(con, **_two_counties())
     real = runner.sql_text
@@ -592,15 +577,24 @@ def test_results_are_stable_across_runs_and_connections(con):
     assert quota_flags(con, RULE_DEFAULTS).schema == FLAG_SCHEMA
 
 
-def test_rows_come_back_in_the_order_of_the_query_and_leave_no_table_behind():
-    """runner.rows passes a result through a temp table (not con.sql): the ORDER BY must survive
-    that, over more rows than one vector and in an order unlike the insertion order, with the
-    threads the build uses."""
-    con = duckdb.connect(config={"threads": 2})
-    con.execute("CREATE TABLE shuffled AS SELECT (i * 7919) % 10007 AS k, 'v' || i AS v FROM range(10007) t(i)")
-    table = runner.rows(con, "SELECT k, v FROM shuffled ORDER BY k DESC")
-    assert table.column("k").to_pylist() == list(range(10006, -1, -1))
-    assert table.column_names == ["k", "v"]
-    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                       [runner.RESULT_TABLE]).fetchall() == [(0,)]
-    con.close()
+def test_form_duplicates_are_capped_per_county_month_most_similar_first(con):
+    items = "甲;乙;丙;丁;戊"
+    forms = [form(form_id="A", data_items=items),
+             form(form_id="B", dept_code=CIVIL, data_items=items),  # A~B 1.0
+             form(form_id="C", dept_code=EDU, data_items="甲;乙;丙;丁"),  # A~C, B~C 0.8
+             form(form_id="D", dept_code=CITY_SAFE, data_items=items)]  # A~D, B~D 1.0; C~D 0.8
+    load(con, forms=forms)
+    cut: dict = {}
+
+    runner.prepare(con, {**RULE_DEFAULTS, "form_duplicate_max_pairs": 4})
+    table = runner.run_rule(con, "FORM_DUPLICATE_ACROSS_DEPTS", cut)
+
+    tokens = {"A": f"{AGRI}:A", "B": f"{CIVIL}:B", "C": f"{EDU}:C", "D": f"{CITY_SAFE}:D"}
+
+    def pair(a, b):
+        return "|".join(sorted((tokens[a], tokens[b])))
+
+    # six similar pairs: the three at 1.0, then the 0.8 ones by subject; two are cut
+    ties = sorted([pair("A", "C"), pair("B", "C"), pair("C", "D")])
+    assert set(table.column("subject").to_pylist()) == {pair("A", "B"), pair("A", "D"), pair("B", "D"), ties[0]}
+    assert cut == {(COUNTY, "2024-02"): 2}

@@ -220,9 +220,10 @@ def test_every_rule_equals_the_brute_force_oracle(con, data):
             f"{rule}: SQL only {sorted(sql.get(rule, set()) - oracle.get(rule, set()))}, "
             f"oracle only {sorted(oracle.get(rule, set()) - sql.get(rule, set()))}"
         )
-    # no flag twice. (Not flag_id alone: SPEC's FORM_DUPLICATE_ACROSS_DEPTS subject has no county,
-    # so the same pair of city and county forms flagged in two counties shares its flag_id.)
+    # no flag twice, and flag_id unique in the table (SPEC 8: it hashes the county too, since the
+    # same pair of city and county forms can be flagged in two counties)
     assert len(got) == len({(r["rule"], r["period"], r["subject"], r["county_code"]) for r in got})
+    assert len(got) == len({r["flag_id"] for r in got})
 
 
 def _burden_oracle(data: dict, rules: dict) -> list[dict]:

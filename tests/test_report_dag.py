@@ -48,7 +48,7 @@ def test_jianfu_report_sends_through_every_channel_exactly_once(tmp_path):
     home = tmp_path / "home"
     generate_sample(home)
     cli_warehouse(home)
-    run([str(ROOT / ".venv" / "bin" / "jianfu"), "status", "--no-reminders"],
+    run([str(ROOT / ".venv" / "bin" / "jianfu"), "status"],
         {"PATH": "/usr/bin:/bin", "JIANFU_HOME": str(home), "JIANFU_NOW": PINNED_NOW})
     port = free_port()
     with Robot("dingtalk", SECRET) as robot, SmtpServer(port) as smtp:

@@ -106,6 +106,7 @@ def test_statuses_follow_the_planted_story(pilot) -> None:
     expected_keys = {(k, c, p) for c in ("140404", "140427", "140429", "350627", "421127", "431126", "620725")
                      for k in ("form_counts", "work_groups") for p in ("2026-08", "2026-09", "2026-10")}
     expected_keys |= {("inspections", c, "2026") for _k, c, _p in expected_keys}
+    expected_keys |= {("form_counts", "620725", "2025-10")}  # a year-ago month (planted.py, reduction)
     assert set(in_force) == expected_keys - {("work_groups", "620725", "2026-10")}
     assert by_key[("work_groups", "620725", "2026-10")] == ["rejected"]
     assert by_key[("form_counts", "421127", "2026-12")] == ["rejected"]
@@ -134,7 +135,8 @@ def test_reference_files_load(pilot) -> None:
     assert ref.quotas[("431126-MARKET", 2026)] == 5
     assert ("421127-CULTOUR", 2026) not in ref.quotas  # falls back to the default quota
     assert load_rules(out / "reference") == RULE_DEFAULTS
-    assert load_collection(out / "reference") == COLLECTION_DEFAULTS
+    # the board starts at the sample's first month: the year-ago file (planted.py) is history
+    assert load_collection(out / "reference") == {**COLLECTION_DEFAULTS, "start": "2026-08"}
     assert "#" in (out / "reference" / "rules.yaml").read_text(encoding="utf-8")
 
 

@@ -80,12 +80,13 @@ def test_flags_equal_truth_rule_by_rule(pilot):
         assert got[rule] == expected[rule], f"{rule}: missing {expected[rule] - got[rule]}, extra {got[rule] - expected[rule]}"
 
 
-def test_flag_ids_are_stable_hashes_of_rule_period_subject(pilot):
+def test_flag_ids_are_stable_hashes_of_rule_county_period_subject(pilot):
     import hashlib
 
-    rows = connect(pilot.warehouse).execute("SELECT flag_id, rule, period, subject FROM flags").fetchall()
-    for flag_id, rule, period, subject in rows:
-        assert flag_id == hashlib.sha256(f"{rule}|{period}|{subject}".encode()).hexdigest()[:16]
+    rows = connect(pilot.warehouse).execute("SELECT flag_id, rule, county_code, period, subject FROM flags").fetchall()
+    for flag_id, rule, county, period, subject in rows:
+        assert flag_id == hashlib.sha256(f"{rule}|{county or ''}|{period}|{subject}".encode()).hexdigest()[:16]
+    assert len({r[0] for r in rows}) == len(rows)  # unique in the table (SPEC 8)
 
 
 def test_a_second_ingest_and_build_change_nothing(pilot):
@@ -97,7 +98,7 @@ def test_a_second_ingest_and_build_change_nothing(pilot):
     again = ingest(pilot)
     result = build(pilot)
 
-    assert again.outcomes == [] and again.already_seen == 68
+    assert again.outcomes == [] and again.already_seen == 69
     assert (result.written, result.removed) == (0, 0)
     assert snapshot() == before
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -175,7 +173,7 @@ def table_contents(root: str, table: str) -> list[tuple]:
 
 
 ALL_TABLES = ("form_counts", "work_groups", "inspections", "units", "departments", "submissions",
-              "flags", "burden", "quota_usage")
+              "flags", "burden", "quota_usage", "reduction", "form_catalog")
 
 
 def snapshot(root: str) -> dict[str, list[tuple]]:
@@ -280,48 +278,6 @@ def test_one_county_resubmission_rewrites_only_that_county(home: WarehouseHome):
     assert "quota_usage/part-0.parquet" not in changed and "flags/quota.parquet" not in changed
 
 
-def _modules_imported_by_build(home: WarehouseHome) -> tuple[set[str], str]:
-    """The modules a real `jianfu build` in a fresh interpreter imports, and what it printed."""
-    command = Path(sys.executable).with_name("jianfu")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIANFU_")}
-    env.update(home.env)
-    run = subprocess.run([sys.executable, "-X", "importtime", str(command), "build"], env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return {line.rsplit("|", 1)[-1].strip() for line in run.stderr.splitlines()
-            if line.startswith("import time:")}, run.stdout
-
-
-def test_build_never_imports_pandas_or_sqlalchemy(home: WarehouseHome):
-    """pyarrow imports pandas (0.2-0.3 s, a quarter of a one-county rebuild) on any conversion of
-    Python objects: pa.array of a list, pa.scalar, from_pydict, Schema.empty_table, a literal given
-    to pyarrow.compute. The build makes such values with jianfu.arrow_values instead, and reads a
-    SQLite ledger with sqlite3 (jianfu.ledger_read: SQLAlchemy's import is 0.12 s). This runs
-    the real `jianfu build` in a fresh interpreter, a first build and then an incremental one (one
-    county's flags, the quota tables), and checks that neither was ever imported."""
-    first, first_out = _modules_imported_by_build(home)
-    home.submit("form_counts", "421182", "2026-09", seed=2)
-    home.submit("inspections", "421182", "2026", seed=1)
-    again, again_out = _modules_imported_by_build(home)
-    assert "file(s) written" in first_out and "counties changed: 421182" in again_out, (first_out, again_out)
-    assert {"jianfu.warehouse.build", "jianfu.flags"} <= first & again  # -X importtime saw the build
-    assert home.settings.db_url.startswith("sqlite:///")  # the default ledger
-    assert not {m for m in first | again if m.split(".")[0] in ("pandas", "sqlalchemy")}
-
-
-def test_one_county_form_counts_rebuild_does_without_pyarrow_compute(home: WarehouseHome):
-    """The everyday rebuild (a county resends its form counts) needs no pyarrow.compute, whose
-    import (~27 ms) is more than that county's flags cost: the staged file's statistics vouch
-    for its county and period, the flag SQL gives the schema's types, the normalisers go value
-    by value, and one county's flags are its file as they are. A first build still uses it."""
-    first, _ = _modules_imported_by_build(home)
-    home.submit("form_counts", "421182", "2026-09", seed=2)
-    again, again_out = _modules_imported_by_build(home)
-    assert "counties changed: 421182" in again_out and "flags " in again_out, again_out
-    assert "pyarrow.compute" in first
-    assert "pyarrow.compute" not in again
-
-
 def test_incremental_build_equals_clean_build(home: WarehouseHome, tmp_path: Path):
     home.build()
     home.submit("form_counts", "421182", "2026-09", seed=2)
@@ -397,35 +353,15 @@ def test_missing_staged_file_fails_with_a_clear_reason(home: WarehouseHome):
         home.build()
 
 
-def _restage(home: WarehouseHome, sid: str, *, statistics: bool) -> None:
-    """Write a staged file again, with or without Parquet statistics."""
-    staged = home.settings.staging / "form_counts" / f"{sid}.parquet"
-    pq.write_table(pq.read_table(staged), staged, write_statistics=statistics)
-
-
-@pytest.mark.parametrize("statistics", [True, False], ids=["statistics", "no-statistics"])
-def test_a_staged_file_of_another_county_is_refused(home: WarehouseHome, statistics: bool):
-    """The build checks that a staged file holds its ledger entry's county and period: from the
-    footer's statistics when it has them, from the rows otherwise."""
-    sid = home.submit("form_counts", "421127", "2026-10", rows=home.rows("form_counts", "421182", "2026-10"))
-    _restage(home, sid, statistics=statistics)
+def test_a_staged_file_of_another_county_is_refused(home: WarehouseHome):
+    """The build checks that a staged file holds its ledger entry's county and period."""
+    home.submit("form_counts", "421127", "2026-10", rows=home.rows("form_counts", "421182", "2026-10"))
     from jianfu.warehouse.build import BuildError
 
     with pytest.raises(BuildError, match="holds rows of another county_code than its ledger entry"):
         home.build()
 
 
-def test_a_staged_file_without_statistics_builds_like_one_with(home: WarehouseHome, tmp_path: Path):
-    with_stats = home.submit("form_counts", "421127", "2026-10")
-    home.build()
-    expected = table_contents(home.settings.warehouse, "form_counts")
-    _restage(home, with_stats, statistics=False)
-    rebuilt = build(Settings.from_env({**home.env, "JIANFU_WAREHOUSE": str(tmp_path / "again")}))
-    assert rebuilt.tables["form_counts"].written > 0
-    assert table_contents(str(tmp_path / "again"), "form_counts") == expected
-
-
-# ------------------------------------------------------------------- read with no jianfu code
 def test_readable_by_pyarrow_duckdb_and_pandas_without_jianfu(home: WarehouseHome):
     home.build()
     root = home.settings.warehouse
@@ -519,3 +455,26 @@ def test_doc_queries_on_the_pilot_sample(tmp_path: Path):
     for sql in doc_queries():
         run_query(settings, sql, "csv")
     assert build(settings).written == 0
+
+
+def test_a_pathological_form_counts_file_builds_with_the_duplicate_cap_and_says_what_was_cut(tmp_path: Path):
+    """2,000 forms of two departments all listing the same items, all filled by one township:
+    a million similar pairs. The build compares only forms that share items, keeps the
+    form_duplicate_max_pairs (5,000) most similar, and says how many it cut."""
+    home = WarehouseHome(tmp_path / "home", counties=("421127",))
+    town = "421127100000"
+    rows = [{"county_code": "421127", "period": "2026-09", "unit_code": town, "form_id": f"F{n:04d}",
+             "form_name": f"报表{n}", "dept_code": "421127-AGRI" if n % 2 else "421127-EDU", "frequency": "adhoc",
+             "fill_count": 1, "field_count": 3, "hours_spent": None, "channel": None, "data_items": "人口;耕地;收入"}
+            for n in range(2000)]
+    home.submit("form_counts", "421127", "2026-09", rows=rows)
+
+    result = home.build()
+
+    con = connect(home.settings.warehouse)
+    (flagged,) = con.execute("SELECT count(*) FROM flags WHERE rule = 'FORM_DUPLICATE_ACROSS_DEPTS'").fetchone()
+    assert flagged == 5000
+    assert result.pairs_cut == {("421127", "2026-09"): 1000 * 1000 - 5000}
+    assert "995000 similar pair(s) over form_duplicate_max_pairs not flagged" in result.describe()
+    (groups,) = con.execute("SELECT count(DISTINCT overlap_group) FROM form_catalog").fetchone()
+    assert groups == 1  # every form linked to every form of the other department: one overlap group

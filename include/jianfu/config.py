@@ -30,6 +30,7 @@ DEFAULT_CONSOLE_URL = "http://127.0.0.1:8090/"
 #: rules.yaml keys and their defaults (SPEC.md section 8).
 RULE_DEFAULTS: dict[str, float] = {
     "form_similarity_min": 0.6,
+    "form_duplicate_max_pairs": 5000,
     "unit_monthly_fills_max": 60,
     "zombie_days": 90,
     "temporary_grace_days": 7,
@@ -69,6 +70,10 @@ class ConfigError(JianfuError):
     """A setting or reference file is wrong; the message says which and how to fix it."""
 
 
+#: Environment variable of the warehouse publish's kill-test hook (Settings.publish_pause).
+SLOW_PUBLISH_ENV = "JIANFU_TEST_SLOW_PUBLISH"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every location and endpoint jianfu uses, resolved once."""
@@ -85,6 +90,8 @@ class Settings:
     smtp_from: str = DEFAULT_SMTP_FROM  # the office's name and address on every e-mail
     console_url: str = DEFAULT_CONSOLE_URL  # where messages point the office for details
     env: dict[str, str] = field(default_factory=dict, repr=False)
+    #: Seconds a warehouse publish pauses after each file (kill tests only; see warehouse/publish.py).
+    publish_pause: float | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -112,6 +119,7 @@ class Settings:
             smtp_from=env.get("JIANFU_SMTP_FROM") or DEFAULT_SMTP_FROM,
             console_url=env.get("JIANFU_CONSOLE_URL") or DEFAULT_CONSOLE_URL,
             env=env,
+            publish_pause=float(env[SLOW_PUBLISH_ENV]) if env.get(SLOW_PUBLISH_ENV) else None,
         )
 
     # Derived locations. Kept here so that every stage agrees on them.

@@ -237,3 +237,134 @@ def split_list(text: str | None) -> list[str]:
     for sep in LIST_SEPARATORS:
         out = [piece for part in out for piece in part.split(sep)]
     return [p.strip() for p in out if p.strip()]
+
+
+# --------------------------------------------------------------------------- the warehouse (SPEC 7)
+# Every table's columns are written here once; the builder, the views, the query command, the
+# flag SQL's test relations and the docs take them from here.
+
+#: Rank of a form's frequency for "made less frequent" (SPEC 14): higher is more often. adhoc has
+#: no rank, so a change to or from adhoc is never counted.
+FREQUENCY_RANK: dict[str, int] = {
+    "daily": 7, "weekly": 6, "monthly": 5, "quarterly": 4, "semiannual": 3, "annual": 2, "once": 1,
+}
+
+
+def warehouse_schema(kind_name: str) -> pa.Schema:
+    """Columns of a submission table in the warehouse: the kind's own, plus what SPEC 7 adds."""
+    schema = KINDS[kind_name].arrow_schema.append(pa.field("submission_id", pa.string()))
+    if kind_name == "inspections":
+        schema = schema.append(pa.field("eff_date", pa.date32()))
+    return schema
+
+
+UNITS_SCHEMA = pa.schema([
+    ("unit_code", pa.string()), ("unit_name", pa.string()), ("level", pa.string()),
+    ("parent_code", pa.string()), ("county_code", pa.string()), ("township_code", pa.string()),
+])
+DEPARTMENTS_SCHEMA = pa.schema([("dept_code", pa.string()), ("dept_name", pa.string()), ("gov_code", pa.string())])
+#: quotas.csv as the flag SQL reads it (not a warehouse table).
+QUOTAS_SCHEMA = pa.schema([("dept_code", pa.string()), ("year", pa.int32()), ("max_inspection_items", pa.int32())])
+SUBMISSIONS_SCHEMA = pa.schema([
+    ("submission_id", pa.string()), ("kind", pa.string()), ("county_code", pa.string()),
+    ("period", pa.string()), ("file_name", pa.string()), ("sha256", pa.string()),
+    ("received_at", pa.timestamp("us", tz="UTC")), ("status", pa.string()), ("version", pa.int32()),
+    ("row_count", pa.int32()), ("error_count", pa.int32()), ("warning_count", pa.int32()),
+])
+FLAGS_SCHEMA = pa.schema([
+    pa.field("flag_id", pa.string(), nullable=False),
+    pa.field("rule", pa.string(), nullable=False),
+    pa.field("severity", pa.string(), nullable=False),
+    pa.field("county_code", pa.string()),  # NULL for department quota flags
+    pa.field("period", pa.string(), nullable=False),  # YYYY-MM, YYYY-Qn or YYYY
+    pa.field("unit_code", pa.string()),
+    pa.field("dept_code", pa.string()),
+    pa.field("subject", pa.string(), nullable=False),
+    pa.field("metric", pa.float64()),
+    pa.field("threshold", pa.float64()),
+    pa.field("detail", pa.string()),
+])
+BURDEN_SCHEMA = pa.schema([
+    pa.field("unit_code", pa.string(), nullable=False),
+    pa.field("county_code", pa.string(), nullable=False),
+    pa.field("period", pa.string(), nullable=False),
+    pa.field("forms_filled", pa.int64(), nullable=False),
+    pa.field("fills", pa.int64(), nullable=False),
+    pa.field("field_entries", pa.int64(), nullable=False),
+    pa.field("hours", pa.float64(), nullable=False),
+    pa.field("groups", pa.int64(), nullable=False),
+    pa.field("zombie_groups", pa.int64(), nullable=False),
+    pa.field("inspections", pa.int64(), nullable=False),
+])
+QUOTA_USAGE_SCHEMA = pa.schema([
+    pa.field("dept_code", pa.string(), nullable=False),
+    pa.field("year", pa.int32(), nullable=False),
+    pa.field("quota", pa.int64(), nullable=False),
+    pa.field("used", pa.int64(), nullable=False),
+    pa.field("ratio", pa.float64()),  # NULL when the quota is 0
+    pa.field("status", pa.string(), nullable=False),  # ok | warning | exceeded
+])
+#: SPEC 14. A column is NULL when a kind it needs is not in force for a month it compares.
+REDUCTION_SCHEMA = pa.schema([
+    pa.field("county_code", pa.string(), nullable=False),
+    pa.field("period", pa.string(), nullable=False),
+    *(pa.field(name, pa.int64()) for name in (
+        "forms", "forms_prev", "forms_cancelled", "forms_added", "forms_less_frequent",
+        "fills", "fills_prev", "fills_yoy", "field_entries")),
+    pa.field("hours", pa.float64()),
+    *(pa.field(name, pa.int64()) for name in (
+        "groups", "groups_prev", "groups_dissolved", "groups_created", "zombie_groups", "visits")),
+])
+#: SPEC 15.
+FORM_CATALOG_SCHEMA = pa.schema([
+    pa.field("dept_code", pa.string(), nullable=False),
+    pa.field("form_id", pa.string(), nullable=False),
+    pa.field("form_name", pa.string()),
+    pa.field("frequency", pa.string()),
+    pa.field("field_count", pa.int64()),
+    pa.field("counties", pa.int64(), nullable=False),
+    pa.field("units_latest", pa.int64(), nullable=False),
+    pa.field("responses_12m", pa.int64(), nullable=False),
+    pa.field("hours_12m", pa.float64()),
+    pa.field("hours_per_response", pa.float64()),
+    pa.field("first_period", pa.string(), nullable=False),
+    pa.field("last_period", pa.string(), nullable=False),
+    pa.field("active", pa.bool_(), nullable=False),
+    pa.field("overlap_group", pa.string()),
+])
+
+#: The unpartitioned tables jianfu builds, by name (views of an empty warehouse take these).
+BUILT_TABLE_SCHEMAS: dict[str, pa.Schema] = {
+    "units": UNITS_SCHEMA, "departments": DEPARTMENTS_SCHEMA, "submissions": SUBMISSIONS_SCHEMA,
+    "flags": FLAGS_SCHEMA, "burden": BURDEN_SCHEMA, "quota_usage": QUOTA_USAGE_SCHEMA,
+    "reduction": REDUCTION_SCHEMA, "form_catalog": FORM_CATALOG_SCHEMA,
+}
+
+
+# --------------------------------------------------------------------------- flag rules (SPEC 8)
+@dataclass(frozen=True)
+class FlagRule:
+    """One rule of SPEC 8: its name, severity, the SQL file that finds it, and its reach."""
+
+    name: str
+    severity: str  # critical | warning | info
+    sql: str  # stem of include/jianfu/flags/sql/<sql>.sql
+    per_county: bool = True  # False: across every county (the department quota rules)
+    notifies: bool = False  # raises an alert through the channels (SPEC 9)
+
+
+FLAG_RULES: dict[str, FlagRule] = {r.name: r for r in (
+    FlagRule("FORM_OVER_FREQUENCY", "warning", "form_over_frequency"),
+    FlagRule("FORM_DUPLICATE_ACROSS_DEPTS", "warning", "form_duplicate_across_depts"),
+    FlagRule("UNIT_REPORTING_OVERLOAD", "warning", "unit_reporting_overload"),
+    FlagRule("GROUP_ZOMBIE", "warning", "group_zombie"),
+    FlagRule("GROUP_TEMPORARY_OVERDUE", "warning", "group_temporary_overdue"),
+    FlagRule("GROUP_DUPLICATE", "warning", "group_duplicate"),
+    FlagRule("UNIT_GROUP_OVERLOAD", "info", "unit_group_overload"),
+    FlagRule("INSPECTION_TARGET_OVERFREQUENT", "warning", "inspection_target_overfrequent"),
+    FlagRule("INSPECTION_UNCOORDINATED", "info", "inspection_uncoordinated"),
+    FlagRule("INSPECTION_UNPLANNED", "warning", "inspection_unplanned"),
+    FlagRule("INSPECTION_REPEATED_TOPIC", "warning", "inspection_repeated_topic"),
+    FlagRule("DEPT_QUOTA_WARNING", "warning", "dept_quota_warning", per_county=False, notifies=True),
+    FlagRule("DEPT_QUOTA_EXCEEDED", "critical", "dept_quota_exceeded", per_county=False, notifies=True),
+)}

@@ -12,7 +12,7 @@ and an office's people open the same month's pages again and again. The cache is
 a snapshot moves, and holds at most CACHE_ROWS rows in all (least recently used go first), so its
 memory stays bounded whatever the warehouse's size.
 
-The ledger is read through jianfu.ledger_read (receipts for the collection board, never cached:
+The ledger is read through jianfu.ledger.read_submissions (receipts for the collection board, never cached:
 a file may arrive at any moment); reference data through jianfu.reference, reloaded when a
 reference CSV changes.
 """

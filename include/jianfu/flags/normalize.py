@@ -11,12 +11,12 @@ What "removing whitespace, punctuation and symbols" means here, exactly:
   S* (symbols), Z* (separators, i.e. spaces), and C* (control and invisible format characters
   such as tab, newline, zero-width space — whitespace a clerk cannot see — and unassigned or
   private-use code points, which no name should depend on). This is also how the independent
-  oracle (jianfu.sample.truth) reads the SPEC;
+  oracle of the tests reads the SPEC;
 - for group names also drop decimal digits (category Nd; NFKC has already turned full-width and
   circled digits into ASCII ones). Chinese numerals (一, 二) are letters and stay.
 
-The tests check them against the independent oracle of jianfu.sample.truth, which reads the same
-paragraph of the SPEC on its own.
+The tests check them against an independent oracle, which reads the same paragraph of the SPEC
+on its own.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from functools import lru_cache
 
 import duckdb
 import pyarrow as pa
-from duckdb.sqltypes import VARCHAR  # a constant: duckdb.sqltype() would open a default connection
-
-from ..arrow_values import array_of
+from duckdb.sqltypes import VARCHAR
 
 _DROP = ("P", "S", "Z", "C")
 
@@ -44,8 +42,7 @@ class _Dropping(dict):
     """A `str.translate` table deleting the characters `_keep` drops.
 
     Each code point is decided by `_keep` once, the first time it is seen, so normalising a name
-    is one pass in C rather than a Python call per character: a county's thousand group names
-    took a twentieth of a one-county rebuild the other way.
+    is one pass in C rather than a Python call per character (the cost grows with the rows).
     """
 
     def __init__(self, drop_digits: bool):
@@ -85,15 +82,11 @@ def nfkc_code(text: str) -> str:
 def _vectorised(fn):
     """An Arrow UDF applying `fn` to each value of the batch DuckDB hands over (nulls stay null).
 
-    The values go through Python one by one: `fn` is cached, so a name seen before costs a
-    lookup. Dictionary-encoding each batch first (pyarrow.compute) was slower over a province
-    (most group names are distinct: 0.15 s against 0.10 s for 56,000 of them) and its import
-    alone cost a one-county rebuild more than the names do.
+    `fn` is cached, so a name repeated across thousands of units costs a lookup.
     """
 
     def apply(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-        # array_of, not pa.array: pyarrow's converter would import pandas into the build.
-        return array_of([None if v is None else fn(v) for v in values.to_pylist()], pa.string())
+        return pa.array([None if v is None else fn(v) for v in values.to_pylist()], pa.string())
 
     apply.__name__ = fn.__name__
     return apply
@@ -108,11 +101,7 @@ SQL_FUNCTIONS = {
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
-    """Register the normalisers on `con` (once per connection; later calls do nothing).
-
-    Asking DuckDB whether they exist (duckdb_functions()) costs about 0.1 s, more than the flags of
-    a county; trying and catching the "already created" error costs nothing.
-    """
+    """Register the normalisers on `con` (once per connection; later calls do nothing)."""
     for name, fn in SQL_FUNCTIONS.items():
         try:
             con.create_function(

@@ -13,27 +13,13 @@ from collections.abc import Iterable, Mapping
 import duckdb
 import pyarrow as pa
 
-from ..schema import FORM_COUNTS, INSPECTIONS, WORK_GROUPS
-from .runner import forget
-
-SUBMISSION_ID = pa.field("submission_id", pa.string())
+from ..schema import DEPARTMENTS_SCHEMA, KINDS, QUOTAS_SCHEMA, UNITS_SCHEMA, warehouse_schema
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "form_counts": FORM_COUNTS.arrow_schema.append(SUBMISSION_ID),
-    "work_groups": WORK_GROUPS.arrow_schema.append(SUBMISSION_ID),
-    "inspections": INSPECTIONS.arrow_schema.append(SUBMISSION_ID).append(pa.field("eff_date", pa.date32())),
-    "units": pa.schema(
-        [
-            ("unit_code", pa.string()),
-            ("unit_name", pa.string()),
-            ("level", pa.string()),
-            ("parent_code", pa.string()),
-            ("county_code", pa.string()),
-            ("township_code", pa.string()),
-        ]
-    ),
-    "departments": pa.schema([("dept_code", pa.string()), ("dept_name", pa.string()), ("gov_code", pa.string())]),
-    "quotas": pa.schema([("dept_code", pa.string()), ("year", pa.int32()), ("max_inspection_items", pa.int32())]),
+    **{name: warehouse_schema(name) for name in KINDS},
+    "units": UNITS_SCHEMA,
+    "departments": DEPARTMENTS_SCHEMA,
+    "quotas": QUOTAS_SCHEMA,
 }
 
 
@@ -59,10 +45,7 @@ def arrow_table(name: str, rows: Iterable[Mapping]) -> pa.Table:
 
 
 def load(con: duckdb.DuckDBPyConnection, **relations: Iterable[Mapping]) -> None:
-    """Create (or replace) each named relation as a table on `con`; absent ones are created empty.
-
-    The connection must be prepared again afterwards (its labels come from units and departments).
-    """
+    """Create (or replace) each named relation as a table on `con`; absent ones are created empty."""
     for name in SCHEMAS:
         table = arrow_table(name, relations.get(name, ()))
         con.register("_jf_rows", table)
@@ -70,4 +53,3 @@ def load(con: duckdb.DuckDBPyConnection, **relations: Iterable[Mapping]) -> None
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _jf_rows")
         finally:
             con.unregister("_jf_rows")
-    forget(con)

@@ -16,7 +16,7 @@ from datetime import date
 import duckdb
 
 from ..config import ConfigError, JianfuError, Settings, load_rules
-from ..warehouse import whole
+from ..schema import DEPARTMENTS_SCHEMA, UNITS_SCHEMA
 from ..warehouse.publish import Warehouse
 from ..warehouse.views import register, register_counties
 from .plan import PLANNED, PlanRow, Proposal, Summary, propose, total
@@ -123,7 +123,7 @@ def joint_result(settings: Settings, year: int | None = None, as_of: date | None
     con = duckdb.connect(":memory:")
     try:
         register(con, warehouse, ["units", "departments"],
-                 {"units": whole.UNITS_SCHEMA, "departments": whole.DEPARTMENTS_SCHEMA})
+                 {"units": UNITS_SCHEMA, "departments": DEPARTMENTS_SCHEMA})
         proposals: list[Proposal] = []
         by_county: dict[str, Summary] = {}
         for county in county_partitions(warehouse, year):

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, bindparam, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Connection, RowMapping
 
+from ..config import JianfuError
 from . import delivery  # noqa: F401  (registers the delivery tables on `metadata`)
 from .tables import (
     ACCEPTED,
@@ -316,6 +317,26 @@ def in_force(conn: Connection, kind: str | None = None) -> list[RowMapping]:
         query = query.where(submissions.c.kind == kind)
     return list(conn.execute(query.order_by(submissions.c.kind, submissions.c.county_code,
                                             submissions.c.period)).mappings())
+
+
+class NoSubmissionsTable(JianfuError):
+    """The ledger has never been set up: nothing was received yet, and nothing can be built or shown."""
+
+
+def read_submissions(db_url: str) -> tuple[list[dict], list[dict]]:
+    """(versions in force, every receipt in receipt order), read in one transaction so they agree.
+
+    What the build and the console read; a ledger without its table is said to be one, not
+    created as a side effect of looking."""
+    engine = connect(db_url)
+    try:
+        if not inspect(engine).has_table("submissions"):
+            raise NoSubmissionsTable(f"the ledger at {db_url} has no submissions table yet: "
+                                     "run `jianfu init` (and `jianfu ingest`) first")
+        with engine.connect() as conn:
+            return [dict(r) for r in in_force(conn)], [dict(r) for r in all_submissions(conn)]
+    finally:
+        engine.dispose()
 
 
 def all_submissions(conn: Connection) -> list[RowMapping]:

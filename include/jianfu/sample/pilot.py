@@ -152,7 +152,7 @@ def build(out: Path, seed: int, now: datetime) -> Built:
     n_depts = write_departments(reference / "departments.csv", (d for ds in depts.values() for d in ds))
     write_quotas(reference / "quotas.csv", quotas)
     write_rules(reference / "rules.yaml")
-    write_collection(reference / "collection.yaml")
+    write_collection(reference / "collection.yaml", start=periods[0])  # the year-ago file is history
     write_landing(landing, ordered)
     write_proposals(out, "421127")  # 黄梅县's departments propose three new forms (准入)
     pin_mtimes(reference, now)

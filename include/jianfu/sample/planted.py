@@ -141,7 +141,9 @@ class Planter:
     def plant(self, forms: dict[tuple[str, str], list[dict]], groups: dict[tuple[str, str], list[dict]],
               visits: dict[str, list[Visit]]) -> list[Case]:
         """Add every case to the in-force rows (mutated in place) and return the cases."""
+        self._year_ago(forms)
         self._forms(forms)
+        self._less_frequent(forms)
         self._groups(groups)
         self._inspections(visits)
         self._quotas(visits)
@@ -215,6 +217,27 @@ class Planter:
                    [("FORM_OVER_FREQUENCY", p, fof(u1, dept, "EMERG-T05"), c)])
 
         self._form_duplicates(forms, add)
+
+    def _year_ago(self, forms: dict[tuple[str, str], list[dict]]) -> None:
+        """A case of the reduction table (SPEC 14) for fills_yoy, and for visits NULL: 山丹县 files
+        form_counts for the third month's year-ago month, a year with no inspections plan in force.
+        Its rows are that county's background of the third month, taken before any case is added
+        to it: a background month flags nothing, and the same calendar month a year before has the
+        same number of days. Like `_less_frequent`, rows, not a Case: it flags nothing, and
+        tests/test_reduction_pilot.py finds it in the built warehouse."""
+        p3 = self.periods[-1]
+        year_ago = f"{int(p3[:4]) - 1}{p3[4:]}"
+        forms[(SHANDAN, year_ago)] = [{**row, "period": year_ago} for row in forms[(SHANDAN, p3)]]
+
+    def _less_frequent(self, forms: dict[tuple[str, str], list[dict]]) -> None:
+        """A case of the reduction table's forms_less_frequent: a weekly form of 黄梅县 made monthly
+        from the second month to the third (filled once each month, never over its frequency)."""
+        _p1, p2, p3 = self.periods
+        c = HUANGMEI
+        dept, unit = f"{c}-AGRI", self._take(FORMS, c)
+        for period, frequency in ((p2, "weekly"), (p3, "monthly")):
+            forms[(c, period)].append(self._form(c, period, unit, dept, "AGRI-R01", "秸秆离田利用进度表", frequency, 1,
+                                                 "离田面积;利用方式;收储点"))
 
     def _form_duplicates(self, forms: dict[tuple[str, str], list[dict]], add) -> None:
         p1, p2, p3 = self.periods

@@ -25,6 +25,7 @@ QUOTA_STEPS = (4, 5, 6, 8, 10, 12, 15, 20, 30, 40, 60)
 
 _RULE_COMMENTS = {
     "form_similarity_min": "FORM_DUPLICATE_ACROSS_DEPTS: two forms are the same data when similarity >= this (0..1)",
+    "form_duplicate_max_pairs": "FORM_DUPLICATE_ACROSS_DEPTS: at most this many flags per county x month (most similar first)",
     "unit_monthly_fills_max": "UNIT_REPORTING_OVERLOAD: a unit's fills in a month above this are flagged",
     "zombie_days": "GROUP_ZOMBIE: a group idle this many days at period end (or more) is a zombie",
     "temporary_grace_days": "GROUP_TEMPORARY_OVERDUE: days a temporary group may outlive its task_end_date",
@@ -111,11 +112,12 @@ def write_rules(path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def write_collection(path: Path) -> None:
+def write_collection(path: Path, start: str | None = None) -> None:
+    """collection.yaml; `start` is the first period the board covers (older files are history)."""
     path.write_text(
         """# Collection schedule (SPEC.md section 10): what the status board and reminders expect.
 # start: the first period the board covers (YYYY-MM); empty means the earliest period received.
-start: null
+start: """ + (f'"{start}"' if start else "null") + """
 
 kinds:
   # Monthly form counts, due on day 5 of the month after the period.

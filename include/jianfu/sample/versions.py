@@ -146,6 +146,9 @@ class Plan:
                 for kind, store in ((FORMS, d.forms), (GROUPS, d.groups)):
                     self.add(kind, county, period, store[(county, period)], why="monthly submission")
             self.inspection_updates(county)
+        for (county, period), rows in sorted(d.forms.items()):  # months before the sample's (planted.py)
+            if period not in d.periods:
+                self.add(FORMS, county, period, rows, why="an earlier month")
         self.corrections()
         self.rejections()
         self.warnings()

@@ -4,11 +4,11 @@ Steps, under the warehouse's writer lock:
 1. clear what a killed build left behind (unfinished snapshots: invisible, only space);
 2. the submission tables form_counts, work_groups, inspections: one partition per version in
    force, rewritten only when the version in force changed (kinds.plan), each table published in
-   one atomic step — in a thread, beside step 3 and the set-up of step 4 (the connection, the
-   tables not being published, the flag SQL's helpers and labels), whose rules wait for them;
+   one atomic step;
 3. units, departments, submissions: made and published only when the hash of what they are made
    from (a reference CSV, the ledger's rows) differs from the one stamped in their file;
-4. flags, burden, quota_usage: recomputed for the counties whose inputs changed (derived.py).
+4. flags, burden, reduction: recomputed for the counties whose inputs changed; quota_usage and
+   form_catalog when any of their inputs changed (derived.py).
 
 Every decision is read from the tree and the ledger, never from a record of the last build, so a
 build killed at any moment is finished by the next one, and a build with nothing to do writes no
@@ -20,16 +20,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 
 import duckdb
 
-from .. import arrow_values, ledger_read
+from .. import ledger
 from ..config import Settings, load_rules
 from ..reference import Reference
-from ..schema import KINDS
+from ..schema import KINDS, QUOTAS_SCHEMA
 from . import derived, kinds, views, whole
 from .kinds import BuildError
 from .publish import PublishResult, Warehouse
@@ -37,7 +36,6 @@ from .publish import PublishResult, Warehouse
 __all__ = ["BuildError", "BuildResult", "TableStats", "build"]
 
 WHOLE_TABLES = ("units", "departments", "submissions")
-DERIVED_TABLES = ("flags", "burden", "quota_usage")
 
 
 @dataclass
@@ -59,8 +57,9 @@ class BuildResult:
     changed_counties: list[str] = field(default_factory=list)  # counties whose submission partitions changed
     recomputed_counties: list[str] = field(default_factory=list)  # counties whose flags/burden were recomputed
     elapsed: float = 0.0
-    flags_skipped: str | None = None
     recovered: int = 0  # leftovers of a killed build cleared
+    #: FORM_DUPLICATE_ACROSS_DEPTS pairs over form_duplicate_max_pairs, per (county, period)
+    pairs_cut: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def written(self) -> int:
@@ -87,11 +86,14 @@ class BuildResult:
             more = f" and {len(self.changed_counties) - 20} more" if len(self.changed_counties) > 20 else ""
             lines.append(f"  counties changed: {shown}{more}")
         if self.recomputed_counties and self.recomputed_counties != self.changed_counties:
-            lines.append(f"  flags and burden recomputed for {len(self.recomputed_counties)} county(ies)")
+            lines.append(f"  flags, burden and reduction recomputed for {len(self.recomputed_counties)} county(ies)")
+        if self.pairs_cut:
+            months = ", ".join(f"{c} {p}: {n}" for (c, p), n in sorted(self.pairs_cut.items())[:10])
+            more = " ..." if len(self.pairs_cut) > 10 else ""
+            lines.append(f"  FORM_DUPLICATE_ACROSS_DEPTS: {sum(self.pairs_cut.values())} similar pair(s) over "
+                         f"form_duplicate_max_pairs not flagged (county month: pairs cut) {months}{more}")
         if self.recovered:
             lines.append(f"  cleared {self.recovered} leftover(s) of an interrupted build")
-        if self.flags_skipped:
-            lines.append(f"  flags, burden and quota usage not built: {self.flags_skipped}")
         return "\n".join(lines)
 
 
@@ -118,118 +120,84 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
     """Build or update the warehouse at settings.warehouse; `full` rewrites every partition."""
     started = time.perf_counter()
     say = progress or (lambda _message: None)
-    warehouse = Warehouse(settings.warehouse)
+    warehouse = Warehouse(settings.warehouse, pause_after_write=settings.publish_pause)
     reference = cache(lambda: Reference.load(settings.reference))  # parsed only if needed
     rules = load_rules(settings.reference)
     result = BuildResult(settings.warehouse)
 
     with warehouse.lock(), warehouse.background_cleanup():
         result.recovered = len(warehouse.recover())
-        try:  # one transaction: one consistent view of the ledger
-            in_force, receipts = ledger_read.read_submissions(settings.db_url)
-        except ledger_read.NoSubmissionsTable:
-            raise BuildError(f"the ledger at {settings.db_url} has no submissions table yet: "
-                             "run `jianfu init` (and `jianfu ingest`) first") from None
+        in_force, receipts = ledger.read_submissions(settings.db_url)
 
         changed: set[str] = set()
         county_sources: dict[str, set[str]] = {}
+        kind_sources: dict[str, set[str]] = {}
         for row in in_force:
             county_sources.setdefault(row["county_code"], set()).add(row["submission_id"])
-        plans: dict[str, kinds.KindPlan] = {}
+            kind_sources.setdefault(row["kind"], set()).add(row["submission_id"])
         for kind_name in KINDS:
             rows = [r for r in in_force if r["kind"] == kind_name]
-            plans[kind_name] = plan = kinds.plan(kind_name, rows, warehouse.files(kind_name), full=full,
-                                                 home=settings.home)
+            plan = kinds.plan(kind_name, rows, warehouse.files(kind_name), full=full, home=settings.home)
             writes = sum(1 for c in plan.replace.values() if c is not None)
             say(f"{kind_name}: {writes} partition(s) to write, {len(plan.replace) - writes} to remove, "
                 f"{plan.unchanged} unchanged")
-            result.tables[kind_name] = TableStats()
+            stats = result.tables[kind_name] = TableStats()
             changed |= plan.changed_counties
+            if plan.replace or not warehouse.exists(kind_name):
+                wrap = _counting(say, kind_name, writes)
+                replace = {p: (None if c is None else {n: wrap(f) for n, f in c.items()})
+                           for p, c in plan.replace.items()}
+                stats.add(warehouse.publish(kind_name, replace, only=plan.keep if full else None))
+            stats.linked = plan.unchanged  # one file per partition
 
-        # Tables with nothing to publish are not touched (publish would only list them again).
-        publishing = {k for k, plan in plans.items() if plan.replace or not warehouse.exists(k)}
+        # Whole tables: each file is stamped with a hash of what it is made from (a reference
+        # CSV, the ledger's rows), so an unchanged table is told by its stamp, not by its rows.
+        wholes = (
+            ("units", lambda: whole.source_fingerprint(settings.reference, "units"),
+             lambda: whole.units_table(reference())),
+            ("departments", lambda: whole.source_fingerprint(settings.reference, "departments"),
+             lambda: whole.departments_table(reference())),
+            ("submissions", lambda: whole.receipts_fingerprint(receipts),
+             lambda: whole.submissions_table(receipts)),
+        )
+        for name, fingerprint, make in wholes:
+            inputs = fingerprint()
+            stats = result.tables[name] = TableStats()
+            if not full and whole.stored_fingerprint(warehouse, name) == inputs:
+                stats.linked = 1
+                continue
+            stats.add(warehouse.publish_table(name, whole.stamp(make(), inputs)))
 
-        def publish_submission_tables() -> None:
-            for kind_name, plan in plans.items():
-                stats = result.tables[kind_name]
-                if kind_name in publishing:
-                    wrap = _counting(say, kind_name, sum(1 for c in plan.replace.values() if c is not None))
-                    replace = {p: (None if c is None else {n: wrap(f) for n, f in c.items()})
-                               for p, c in plan.replace.items()}
-                    stats.add(warehouse.publish(kind_name, replace, only=plan.keep if full else None))
-                stats.linked = plan.unchanged  # one file per partition
+        def connection(counties: set[str], whole_kinds: set[str]) -> duckdb.DuckDBPyConnection:
+            con = duckdb.connect(":memory:")
+            con.execute("SET enable_progress_bar = false")  # the build reports its own progress
+            views.register(con, warehouse, ["units", "departments"])
+            quotas = (whole.quotas_table(reference()) if "inspections" in whole_kinds
+                      else QUOTAS_SCHEMA.empty_table())
+            con.register("__jf_quotas", quotas)
+            con.execute("CREATE TABLE quotas AS SELECT * FROM __jf_quotas")
+            con.unregister("__jf_quotas")
+            everyone = counties >= set(county_sources)
+            for kind_name in KINDS:
+                scope = None if everyone or kind_name in whole_kinds else counties
+                views.register_counties(con, warehouse, kind_name, scope)
+            return con
 
-        # The submission tables are published in a thread while the reference tables are made and
-        # the flag step gets ready (fingerprints, DuckDB): a new snapshot costs a directory per
-        # partition kept, disk time the rest need not wait for. The flag SQL reads those tables,
-        # so its connection waits for them; each table is still published in one atomic step.
-        with ThreadPoolExecutor(1, thread_name_prefix="jianfu-publish") as background:
-            submission_tables = background.submit(publish_submission_tables)
-
-            # Whole tables: each file is stamped with a hash of what it is made from (a reference
-            # CSV, the ledger's rows), so an unchanged table costs a hash and one footer read: no
-            # parse of units.csv, no read of the old file to compare with.
-            wholes = (
-                ("units", lambda: whole.source_fingerprint(settings.reference, "units"),
-                 lambda: whole.units_table(reference())),
-                ("departments", lambda: whole.source_fingerprint(settings.reference, "departments"),
-                 lambda: whole.departments_table(reference())),
-                ("submissions", lambda: whole.receipts_fingerprint(receipts),
-                 lambda: whole.submissions_table(receipts)),
-            )
-            for name, fingerprint, make in wholes:
-                inputs = fingerprint()
-                stats = result.tables[name] = TableStats()
-                if not full and whole.stored_fingerprint(warehouse, name) == inputs:
-                    stats.linked = 1
-                    continue
-                stats.add(warehouse.publish_table(name, whole.stamp(make(), inputs)))
-
-            def connection(counties: set[str], need_quotas: bool,
-                           ready: Callable[[duckdb.DuckDBPyConnection], None]) -> duckdb.DuckDBPyConnection:
-                con = duckdb.connect(":memory:")
-                views.register(con, warehouse, ["units", "departments"])
-                quotas = (whole.quotas_table(reference()) if need_quotas
-                          else arrow_values.empty_table(whole.QUOTAS_SCHEMA))
-                con.register("__jf_quotas", quotas)
-                con.execute("CREATE TABLE quotas AS SELECT * FROM __jf_quotas")
-                con.unregister("__jf_quotas")
-                everyone = counties >= set(county_sources)
-
-                def read(kind_name: str) -> None:
-                    whole_table = everyone or (kind_name == "inspections" and need_quotas)
-                    views.register_counties(con, warehouse, kind_name, None if whole_table else counties)
-
-                # What does not wait for the submission tables goes first: the tables not being
-                # published, and `ready` (the flag SQL's set-up reads units and departments).
-                for kind_name in KINDS:
-                    if kind_name not in publishing:
-                        read(kind_name)
-                ready(con)
-                submission_tables.result()  # published, or their failure raised here
-                for kind_name in KINDS:
-                    if kind_name in publishing:
-                        read(kind_name)
-                return con
-
-            inspections = {r["submission_id"] for r in in_force if r["kind"] == "inspections"}
-            try:
-                outcome = derived.build_derived(
-                    warehouse, connection, rules, derived.global_fingerprint(rules, settings.reference),
-                    county_sources, inspections, full=full, progress=say)
-            except BuildError:
-                raise
-            except Exception as exc:  # the submission tables are published; the next build retries flags
-                if submission_tables.done() and exc is submission_tables.exception():
-                    raise  # the submission tables failed, not the flags
-                raise BuildError(f"flags, burden or quota usage failed: {type(exc).__name__}: {exc}") from exc
-            submission_tables.result()
+        try:
+            outcome = derived.build_derived(
+                warehouse, connection, rules, derived.global_fingerprint(rules, settings.reference),
+                county_sources, kind_sources, full=full, progress=say)
+        except BuildError:
+            raise
+        except Exception as exc:  # the submission tables are published; the next build retries these
+            raise BuildError(f"flags, burden, reduction, quota usage or the form catalog failed: "
+                             f"{type(exc).__name__}: {exc}") from exc
         for publish_result in outcome.results:
             result.tables.setdefault(publish_result.table, TableStats()).add(publish_result)
-        for name in DERIVED_TABLES:
+        for name in derived.TABLES:
             result.tables.setdefault(name, TableStats())
-        result.flags_skipped = outcome.skipped
         result.recomputed_counties = sorted(outcome.recomputed_counties)
+        result.pairs_cut = outcome.pairs_cut
 
     result.changed_counties = sorted(changed)
     result.elapsed = time.perf_counter() - started

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .. import arrow_values
 from ..config import JianfuError
 from ..schema import KINDS
 from .publish import FileContents
@@ -30,8 +30,6 @@ class BuildError(JianfuError):
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
-_DONE = arrow_values.scalar("done", pa.string())
-_FALSE = arrow_values.scalar(False, pa.bool_())
 
 
 def partition_dir(kind_name: str, county_code: str, period: str) -> str:
@@ -107,18 +105,14 @@ def staged_location(row: Mapping, home: Path) -> str:
 def load_partition(kind_name: str, row: Mapping, home: Path) -> pa.Table:
     """Read a staged file and give it the warehouse shape (`views.file_schema`).
 
-    Arrow all the way (no pandas): the staged file already has the canonical columns and types.
-    The partition columns are checked against the ledger and dropped (they live in the path);
-    submission_id is added, and for inspections eff_date (actual_date when done, else
-    planned_date).
+    The staged file already has the canonical columns and types. The partition columns are
+    checked against the ledger and dropped (they live in the path); submission_id is added, and
+    for inspections eff_date (actual_date when done, else planned_date).
     """
     kind = KINDS[kind_name]
     location = staged_location(row, home)
     try:
-        # ParquetFile, not read_table: read_table imports pyarrow.dataset (~0.3 s), a third of
-        # a one-county rebuild.
-        source = pq.ParquetFile(location)
-        staged = source.read()
+        staged = pq.ParquetFile(location).read()
     except (FileNotFoundError, OSError) as exc:
         raise BuildError(f"cannot read the staged file of submission {row['submission_id']} "
                          f"({location}): {exc}; re-run `jianfu ingest`") from None
@@ -126,53 +120,26 @@ def load_partition(kind_name: str, row: Mapping, home: Path) -> pa.Table:
         if key not in staged.column_names:
             raise BuildError(f"staged file {location} has no {key} column")
         value = int(expected) if key == "year" else expected
-        if staged.num_rows and not _only_value(source, key, value) and _distinct(staged.column(key)) != [value]:
+        found = [v for v in pc.unique(staged.column(key)).to_pylist() if v is not None]
+        if staged.num_rows and found != [value]:
             raise BuildError(f"staged file {location} holds rows of another {key} than its ledger entry "
                              f"({expected})")
     schema = file_schema(kind_name)
     arrays = []
     for target in schema:
         if target.name == "submission_id":
-            arrays.append(arrow_values.repeat_string(row["submission_id"], staged.num_rows))
+            arrays.append(pa.repeat(pa.scalar(row["submission_id"], pa.string()), staged.num_rows))
         elif target.name == "eff_date":
-            import pyarrow.compute as pc  # only inspections need it (see _only_value)
-
-            done = pc.fill_null(pc.equal(staged.column("status"), _DONE), _FALSE)
+            done = pc.fill_null(pc.equal(staged.column("status"), "done"), False)
             actual = pc.coalesce(staged.column("actual_date"), staged.column("planned_date"))
             arrays.append(pc.if_else(done, actual, staged.column("planned_date")).cast(target.type))
         elif target.name in staged.column_names:
-            column = staged.column(target.name)
-            arrays.append(column if column.type == target.type else column.cast(target.type))
+            arrays.append(staged.column(target.name).cast(target.type))
         elif target.nullable:
             arrays.append(pa.nulls(staged.num_rows, target.type))
         else:
             raise BuildError(f"staged file {location} has no {target.name} column")
     return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _only_value(source: pq.ParquetFile, column: str, value: object) -> bool:
-    """Whether the file's statistics say every non-null value of `column` is `value`.
-
-    The staged files are written with statistics, so this is a footer read. Deciding from the
-    data instead would import pyarrow.compute, which costs a one-county rebuild more than the
-    partition it writes; without statistics (or with another value) `_distinct` decides.
-    """
-    meta = source.metadata
-    for group in range(meta.num_row_groups):
-        chunks = meta.row_group(group)
-        stats = next((chunks.column(i).statistics for i in range(chunks.num_columns)
-                      if chunks.column(i).path_in_schema == column), None)
-        if stats is None or not stats.has_min_max or stats.min != value or stats.max != value:
-            return False
-    return True
-
-
-def _distinct(column: pa.ChunkedArray) -> list:
-    """The column's distinct non-null values (compared in Python: a Python literal handed to
-    pyarrow.compute would import pandas, see jianfu.arrow_values)."""
-    import pyarrow.compute as pc
-
-    return [v for v in pc.unique(column).to_pylist() if v is not None]
 
 
 assert set(PARTITIONS) == set(KINDS)

@@ -18,10 +18,11 @@ name (an object PUT is atomic per file) and then deletes the files it replaces â
 table half old, half new for the length of a publish. That weaker promise is stated in
 docs/WAREHOUSE.md.
 
-Test hook: when the environment variable JIANFU_TEST_SLOW_PUBLISH is set to a number of seconds,
-every file written by a publish is followed by a line `jianfu-test-publish: wrote <table>/<file>`
-on stderr and a sleep of that length. tests/test_build_kill.py uses it to SIGKILL a build at known
-moments. It is never set in production.
+Test hook: a Warehouse made with `pause_after_write` (config.Settings.publish_pause, from the
+environment variable JIANFU_TEST_SLOW_PUBLISH) follows every file written by a publish with a line
+`jianfu-test-publish: wrote <table>/<file>` on stderr and a sleep of that many seconds, and writes
+one file at a time, so tests/test_build_kill.py can SIGKILL a build at known moments. It is never
+set in production.
 """
 
 from __future__ import annotations
@@ -42,10 +43,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 SNAPSHOTS = ".snapshots"
+NOTES = ".inputs"
 #: Parquet writer settings used for every warehouse file.
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1}
-#: Environment variable of the kill-test hook (see the module docstring).
-SLOW_PUBLISH_ENV = "JIANFU_TEST_SLOW_PUBLISH"
 
 #: The contents of one file: an Arrow table, or a function producing it. A function is called
 #: only when the file is written, so a publish of many partitions never holds them all in memory.
@@ -83,12 +83,11 @@ def _materialise(data: FileContents) -> pa.Table:
     return data() if callable(data) else data
 
 
-def _test_hook(table: str, rel: str) -> None:
+def _test_hook(pause: float | None, table: str, rel: str) -> None:
     """Kill-test hook (module docstring): announce the file written, then pause."""
-    delay = os.environ.get(SLOW_PUBLISH_ENV)
-    if delay:
+    if pause is not None:
         print(f"jianfu-test-publish: wrote {table}/{rel}", file=sys.stderr, flush=True)
-        time.sleep(float(delay))
+        time.sleep(pause)
 
 
 def _fsync_dir(path: str) -> None:
@@ -109,8 +108,9 @@ class Warehouse:
     #: Threads writing files of one publish (Parquet encoding and zstd release the GIL).
     workers = min(4, os.cpu_count() or 1)
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, *, pause_after_write: float | None = None):
         self.root_uri = root
+        self.pause_after_write = pause_after_write
         if "://" in root and not root.startswith("file://"):
             self.fs, self.root = _filesystem(root)
             self.local = False
@@ -130,7 +130,7 @@ class Warehouse:
         """
         wh = cls.__new__(cls)
         wh.root_uri, wh.fs, wh.root, wh.local, wh._lock_depth = root, filesystem, root.rstrip("/"), False, 0
-        wh._cleaner, wh._cleaning = None, {}
+        wh._cleaner, wh._cleaning, wh.pause_after_write = None, {}, None
         return wh
 
     # ------------------------------------------------------------------ reading the current state
@@ -173,8 +173,8 @@ class Warehouse:
         if not self.exists(table):
             return out
         if self.local:
-            # scandir, not os.walk: one syscall per directory and no path arithmetic per entry,
-            # since a build lists every table (hundreds of partitions) to decide what changed.
+            # A build lists every table (thousands of partitions) to decide what changed: scandir
+            # makes that one syscall per directory.
             top = os.path.realpath(base)
             if under:
                 top = os.path.join(top, under)
@@ -212,7 +212,7 @@ class Warehouse:
 
     def read_file(self, table: str, partition: str, name: str) -> pa.Table:
         with self.fs.open_input_file(self.file_path(table, partition, name)) as handle:
-            return pq.ParquetFile(handle).read()  # not read_table: that imports pyarrow.dataset
+            return pq.ParquetFile(handle).read()
 
     def read_metadata(self, table: str, partition: str, name: str) -> dict[bytes, bytes]:
         """Key-value metadata of one current file (footer only: cheap)."""
@@ -224,9 +224,8 @@ class Warehouse:
         """Key-value metadata of every current file of one partition, by file name (None when a
         file cannot be read), all from the one snapshot the table's link points at when called.
 
-        Locally the footers are read one after the other from a path resolved once: a footer is
-        ~0.1 ms, less than a thread costs to start or a path to resolve. On an object store each
-        read is a round trip, so they overlap in threads.
+        Locally the footers are read one after the other from a path resolved once; on an object
+        store each read is a round trip, so they overlap in threads.
         """
         base = self.resolved_path(table)
         names = self.files(table).get(partition, [])
@@ -242,6 +241,31 @@ class Warehouse:
             return {name: read(name) for name in names}
         with ThreadPoolExecutor(8) as pool:
             return dict(zip(names, pool.map(read, names), strict=True))
+
+    # ------------------------------------------------------------------ notes
+    # A note is a line of text kept in the hidden directory `<root>/.inputs/`, which engines skip:
+    # what a table whose files are not each stamped with their inputs was last built from.
+    def read_note(self, name: str) -> str | None:
+        try:
+            with self.fs.open_input_stream(f"{self.root}/{NOTES}/{name}") as handle:
+                return handle.read().decode()
+        except (FileNotFoundError, OSError):
+            return None
+
+    def write_note(self, name: str, text: str) -> None:
+        """Replace a note in one step (a rename locally, one PUT on an object store)."""
+        directory = f"{self.root}/{NOTES}"
+        if self.local:
+            os.makedirs(directory, exist_ok=True)
+            temporary = f"{directory}/.{name}.{os.getpid()}"
+            with open(temporary, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, f"{directory}/{name}")
+            return
+        with self.fs.open_output_stream(f"{directory}/{name}") as handle:
+            handle.write(text.encode())
 
     # ------------------------------------------------------------------ publishing
     @contextmanager
@@ -404,10 +428,10 @@ class Warehouse:
         def write(job: tuple[str, FileContents]) -> str:
             rel, data = job
             write_parquet(_materialise(data), os.path.join(target, rel), durable=True)
-            _test_hook(table, rel)
+            _test_hook(self.pause_after_write, table, rel)
             return rel
 
-        if len(jobs) > 1 and self.workers > 1 and not os.environ.get(SLOW_PUBLISH_ENV):
+        if len(jobs) > 1 and self.workers > 1 and self.pause_after_write is None:
             with ThreadPoolExecutor(self.workers) as pool:
                 result.written.extend(pool.map(write, jobs))
         else:
@@ -466,7 +490,7 @@ class Warehouse:
                     if isinstance(data, _Keep):
                         continue
                     write_parquet(_materialise(data), f"{base}/{rel}", self.fs)
-                    _test_hook(table, rel)
+                    _test_hook(self.pause_after_write, table, rel)
                     result.written.append(rel)
             else:
                 result.removed.append(partition)

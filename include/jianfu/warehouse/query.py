@@ -33,7 +33,8 @@ import pyarrow as pa
 
 from ..config import JianfuError, Settings
 from ..escape import neutralise_formula
-from . import views, whole
+from ..schema import BUILT_TABLE_SCHEMAS
+from . import views
 from .publish import Warehouse
 
 FORMATS = ("table", "csv", "json")
@@ -53,15 +54,7 @@ class QueryError(JianfuError):
 
 def empty_schemas() -> dict[str, pa.Schema]:
     """Schemas of the tables the build writes, so their views exist even before the first file."""
-    schemas = {"units": whole.UNITS_SCHEMA, "departments": whole.DEPARTMENTS_SCHEMA,
-               "submissions": whole.SUBMISSIONS_SCHEMA}
-    try:
-        from .. import flags
-
-        schemas.update(flags=flags.FLAG_SCHEMA, burden=flags.BURDEN_SCHEMA, quota_usage=flags.QUOTA_USAGE_SCHEMA)
-    except ImportError:  # pragma: no cover - flags ships with jianfu
-        pass
-    return schemas
+    return dict(BUILT_TABLE_SCHEMAS)
 
 
 def read_only_connection(warehouse_root: str, memory_limit: str = MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:

@@ -15,17 +15,12 @@ Two ways to read, same result:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
-from ..arrow_values import empty_table
-from ..schema import KINDS
+from ..schema import warehouse_schema
 from .publish import Warehouse
-
-if TYPE_CHECKING:
-    import pyarrow.dataset as ds
 
 #: Hive partition columns of the partitioned tables, with the types they must be read as.
 PARTITIONS: dict[str, dict[str, str]] = {
@@ -36,15 +31,6 @@ PARTITIONS: dict[str, dict[str, str]] = {
 _ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32()}
 
 
-def kind_table_schema(kind_name: str) -> pa.Schema:
-    """Columns of a submission table in the warehouse: the kind's own, plus what SPEC 7 adds."""
-
-    schema = KINDS[kind_name].arrow_schema.append(pa.field("submission_id", pa.string()))
-    if kind_name == "inspections":
-        schema = schema.append(pa.field("eff_date", pa.date32()))
-    return schema
-
-
 def file_schema(kind_name: str) -> pa.Schema:
     """Columns stored inside a partition file: the table's, minus the Hive partition columns.
 
@@ -52,7 +38,7 @@ def file_schema(kind_name: str) -> pa.Schema:
     refuse a dataset whose files repeat a partition column with another type than the one they
     infer from the path, so storing them twice would break readers that use no jianfu code.
     """
-    schema = kind_table_schema(kind_name)
+    schema = warehouse_schema(kind_name)
     for name in PARTITIONS[kind_name]:
         schema = schema.remove(schema.get_field_index(name))
     return schema
@@ -60,8 +46,6 @@ def file_schema(kind_name: str) -> pa.Schema:
 
 def partitioning(kind_name: str) -> ds.Partitioning:
     """The Hive partitioning of a submission table, with the partition columns' real types."""
-    import pyarrow.dataset as ds  # imported here: slow to import, and only this path needs it
-
     return ds.partitioning(pa.schema([(k, _ARROW_TYPES[v]) for k, v in PARTITIONS[kind_name].items()]),
                            flavor="hive")
 
@@ -94,10 +78,10 @@ def register(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, tables: list[
             else:
                 _register_native(con, warehouse, name)
         else:
-            schema = kind_table_schema(name) if name in PARTITIONS else (empty_schemas or {}).get(name)
+            schema = warehouse_schema(name) if name in PARTITIONS else (empty_schemas or {}).get(name)
             if schema is None:
                 continue
-            con.register(f"__empty_{name}", empty_table(schema))
+            con.register(f"__empty_{name}", schema.empty_table())
             con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT * FROM {_ident('__empty_' + name)}")
         created.append(name)
     return created
@@ -108,7 +92,7 @@ def _register_native(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name:
     if name in PARTITIONS:
         depth = "/".join(["*"] * len(PARTITIONS[name]) + ["*.parquet"])
         reader = _native_reader(name, _sql_literal(f"{base}/{depth}"))
-        columns = ", ".join(_ident(c) for c in kind_table_schema(name).names)
+        columns = ", ".join(_ident(c) for c in warehouse_schema(name).names)
         con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS SELECT {columns} FROM {reader}")
     else:
         reader = f"read_parquet({_sql_literal(f'{base}/*.parquet')}, union_by_name = true)"
@@ -125,13 +109,12 @@ def _native_reader(name: str, files: str) -> str:
 
 def _register_arrow(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: str,
                     files: dict[str, list[str]]) -> None:
-    import pyarrow.dataset as ds  # imported here: slow to import, and only this path needs it
     base = warehouse.resolved_path(name)
     paths = [f"{base}/{p}/{f}" if p else f"{base}/{f}" for p, names in files.items() for f in names]
     if name in PARTITIONS:
         dataset = ds.dataset(paths, filesystem=warehouse.fs, format="parquet", partition_base_dir=base,
                              partitioning=partitioning(name), schema=_with_partitions(name))
-        select = ", ".join(_ident(c) for c in kind_table_schema(name).names)
+        select = ", ".join(_ident(c) for c in warehouse_schema(name).names)
     else:
         # Every file of an unpartitioned table is written from one schema: the first one's serves.
         dataset = ds.dataset(paths, filesystem=warehouse.fs, format="parquet")
@@ -152,11 +135,9 @@ def register_counties(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, tabl
     """Make `table` (a submission table) hold only the partitions of `counties` on `con`.
 
     For the builder's flag step, which recomputes a few counties: a small in-memory table read
-    once from exactly those partitions binds and scans faster, rule after rule, than a view that
-    lists the whole table's directories for every query. None means every county (a view).
-
-    A local warehouse is read by DuckDB itself, with the native views' reader and types: no
-    pyarrow.dataset, whose import costs a tenth of a second and pulls in pandas.
+    once from exactly those partitions, rather than a view that lists the whole table's
+    directories for every rule. None means every county (a view). A local warehouse is read by
+    DuckDB itself, with the native views' reader and types.
     """
     if counties is None:
         register(con, warehouse, [table])
@@ -165,20 +146,18 @@ def register_counties(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, tabl
     paths = [f"{base}/{partition}/{name}" for county in sorted(counties)
              for partition, names in warehouse.files(table, under=f"county_code={county}").items()
              for name in names]
-    columns = ", ".join(_ident(c) for c in kind_table_schema(table).names)
+    columns = ", ".join(_ident(c) for c in warehouse_schema(table).names)
     if paths and warehouse.local:
         files = "[" + ", ".join(_sql_literal(p) for p in paths) + "]"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_ident(table)} AS SELECT {columns} "
                     f"FROM {_native_reader(table, files)}")
         return
     if paths:
-        import pyarrow.dataset as ds  # imported here: slow to import, and only this path needs it
-
         data = ds.dataset(paths, filesystem=warehouse.fs, format="parquet", partition_base_dir=base,
                           partitioning=partitioning(table), schema=_with_partitions(table)).to_table()
-        data = data.select(kind_table_schema(table).names)
+        data = data.select(warehouse_schema(table).names)
     else:
-        data = empty_table(kind_table_schema(table))
+        data = warehouse_schema(table).empty_table()
     con.register("__jf_subset", data)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_ident(table)} AS SELECT * FROM __jf_subset")

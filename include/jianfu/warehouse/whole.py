@@ -3,8 +3,7 @@
 Each is one file, stamped (Parquet key-value metadata `jianfu.inputs`) with a hash of what it is
 made from: the reference CSV, or the ledger's rows. A build makes and publishes a table only when
 that hash differs from the stamp of the file in the warehouse, so a build with no change writes
-nothing and reads no more than a footer per table. Their columns are made by jianfu.arrow_values,
-not pa.Table.from_pydict, which would import pandas.
+nothing and reads no more than a footer per table.
 """
 
 from __future__ import annotations
@@ -16,52 +15,39 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .. import arrow_values
 from ..reference import Reference
+from ..schema import DEPARTMENTS_SCHEMA, QUOTAS_SCHEMA, SUBMISSIONS_SCHEMA, UNITS_SCHEMA
 from .publish import Warehouse
-
-UNITS_SCHEMA = pa.schema([
-    ("unit_code", pa.string()), ("unit_name", pa.string()), ("level", pa.string()),
-    ("parent_code", pa.string()), ("county_code", pa.string()), ("township_code", pa.string()),
-])
-DEPARTMENTS_SCHEMA = pa.schema([("dept_code", pa.string()), ("dept_name", pa.string()), ("gov_code", pa.string())])
-SUBMISSIONS_SCHEMA = pa.schema([
-    ("submission_id", pa.string()), ("kind", pa.string()), ("county_code", pa.string()),
-    ("period", pa.string()), ("file_name", pa.string()), ("sha256", pa.string()),
-    ("received_at", pa.timestamp("us", tz="UTC")), ("status", pa.string()), ("version", pa.int32()),
-    ("row_count", pa.int32()), ("error_count", pa.int32()), ("warning_count", pa.int32()),
-])
-QUOTAS_SCHEMA = pa.schema([("dept_code", pa.string()), ("year", pa.int32()), ("max_inspection_items", pa.int32())])
 
 
 def units_table(ref: Reference) -> pa.Table:
     rows = sorted(ref.units.values(), key=lambda u: u.unit_code)
-    return arrow_values.table({
+    return pa.Table.from_pydict({
         "unit_code": [u.unit_code for u in rows],
         "unit_name": [u.unit_name for u in rows],
         "level": [u.level for u in rows],
         "parent_code": [u.parent_code for u in rows],
         "county_code": [u.county_code for u in rows],
         "township_code": [u.township_code for u in rows],
-    }, UNITS_SCHEMA)
+    }, schema=UNITS_SCHEMA)
 
 
 def departments_table(ref: Reference) -> pa.Table:
     rows = sorted(ref.departments.values(), key=lambda d: d.dept_code)
-    return arrow_values.table({
+    return pa.Table.from_pydict({
         "dept_code": [d.dept_code for d in rows],
         "dept_name": [d.dept_name for d in rows],
         "gov_code": [d.gov_code for d in rows],
-    }, DEPARTMENTS_SCHEMA)
+    }, schema=DEPARTMENTS_SCHEMA)
 
 
 def quotas_table(ref: Reference) -> pa.Table:
     items = sorted(ref.quotas.items())
-    return arrow_values.table({
+    return pa.Table.from_pydict({
         "dept_code": [k[0] for k, _ in items],
         "year": [k[1] for k, _ in items],
         "max_inspection_items": [v for _, v in items],
-    }, QUOTAS_SCHEMA)
+    }, schema=QUOTAS_SCHEMA)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -78,7 +64,7 @@ def submissions_table(rows: list[Mapping]) -> pa.Table:
         for name in SUBMISSIONS_SCHEMA.names:
             value = row.get(name)
             columns[name].append(_utc(value) if name == "received_at" else value)
-    return arrow_values.table(columns, SUBMISSIONS_SCHEMA)
+    return pa.Table.from_pydict(columns, schema=SUBMISSIONS_SCHEMA)
 
 
 INPUTS_KEY = b"jianfu.inputs"

@@ -14,7 +14,7 @@ from ... import charts
 from ...collection.board import STATUSES, Cell, compute_cells
 from ...collection.schedule import load_schedule
 from ...config import JianfuError
-from ...ledger_read import NoSubmissionsTable, read_submissions
+from ...ledger import NoSubmissionsTable, read_submissions
 from .. import queries
 from ..store import Store
 from ..tables import Column, Table

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from ... import charts
-from ...ledger_read import NoSubmissionsTable, read_submissions
+from ...ledger import NoSubmissionsTable, read_submissions
 from ...schema import KINDS
 from .. import queries
 from ..store import Store

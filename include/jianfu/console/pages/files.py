@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from ... import charts
-from ...ledger_read import NoSubmissionsTable, read_submissions
+from ...ledger import NoSubmissionsTable, read_submissions
 from .. import queries
 from ..tables import Column, Table
 from . import Page, Request, Result

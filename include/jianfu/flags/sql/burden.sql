@@ -19,38 +19,33 @@ WITH forms AS (
         count(DISTINCT (dept_code, form_id)) FILTER (WHERE fill_count >= 1) AS forms_filled,
         CAST(sum(fill_count) AS BIGINT) AS fills,  -- a sum of integers is HUGEINT in DuckDB
         CAST(sum(CAST(fill_count AS BIGINT) * field_count) AS BIGINT) AS field_entries,
-        coalesce(sum(hours_spent), 0) AS hours
-    FROM form_counts
-    WHERE in_scope(county_code)
+        coalesce(hours_sum(hours_spent), 0) AS hours
+    FROM form_rows
     GROUP BY ALL
 ),
 
-groups AS (
+unit_groups AS (
     SELECT
         county_code, period, unit_code,
         count(DISTINCT group_id) AS groups,
-        count(DISTINCT group_id) FILTER (
-            WHERE period_end(period) - last_active_date >= getvariable('zombie_days')) AS zombie_groups
-    FROM work_groups
-    WHERE in_scope(county_code)
+        count(DISTINCT group_id) FILTER (WHERE zombie) AS zombie_groups
+    FROM group_rows
     GROUP BY ALL
 ),
 
-visits AS (
+unit_visits AS (
     SELECT county_code, strftime(eff_date, '%Y-%m') AS period, target_unit_code AS unit_code,
            count(*) AS inspections
-    FROM inspections
-    WHERE in_scope(county_code)
-      AND status <> 'cancelled'
+    FROM visits
     GROUP BY ALL
 ),
 
 unit_months AS (
     SELECT county_code, period, unit_code FROM forms
     UNION
-    SELECT county_code, period, unit_code FROM groups
+    SELECT county_code, period, unit_code FROM unit_groups
     UNION
-    SELECT county_code, period, unit_code FROM visits
+    SELECT county_code, period, unit_code FROM unit_visits
 )
 
 SELECT
@@ -66,6 +61,6 @@ SELECT
     coalesce(v.inspections, 0) AS inspections
 FROM unit_months AS m
 LEFT JOIN forms AS f USING (county_code, period, unit_code)
-LEFT JOIN groups AS g USING (county_code, period, unit_code)
-LEFT JOIN visits AS v USING (county_code, period, unit_code)
+LEFT JOIN unit_groups AS g USING (county_code, period, unit_code)
+LEFT JOIN unit_visits AS v USING (county_code, period, unit_code)
 ORDER BY m.county_code, m.period, m.unit_code

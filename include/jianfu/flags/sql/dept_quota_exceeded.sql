@@ -12,8 +12,6 @@ WITH exceeded AS (
 )
 
 SELECT
-    'DEPT_QUOTA_EXCEEDED' AS rule,
-    'critical' AS severity,
     NULL AS county_code,
     CAST(e.year AS VARCHAR) AS period,
     NULL AS unit_code,

@@ -13,8 +13,6 @@ WITH warned AS (
 )
 
 SELECT
-    'DEPT_QUOTA_WARNING' AS rule,
-    'warning' AS severity,
     NULL AS county_code,
     CAST(w.year AS VARCHAR) AS period,
     NULL AS unit_code,

@@ -5,8 +5,11 @@
 -- the month, that ask for the same thing: similarity >= form_similarity_min (default 0.6, inclusive).
 -- Similarity: Jaccard of the two normalised data_items sets when both forms list items; otherwise
 -- 1 if the normalised form names are equal (and not empty), else 0.
--- One flag per county x month x pair; detail names the units affected.
--- Thresholds: form_similarity_min. metric = similarity, threshold = form_similarity_min.
+-- One flag per county x month x pair; detail names the units affected. At most
+-- form_duplicate_max_pairs (default 5000) per county x month, the most similar first, ties by
+-- subject; the extra column similar_pairs (all of them) lets the builder say how many were cut.
+-- Thresholds: form_similarity_min, form_duplicate_max_pairs. metric = similarity,
+-- threshold = form_similarity_min.
 --
 -- How it is read: a form is one department's form_id. The similarity is taken on what a unit
 -- filled — that unit's two rows — so if rows of one form disagree between units (a unit given an
@@ -17,13 +20,7 @@
 -- inverted index: join on the item) or a normalised name; only those get a similarity, and only
 -- the similar ones are checked for a unit that filled both. (With form_similarity_min <= 0 every
 -- pair of a county-month is a candidate, as the rule then says.)
-WITH form_rows AS (
-    SELECT *
-    FROM form_counts
-    WHERE in_scope(county_code)
-),
-
-filled AS (
+WITH filled AS (
     SELECT county_code, period, unit_code, dept_code, form_id, form_name,
            coalesce(data_items, '') AS data_items
     FROM form_rows
@@ -135,33 +132,45 @@ duplicates AS (
     GROUP BY county_code, period, dept_a, form_a, dept_b, form_b
 ),
 
+-- the cap: at most form_duplicate_max_pairs flags per county x month, the most similar first
+-- (ties by subject); similar_pairs tells the builder how many there were, so it can say how
+-- many were cut
+ranked AS (
+    SELECT
+        *,
+        dept_a || ':' || form_a || '|' || dept_b || ':' || form_b AS subject,
+        count(*) OVER (PARTITION BY county_code, period) AS similar_pairs
+    FROM duplicates
+    QUALIFY row_number() OVER (PARTITION BY county_code, period ORDER BY similarity DESC, subject)
+            <= getvariable('form_duplicate_max_pairs')
+),
+
 -- the units, named, for the detail sentence (at most 10 named)
 named_units AS (
     SELECT
         d.county_code, d.period, d.dept_a, d.form_a, d.dept_b, d.form_b,
         string_agg(coalesce(l.label, u.unit_code), '、' ORDER BY u.unit_code)
             FILTER (WHERE u.pos <= 10) AS unit_names
-    FROM duplicates AS d,
+    FROM ranked AS d,
          unnest(d.units) WITH ORDINALITY AS u(unit_code, pos)
     LEFT JOIN jf_unit_label AS l ON l.unit_code = u.unit_code
     GROUP BY ALL
 )
 
 SELECT
-    'FORM_DUPLICATE_ACROSS_DEPTS' AS rule,
-    'warning' AS severity,
     d.county_code,
     d.period,
     NULL AS unit_code,
     NULL AS dept_code,
-    d.dept_a || ':' || d.form_a || '|' || d.dept_b || ':' || d.form_b AS subject,
+    d.subject,
     d.similarity AS metric,
     getvariable('form_similarity_min') AS threshold,
     format('{} {}《{}》与{}《{}》内容重复（相似度{}，阈值{}），{}个单位两表都填：{}{}',
            d.period, coalesce(da.label, d.dept_a), d.name_a, coalesce(db.label, d.dept_b), d.name_b,
            printf('%.2f', d.similarity), getvariable('form_similarity_min'), len(d.units),
-           n.unit_names, CASE WHEN len(d.units) > 10 THEN '等' ELSE '' END) AS detail
-FROM duplicates AS d
+           n.unit_names, CASE WHEN len(d.units) > 10 THEN '等' ELSE '' END) AS detail,
+    d.similar_pairs
+FROM ranked AS d
 JOIN named_units AS n USING (county_code, period, dept_a, form_a, dept_b, form_b)
 LEFT JOIN jf_dept_label AS da ON da.dept_code = d.dept_a
 LEFT JOIN jf_dept_label AS db ON db.dept_code = d.dept_b

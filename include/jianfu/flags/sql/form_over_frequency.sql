@@ -8,13 +8,7 @@
 -- Fires when fill_count > allowed (equal to the allowance is fine).
 -- Thresholds: none in rules.yaml; the allowance follows from the frequency.
 -- metric = fill_count, threshold = allowed.
-WITH form_rows AS (
-    SELECT *
-    FROM form_counts
-    WHERE in_scope(county_code)
-),
-
-allowance AS (
+WITH allowance AS (
     SELECT
         *,
         CASE frequency
@@ -39,8 +33,6 @@ over_frequency AS (
 )
 
 SELECT
-    'FORM_OVER_FREQUENCY' AS rule,
-    'warning' AS severity,
     o.county_code,
     o.period,
     o.unit_code,

@@ -5,13 +5,7 @@
 -- "防汛工作群1" and "防汛工作群（2）" are one name). One flag per unit x department x name;
 -- the group ids in the subject are sorted.
 -- Thresholds: none. metric = number of groups, threshold = 2 (the smallest duplicate).
-WITH group_rows AS (
-    SELECT *, norm_group_name(group_name) AS name_norm
-    FROM work_groups
-    WHERE in_scope(county_code)
-),
-
-same_name AS (
+WITH same_name AS (
     SELECT
         county_code, period, unit_code, owner_dept_code, name_norm,
         list(DISTINCT group_id ORDER BY group_id) AS group_ids,
@@ -22,8 +16,6 @@ same_name AS (
 )
 
 SELECT
-    'GROUP_DUPLICATE' AS rule,
-    'warning' AS severity,
     s.county_code,
     s.period,
     s.unit_code,

@@ -6,28 +6,24 @@
 -- Exactly the grace / maximum is fine (strictly greater fires).
 -- Thresholds: temporary_grace_days, temporary_max_days.
 -- metric = days past the task end (or days since creation), threshold = the limit that applies.
-WITH group_rows AS (
+WITH temporary_groups AS (
     SELECT
         *,
-        period_end(period) AS period_end,
-        CASE WHEN task_end_date IS NOT NULL THEN period_end(period) - task_end_date
-             ELSE period_end(period) - created_date END AS days,
+        CASE WHEN task_end_date IS NOT NULL THEN period_end - task_end_date
+             ELSE period_end - created_date END AS days,
         CASE WHEN task_end_date IS NOT NULL THEN getvariable('temporary_grace_days')
              ELSE getvariable('temporary_max_days') END AS limit_days
-    FROM work_groups
-    WHERE in_scope(county_code)
-      AND purpose = 'temporary'
+    FROM group_rows
+    WHERE purpose = 'temporary'
 ),
 
 overdue AS (
     SELECT *
-    FROM group_rows
+    FROM temporary_groups
     WHERE days > limit_days
 )
 
 SELECT
-    'GROUP_TEMPORARY_OVERDUE' AS rule,
-    'warning' AS severity,
     o.county_code,
     o.period,
     o.unit_code,

@@ -3,21 +3,13 @@
 -- A work group nobody has used for a long time ("僵尸群"): days from last_active_date to the end of
 -- the period >= zombie_days (default 90, inclusive).
 -- Thresholds: zombie_days. metric = days inactive, threshold = zombie_days.
-WITH group_rows AS (
-    SELECT *, period_end(period) - last_active_date AS days_inactive
-    FROM work_groups
-    WHERE in_scope(county_code)
-),
-
-zombies AS (
+WITH zombies AS (
     SELECT *
     FROM group_rows
-    WHERE days_inactive >= getvariable('zombie_days')
+    WHERE zombie
 )
 
 SELECT
-    'GROUP_ZOMBIE' AS rule,
-    'warning' AS severity,
     z.county_code,
     z.period,
     z.unit_code,

@@ -5,14 +5,7 @@
 -- normalisation (NFKC, lower case, no whitespace/punctuation/symbols). One flag per
 -- department x target x year x topic; the item ids in the subject are sorted.
 -- Thresholds: none. metric = visits, threshold = 2 (the smallest repetition).
-WITH visits AS (
-    SELECT *, norm_name(topic) AS topic_norm
-    FROM inspections
-    WHERE in_scope(county_code)
-      AND status <> 'cancelled'
-),
-
-repeated AS (
+WITH repeated AS (
     SELECT
         county_code, year, dept_code, target_unit_code, topic_norm,
         count(DISTINCT item_id) AS visits,
@@ -24,8 +17,6 @@ repeated AS (
 )
 
 SELECT
-    'INSPECTION_REPEATED_TOPIC' AS rule,
-    'warning' AS severity,
     r.county_code,
     CAST(r.year AS VARCHAR) AS period,
     r.target_unit_code AS unit_code,

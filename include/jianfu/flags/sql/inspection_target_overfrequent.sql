@@ -4,16 +4,14 @@
 -- cancelled) to that target with eff_date in the quarter, from any department, number more than
 -- target_quarter_visits_max (default 2; equal to the maximum is fine).
 -- Thresholds: target_quarter_visits_max. metric = visits, threshold = target_quarter_visits_max.
-WITH visits AS (
+WITH quartered AS (
     SELECT *, year(eff_date) || '-Q' || quarter(eff_date) AS quarter
-    FROM inspections
-    WHERE in_scope(county_code)
-      AND status <> 'cancelled'
+    FROM visits
 ),
 
 per_quarter AS (
     SELECT county_code, target_unit_code, quarter, count(*) AS visits
-    FROM visits
+    FROM quartered
     GROUP BY ALL
 ),
 
@@ -30,14 +28,12 @@ listed AS (
         string_agg(coalesce(d.label, v.dept_code) || '「' || v.topic || '」(' || v.eff_date || ')', '；'
                    ORDER BY v.eff_date, v.dept_code, v.item_id) AS visit_list
     FROM overfrequent AS o
-    JOIN visits AS v USING (county_code, target_unit_code, quarter)
+    JOIN quartered AS v USING (county_code, target_unit_code, quarter)
     LEFT JOIN jf_dept_label AS d ON d.dept_code = v.dept_code
     GROUP BY ALL
 )
 
 SELECT
-    'INSPECTION_TARGET_OVERFREQUENT' AS rule,
-    'warning' AS severity,
     l.county_code,
     l.quarter AS period,
     l.target_unit_code AS unit_code,

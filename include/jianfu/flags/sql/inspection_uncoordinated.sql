@@ -7,17 +7,7 @@
 -- joint_depts is split on the list separators; each code is read after NFKC, trimming and upper
 -- case, so a full-width "４２１１２７－ＡＧＲＩ" still names 421127-AGRI.
 -- Thresholds: merge_window_days. metric = days apart, threshold = merge_window_days.
-WITH visits AS (
-    SELECT
-        *,
-        dept_code || ':' || item_id AS token,
-        coalesce(list_transform(split_list(joint_depts), lambda d: nfkc_code(d)), []) AS partners
-    FROM inspections
-    WHERE in_scope(county_code)
-      AND status <> 'cancelled'
-),
-
-close_pairs AS (
+WITH close_pairs AS (
     SELECT
         a.county_code,
         a.target_unit_code,
@@ -47,8 +37,6 @@ uncoordinated AS (
 )
 
 SELECT
-    'INSPECTION_UNCOORDINATED' AS rule,
-    'info' AS severity,
     x.county_code,
     x.period,
     x.target_unit_code AS unit_code,

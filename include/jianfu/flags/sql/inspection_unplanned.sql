@@ -3,13 +3,7 @@
 -- A visit carried out outside the approved annual plan without approval (计划外未报批):
 -- status is done, in_plan is false, and approval_ref is empty (missing or only blanks).
 -- Thresholds: none. metric = 1 (one visit), threshold = 0.
-WITH visits AS (
-    SELECT *
-    FROM inspections
-    WHERE in_scope(county_code)
-),
-
-unplanned AS (
+WITH unplanned AS (
     SELECT *
     FROM visits
     WHERE status = 'done'
@@ -18,8 +12,6 @@ unplanned AS (
 )
 
 SELECT
-    'INSPECTION_UNPLANNED' AS rule,
-    'warning' AS severity,
     p.county_code,
     CAST(p.year AS VARCHAR) AS period,
     p.target_unit_code AS unit_code,

@@ -15,15 +15,14 @@
 -- (0.1 x 30 is 3.0000000000000004 in binary; the warning level is 3, not 4).
 -- Extra columns warning_level and items (the counted item ids) feed the quota flags; the public
 -- quota_usage() keeps only the SPEC columns.
-WITH visits AS (
+WITH used_items AS (
     SELECT DISTINCT dept_code, year, item_id
-    FROM inspections
-    WHERE status <> 'cancelled'
+    FROM all_visits
 ),
 
 used AS (
     SELECT dept_code, year, count(*) AS used, list(item_id ORDER BY item_id) AS items
-    FROM visits
+    FROM used_items
     GROUP BY ALL
 ),
 

@@ -4,16 +4,10 @@
 -- (period_end - last_active_date < zombie_days) number more than unit_groups_max (default 15;
 -- equal to the maximum is fine).
 -- Thresholds: unit_groups_max, zombie_days. metric = live groups, threshold = unit_groups_max.
-WITH group_rows AS (
-    SELECT *
-    FROM work_groups
-    WHERE in_scope(county_code)
-),
-
-live_groups AS (
+WITH live_groups AS (
     SELECT county_code, period, unit_code, count(DISTINCT group_id) AS live
     FROM group_rows
-    WHERE NOT (period_end(period) - last_active_date >= getvariable('zombie_days'))
+    WHERE NOT zombie
     GROUP BY ALL
 ),
 
@@ -24,8 +18,6 @@ overloaded AS (
 )
 
 SELECT
-    'UNIT_GROUP_OVERLOAD' AS rule,
-    'info' AS severity,
     o.county_code,
     o.period,
     o.unit_code,

@@ -3,13 +3,7 @@
 -- A unit's total fills of the month (sum of fill_count over all its forms) exceeds
 -- unit_monthly_fills_max (default 60; equal to the maximum is fine).
 -- Thresholds: unit_monthly_fills_max. metric = total fills, threshold = unit_monthly_fills_max.
-WITH form_rows AS (
-    SELECT *
-    FROM form_counts
-    WHERE in_scope(county_code)
-),
-
-unit_month AS (
+WITH unit_month AS (
     SELECT
         county_code, period, unit_code,
         sum(fill_count) AS fills,
@@ -25,8 +19,6 @@ overloaded AS (
 )
 
 SELECT
-    'UNIT_REPORTING_OVERLOAD' AS rule,
-    'warning' AS severity,
     o.county_code,
     o.period,
     o.unit_code,

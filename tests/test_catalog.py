@@ -1,0 +1,181 @@
+"""The form catalog (SPEC.md section 15): hand-made forms pin each column and the overlap groups;
+random forms are compared with the plain-Python oracle of tests/reduction_oracle.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jianfu.config import RULE_DEFAULTS
+from jianfu.flags import form_catalog, relations
+from jianfu.schema import FORM_CATALOG_SCHEMA
+
+sys.path.insert(0, str(Path(__file__).parent))
+import reduction_oracle as oracle  # noqa: E402
+
+COUNTY, OTHER = "421127", "421182"
+TOWN, VILLAGE = "421127100000", "421127100201"
+OTHER_TOWN = "421182100000"
+AGRI, CIVIL, EDU, CITY = "421127-AGRI", "421127-CIVIL", "421127-EDU", "421100-STATS"
+
+
+def form(dept: str, form_id: str, items: str | None, *, period: str = "2024-02", unit: str = TOWN,
+         name: str | None = None, frequency: str = "monthly", fills: int = 1, fields: int = 10,
+         hours: float | None = 1.0) -> dict:
+    return dict(county_code=unit[:6], period=period, unit_code=unit, form_id=form_id,
+                form_name=name or f"{dept}{form_id}", dept_code=dept, frequency=frequency, fill_count=fills,
+                field_count=fields, hours_spent=hours, channel=None, data_items=items, submission_id="s")
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect(config={"threads": 1})
+    yield connection
+    connection.close()
+
+
+def catalog_of(con, forms, rules=None) -> dict[tuple[str, str], dict]:
+    relations.load(con, form_counts=forms)
+    table = form_catalog(con, {**RULE_DEFAULTS, **(rules or {})})
+    assert table.schema == FORM_CATALOG_SCHEMA
+    return {(r["dept_code"], r["form_id"]): r for r in table.to_pylist()}
+
+
+def groups_of(catalog: dict) -> dict[tuple[str, str], str | None]:
+    return {key: row["overlap_group"] for key, row in catalog.items()}
+
+
+def test_similarity_exactly_at_the_minimum_links_and_just_below_does_not(con):
+    forms = [form(AGRI, "A", "甲;乙;丙"), form(CIVIL, "B", "甲;乙;丙;丁;戊"),  # 3/5 = 0.6: linked
+             form(AGRI, "C", "子;丑;寅"), form(CIVIL, "D", "子;丑;寅;卯;辰;巳")]  # 3/6 = 0.5: not
+
+    got = groups_of(catalog_of(con, forms))
+
+    assert got[(AGRI, "A")] == got[(CIVIL, "B")] == f"{AGRI}:A"
+    assert got[(AGRI, "C")] is None and got[(CIVIL, "D")] is None
+
+
+def test_a_chain_across_counties_is_one_group_named_by_its_smallest_form(con):
+    forms = [form(EDU, "A", "1;2;3;4"), form(CIVIL, "B", "1;2;3;4;5"),  # A~B 0.8
+             form(CITY, "C", "2;3;4;5;6", unit=OTHER_TOWN),  # B~C 4/6, A~C 3/6: linked through B
+             form(AGRI, "D", "x;y")]
+
+    got = groups_of(catalog_of(con, forms))
+
+    assert got[(EDU, "A")] == got[(CIVIL, "B")] == got[(CITY, "C")] == f"{CITY}:C"
+    assert got[(AGRI, "D")] is None
+
+
+def test_forms_of_the_same_department_are_never_linked(con):
+    forms = [form(AGRI, "A", "甲;乙"), form(AGRI, "B", "甲;乙"), form(AGRI, "C", None, name="台账"),
+             form(AGRI, "D", None, name="台 账")]
+
+    assert set(groups_of(catalog_of(con, forms)).values()) == {None}
+
+
+def test_equal_names_decide_when_a_form_lists_no_items(con):
+    forms = [form(AGRI, "A", None, name="学生资助表"), form(CIVIL, "B", "甲;乙", name="学生 资助表！"),
+             form(EDU, "C", "甲;乙", name="别的表")]
+
+    got = groups_of(catalog_of(con, forms))
+
+    assert got[(AGRI, "A")] == got[(CIVIL, "B")] == f"{AGRI}:A"
+    assert got[(EDU, "C")] == f"{AGRI}:A"  # B and C share every item
+
+
+def test_items_are_the_union_of_the_latest_period_only(con):
+    forms = [form(AGRI, "A", "甲;乙", period="2024-01"), form(AGRI, "A", "丙", period="2024-02"),
+             form(AGRI, "A", "丁", period="2024-02", unit=VILLAGE),
+             form(CIVIL, "B", "丙;丁", period="2024-02"), form(EDU, "C", "甲;乙", period="2024-02")]
+
+    got = groups_of(catalog_of(con, forms))
+
+    assert got[(AGRI, "A")] == got[(CIVIL, "B")] and got[(EDU, "C")] is None
+
+
+def test_latest_name_frequency_fields_units_and_sums(con):
+    forms = [
+        form(AGRI, "A", None, period="2023-12", name="旧名", frequency="daily", fields=99, fills=4, hours=2.0),
+        form(AGRI, "A", None, period="2024-02", name="新名", frequency="weekly", fields=10, fills=2, hours=None),
+        form(AGRI, "A", None, period="2024-02", unit=VILLAGE, name="新名", frequency="adhoc", fields=12, fills=0),
+        form(AGRI, "A", None, period="2024-02", unit="421127101000", name="别名", frequency="monthly", fills=1,
+             hours=1.0),
+    ]
+
+    (row,) = catalog_of(con, forms).values()
+
+    assert (row["form_name"], row["frequency"], row["field_count"]) == ("新名", "weekly", 12)
+    assert (row["counties"], row["units_latest"], row["responses_12m"]) == (1, 2, 7)
+    assert row["hours_12m"] == 4.0 and row["hours_per_response"] == pytest.approx(4 / 7)
+    assert (row["first_period"], row["last_period"], row["active"]) == ("2023-12", "2024-02", True)
+
+
+def test_a_name_tie_goes_to_the_first_in_sort_order(con):
+    forms = [form(AGRI, "A", None, name="乙表"), form(AGRI, "A", None, unit=VILLAGE, name="甲表")]
+
+    (row,) = catalog_of(con, forms).values()
+
+    assert row["form_name"] == min("乙表", "甲表")
+
+
+def test_hours_per_response_is_null_without_responses_and_hours_null_when_all_blank(con):
+    forms = [form(AGRI, "A", None, fills=0, hours=3.0), form(AGRI, "B", None, fills=2, hours=None)]
+
+    got = catalog_of(con, forms)
+
+    assert (got[(AGRI, "A")]["responses_12m"], got[(AGRI, "A")]["hours_per_response"]) == (0, None)
+    assert got[(AGRI, "B")]["hours_12m"] is None and got[(AGRI, "B")]["hours_per_response"] is None
+
+
+def test_active_only_when_last_seen_in_the_latest_month_and_only_12_months_count(con):
+    forms = [form(AGRI, "OLD", None, period="2024-01"), form(AGRI, "NOW", None, period="2024-02", fills=1),
+             form(AGRI, "NOW", None, period="2023-03", fills=5),  # the 12th month back: counted
+             form(AGRI, "NOW", None, period="2023-02", fills=50),  # the 13th: outside the 12 months
+             form(AGRI, "GONE", None, period="2023-02")]
+
+    got = catalog_of(con, forms)
+
+    assert got[(AGRI, "OLD")]["active"] is False and got[(AGRI, "OLD")]["last_period"] == "2024-01"
+    assert got[(AGRI, "NOW")]["active"] is True
+    assert got[(AGRI, "NOW")]["responses_12m"] == 6 and got[(AGRI, "NOW")]["first_period"] == "2023-02"
+    assert (AGRI, "GONE") not in got
+
+
+# --- against the oracle --------------------------------------------------------------------------
+
+ITEMS = ("户主", "户 主", "人口", "人口！", "收入", "ＡＢ", "ab", "耕地")
+NAMES = ("学生资助表", "学生 资助表", "ＡＢ表", "ab表", "台账", "（）")
+FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "semiannual", "annual", "once", "adhoc")
+
+
+@st.composite
+def inventories(draw) -> dict:
+    forms = []
+    keys = draw(st.sets(st.tuples(st.sampled_from((AGRI, CIVIL, EDU, CITY)), st.sampled_from(("F1", "F2", "F3")),
+                                  st.sampled_from((TOWN, VILLAGE, OTHER_TOWN)),
+                                  st.sampled_from(("2023-01", "2023-03", "2023-12", "2024-02"))),
+                        min_size=1, max_size=14))
+    for dept, form_id, unit, period in sorted(keys):
+        items = draw(st.one_of(st.none(), st.lists(st.sampled_from(ITEMS), max_size=4).map("；".join)))
+        forms.append(form(dept, form_id, items, period=period, unit=unit, name=draw(st.sampled_from(NAMES)),
+                          frequency=draw(st.sampled_from(FREQUENCIES)), fills=draw(st.integers(0, 3)),
+                          fields=draw(st.integers(1, 9)), hours=draw(st.sampled_from((None, 0.5, 2.0)))))
+    return dict(forms=forms, similarity_min=draw(st.sampled_from((0.0, 0.3, 0.5, 0.6, 1.0))))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=inventories())
+def test_catalog_equals_the_oracle(con, data):
+    got = catalog_of(con, data["forms"], {"form_similarity_min": data["similarity_min"]})
+
+    expected = oracle.catalog(data["forms"], data["similarity_min"])
+
+    assert sorted(got) == [(r["dept_code"], r["form_id"]) for r in expected]
+    for row in expected:
+        assert got[(row["dept_code"], row["form_id"])] == pytest.approx(row), row
