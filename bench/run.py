@@ -22,7 +22,8 @@ Environment knobs (all optional): BENCH_SEED (7), BENCH_SCALE (province), JIANFU
 BENCH_QUERY_REPEATS (20), BENCH_REPEATS (3: runs of each judged ingest/build phase; the national
 month uses 1, since one run there takes minutes and its size already averages out short stalls), BENCH_NODOCS (1), BENCH_SMALL_KIND (inspections), BENCH_SMALL_FILES (12), BENCH_FRESH_SAMPLE (0),
 BENCH_CODE (head: the committed code, copied at the start; worktree: the working tree as it is),
-BENCH_OUT (bench/out), BENCH_DOC (docs/BENCHMARKS.md; empty: do not write it).
+BENCH_OUT (bench/out), BENCH_DOC (docs/BENCHMARKS.md; empty: do not write it), BENCH_BEFORE (an
+earlier run's results.json: its phases are shown beside this run's).
 """
 
 from __future__ import annotations
@@ -151,11 +152,17 @@ def sample_phase(cfg: Config, sample_dir: Path, code_env: dict[str, str]) -> Pha
     return run
 
 
+def _before(cfg: Config) -> dict | None:
+    """An earlier run's results to compare with (BENCH_BEFORE: a results.json), if given."""
+    path = os.environ.get("BENCH_BEFORE")
+    return json.loads(Path(path).read_text()) if path else None
+
+
 def render_only(cfg: Config) -> int:
     """`bench/run.py --render`: docs/BENCHMARKS.md again from the last run's results.json."""
     results = json.loads((cfg.out / "results.json").read_text())
     if cfg.doc:
-        cfg.doc.write_text(report.render(results))
+        cfg.doc.write_text(report.render(results, _before(cfg)))
     print(report.summary(results))
     return 0
 
@@ -268,7 +275,7 @@ def main(argv: list[str]) -> int:
     results["machine"]["load_at_end"] = machine.load_average()
     results["runs"] = {k: v.to_json() for k, v in runs.items()}
     (cfg.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
-    text = report.render(results)
+    text = report.render(results, _before(cfg))
     if cfg.doc:
         cfg.doc.parent.mkdir(parents=True, exist_ok=True)
         cfg.doc.write_text(text)
