@@ -56,7 +56,7 @@ _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 _COUNTY_IN_NAME = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 #: Rows read, validated and staged together (see _read_in_batches): bounds ingest's memory whatever
 #: the number of files received, while keeping GX's fixed cost per run small beside the rows.
-BATCH_ROWS = 400_000
+BATCH_ROWS = 200_000
 
 
 @dataclass

@@ -173,8 +173,9 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
             stats.add(warehouse.publish_table(name, whole.stamp(make(), inputs)))
 
         def connection(counties: set[str], whole_kinds: set[str]) -> duckdb.DuckDBPyConnection:
-            con = duckdb.connect(":memory:", config={
-                "memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(settings.home / "tmp" / "duckdb")})
+            spill = settings.home / "tmp" / "duckdb"
+            spill.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last directory itself
+            con = duckdb.connect(":memory:", config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(spill)})
             con.execute("SET enable_progress_bar = false")  # the build reports its own progress
             views.register(con, warehouse, ["units", "departments"])
             quotas = (whole.quotas_table(reference()) if "inspections" in whole_kinds
