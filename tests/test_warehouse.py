@@ -478,20 +478,3 @@ def test_a_pathological_form_counts_file_builds_with_the_duplicate_cap_and_says_
     assert "995000 similar pair(s) over form_duplicate_max_pairs not flagged" in result.describe()
     (groups,) = con.execute("SELECT count(DISTINCT overlap_group) FROM form_catalog").fetchone()
     assert groups == 1  # every form linked to every form of the other department: one overlap group
-
-
-def test_flags_burden_and_reduction_computed_county_by_county_equal_all_at_once(
-        home: WarehouseHome, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A national month is worked through in steps of COUNTIES_PER_STEP counties (bounded memory):
-    the tables do not depend on the step."""
-    from jianfu.warehouse import derived
-
-    home.build()
-    together = snapshot(home.settings.warehouse)
-    monkeypatch.setattr(derived, "COUNTIES_PER_STEP", 1)
-    stepped = tmp_path / "stepped"
-
-    build(Settings.from_env({**home.env, "JIANFU_WAREHOUSE": str(stepped)}))
-
-    assert len(home.counties) > 1 and together["burden"]
-    assert snapshot(str(stepped)) == together

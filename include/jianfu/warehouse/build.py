@@ -36,10 +36,6 @@ from .publish import PublishResult, Warehouse
 __all__ = ["BuildError", "BuildResult", "TableStats", "build"]
 
 WHOLE_TABLES = ("units", "departments", "submissions")
-#: DuckDB's memory for the flag, burden, quota and catalog SQL: the cross-county steps (quota usage,
-#: the form catalog) read every county, and DuckDB spills what does not fit to the home's tmp/
-#: instead of growing with the size of the month.
-DUCKDB_MEMORY_LIMIT = "1GiB"
 
 
 @dataclass
@@ -173,9 +169,7 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
             stats.add(warehouse.publish_table(name, whole.stamp(make(), inputs)))
 
         def connection(counties: set[str], whole_kinds: set[str]) -> duckdb.DuckDBPyConnection:
-            spill = settings.home / "tmp" / "duckdb"
-            spill.mkdir(parents=True, exist_ok=True)  # DuckDB makes only the last directory itself
-            con = duckdb.connect(":memory:", config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(spill)})
+            con = duckdb.connect(":memory:")
             con.execute("SET enable_progress_bar = false")  # the build reports its own progress
             views.register(con, warehouse, ["units", "departments"])
             quotas = (whole.quotas_table(reference()) if "inspections" in whole_kinds

@@ -47,10 +47,6 @@ FORMAT = "2"
 QUOTA_FILE = "quota.parquet"
 WHOLE_FILE = "part-0.parquet"
 CATALOG = "form_catalog"
-#: Counties whose per-county tables are computed on one connection: the connection holds only their
-#: submission rows, so a national month is worked through in steps of bounded memory, while each
-#: step is large enough that its fixed cost (a connection, the rules' setup) stays small.
-COUNTIES_PER_STEP = 200
 
 #: Per-county tables: name -> (how to compute the rows of some counties, schema).
 PER_COUNTY: dict[str, tuple[Callable[..., pa.Table], pa.Schema]] = {
@@ -142,27 +138,16 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
 
     whole_kinds = ({"inspections"} if quota_stale or usage_stale else set()) | \
         ({"form_counts"} if catalog_stale else set())
+    con = connect(counties, whole_kinds)
     files: dict[str, dict[str, pa.Table | None]] = {t: {n: None for n in gone[t]} for t in PER_COUNTY}
-    ordered = sorted(counties)
-    steps = [ordered[i:i + COUNTIES_PER_STEP] for i in range(0, len(ordered), COUNTIES_PER_STEP)]
-    for n, step in enumerate(steps, start=1):
-        if len(steps) > 1:
-            progress(f"flags, burden, reduction: counties {n}/{len(steps)} ({len(step)} counties)")
-        con = connect(set(step), set())
-        try:
-            for table, (compute, _schema) in PER_COUNTY.items():
-                chosen = stale[table].intersection(step)
-                if chosen:
-                    if len(steps) == 1:
-                        progress(f"{table}: {len(chosen)} count{'y' if len(chosen) == 1 else 'ies'}")
-                    extra = {"cut": out.pairs_cut} if table == "flags" else {}
-                    rows = compute(con, rules, sorted(chosen), **extra)
-                    files[table].update(_per_county(warehouse, table, rows, chosen, wanted, stored[table], full))
-        finally:
-            con.close()
     usage = catalog = None
-    con = connect(set(), whole_kinds)
     try:
+        for table, (compute, _schema) in PER_COUNTY.items():
+            if stale[table]:
+                progress(f"{table}: {len(stale[table])} count{'y' if len(stale[table]) == 1 else 'ies'}")
+                extra = {"cut": out.pairs_cut} if table == "flags" else {}
+                rows = compute(con, rules, sorted(stale[table]), **extra)
+                files[table].update(_per_county(warehouse, table, rows, stale[table], wanted, stored[table], full))
         if out.pairs_cut:
             progress(f"flags: {sum(out.pairs_cut.values())} FORM_DUPLICATE_ACROSS_DEPTS pair(s) over "
                      f"form_duplicate_max_pairs not flagged")
