@@ -19,9 +19,11 @@ from the last results.json without measuring again).
 
 Environment knobs (all optional): BENCH_SEED (7), BENCH_SCALE (province), JIANFU_SAMPLE_PROVINCE
 (14 山西省, the size the issue describes), BENCH_NOW (2026-11-21T12:00:00+00:00: the pinned clock),
-BENCH_QUERY_REPEATS (20), BENCH_NODOCS (1), BENCH_SMALL_KIND (inspections), BENCH_SMALL_FILES (12), BENCH_FRESH_SAMPLE (0),
+BENCH_QUERY_REPEATS (20), BENCH_REPEATS (3: runs of each judged ingest/build phase; the national
+month uses 1, since one run there takes minutes and its size already averages out short stalls), BENCH_NODOCS (1), BENCH_SMALL_KIND (inspections), BENCH_SMALL_FILES (12), BENCH_FRESH_SAMPLE (0),
 BENCH_CODE (head: the committed code, copied at the start; worktree: the working tree as it is),
-BENCH_OUT (bench/out), BENCH_DOC (docs/BENCHMARKS.md; empty: do not write it).
+BENCH_OUT (bench/out), BENCH_DOC (docs/BENCHMARKS.md; empty: do not write it), BENCH_BEFORE (an
+earlier run's results.json: its phases are shown beside this run's).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Config:
     province: str
     now: str
     repeats: int
+    phase_repeats: int
     nodocs: bool
     small_kind: str
     small_files: int
@@ -80,6 +83,7 @@ class Config:
             province=env.get("JIANFU_SAMPLE_PROVINCE") or DEFAULT_PROVINCE,
             now=env.get("BENCH_NOW", "2026-11-21T12:00:00+00:00"),
             repeats=int(env.get("BENCH_QUERY_REPEATS", "20")),
+            phase_repeats=max(1, int(env.get("BENCH_REPEATS", "3"))),
             nodocs=env.get("BENCH_NODOCS", "1") != "0",
             small_kind=env.get("BENCH_SMALL_KIND", "inspections"),
             small_files=int(env.get("BENCH_SMALL_FILES", "12")),
@@ -148,11 +152,17 @@ def sample_phase(cfg: Config, sample_dir: Path, code_env: dict[str, str]) -> Pha
     return run
 
 
+def _before(cfg: Config) -> dict | None:
+    """An earlier run's results to compare with (BENCH_BEFORE: a results.json), if given."""
+    path = os.environ.get("BENCH_BEFORE")
+    return json.loads(Path(path).read_text()) if path else None
+
+
 def render_only(cfg: Config) -> int:
     """`bench/run.py --render`: docs/BENCHMARKS.md again from the last run's results.json."""
     results = json.loads((cfg.out / "results.json").read_text())
     if cfg.doc:
-        cfg.doc.write_text(report.render(results))
+        cfg.doc.write_text(report.render(results, _before(cfg)))
     print(report.summary(results))
     return 0
 
@@ -211,24 +221,27 @@ def main(argv: list[str]) -> int:
             other, other_env = fresh("home-nodocs")
             run("ingest_nodocs", "ingest", {"data_docs": False}, other_env)
             shutil.rmtree(other, ignore_errors=True)
-        for repeat in (2, 3):  # the median of three ingests is judged, as for the baseline
+        extra = range(2, cfg.phase_repeats + 1)
+        for repeat in extra:  # the median of the ingests is judged, as for the baseline
             other, other_env = fresh(f"home-{repeat}")
             run(f"ingest_{repeat}", "ingest", {"data_docs": True}, other_env)
             shutil.rmtree(other, ignore_errors=True)
-        run("baseline_2", "baseline", base_args, {})
+        if cfg.phase_repeats > 1:
+            run("baseline_2", "baseline", base_args, {})
         run("build", "build", {"full": False}, env, needs=("ingest",))
-        for repeat in (2, 3):  # the median of three first builds is judged (the resubmission's share)
+        for repeat in extra:  # the median of the first builds is judged (the resubmission's share)
             other, other_env = ledger_copy(home, cfg.out / f"home-build-{repeat}", reference, cfg.now)
             run(f"build_{repeat}", "build", {"full": False}, other_env, needs=("ingest",))
             shutil.rmtree(other, ignore_errors=True)
         run("build_noop", "build", {"full": False}, env, needs=("build",))
         run("queries", "queries", {"repeats": cfg.repeats}, env, needs=("build",))
-        run("baseline_3", "baseline", base_args, {})
+        if cfg.phase_repeats > 1:
+            run("baseline_3", "baseline", base_args, {})
 
         # The largest county resends its form counts three times, one value changed each time; the
         # median of the three builds is judged.
         source = resubmit.largest_csv(home / "landing" / "form_counts")
-        for repeat in (1, 2, 3):
+        for repeat in range(1, cfg.phase_repeats + 1):
             suffix = "" if repeat == 1 else f"_{repeat}"
             if runs["build"].ok:
                 resub = resubmit.changed_copy(source, suffix="resubmitted" if repeat == 1 else "again")
@@ -236,12 +249,12 @@ def main(argv: list[str]) -> int:
                 if repeat == 1:
                     results["resubmission"] = {"original": resub.original.name, "file": resub.path.name,
                                                "line": resub.row, "old": resub.old_value, "new": resub.new_value,
-                                               "repeats": 3}
+                                               "repeats": cfg.phase_repeats}
             later = _home_env(home, reference, cfg.later(repeat))
             run(f"resubmit_ingest{suffix}", "ingest", {"data_docs": True}, later, needs=("build",))
             run(f"resubmit_build{suffix}", "build", {"full": False}, later, needs=(f"resubmit_ingest{suffix}",))
 
-        small = dataset.smallest(files, sample_dir, cfg.small_kind, cfg.small_files)
+        small = dataset.smallest(files, sample_dir, cfg.small_kind, cfg.small_files) if cfg.small_files else []
         if small:
             results["small"] = {"kind": cfg.small_kind, "files": [p.name for p in small],
                                 "bytes": sum(p.stat().st_size for p in small)}
@@ -262,7 +275,7 @@ def main(argv: list[str]) -> int:
     results["machine"]["load_at_end"] = machine.load_average()
     results["runs"] = {k: v.to_json() for k, v in runs.items()}
     (cfg.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str))
-    text = report.render(results)
+    text = report.render(results, _before(cfg))
     if cfg.doc:
         cfg.doc.parent.mkdir(parents=True, exist_ok=True)
         cfg.doc.write_text(text)

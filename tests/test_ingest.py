@@ -531,3 +531,30 @@ def test_the_dags_plan_leaves_links_and_files_still_being_copied(home, tmp_path)
     assert batches == [[str(settled)]]
     assert f"skipped {landing(home, 'linked.csv')}: a symbolic link" in Lines.text
     assert "1 file(s) still being copied, left for the next run" in Lines.text
+
+
+@pytest.mark.parametrize("batch_rows", [1, 5, 400_000])
+def test_what_is_decided_does_not_depend_on_the_batch_size(home, batch_rows):
+    """Ingest reads and validates a bounded batch of rows at a time (a national month does not fit
+    in memory at once): one file per batch, two per batch, or all at once decide alike, and each
+    problem stays with its own file and row."""
+    write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(fill=1), mtime=T)
+    bad = form_rows(county=OTHER_COUNTY)
+    bad[1][7] = -3  # fill_count below zero: a GX rule, on the file's second data row
+    write_csv(landing(home, "140404_2026-09.csv"), FORM_HEADER, bad, mtime=T + 1)
+    write_csv(landing(home, "421127_2026-08.csv"), FORM_HEADER, form_rows(period="2026-08"), mtime=T + 2)
+    write_csv(landing(home, "421127_2026-09_v2.csv"), FORM_HEADER, form_rows(fill=2), mtime=T + 3)
+
+    summary = ingest(home, batch_rows=batch_rows)
+
+    assert [(o.file_name, o.status, o.rows, o.errors) for o in summary.outcomes] == [
+        ("421127_2026-09.csv", "superseded", 4, 0),
+        ("140404_2026-09.csv", "rejected", 2, 1),
+        ("421127_2026-08.csv", "accepted", 4, 0),
+        ("421127_2026-09_v2.csv", "accepted", 4, 0),
+    ]
+    rejected = summary.outcomes[1]
+    assert "fill_count" in rejected.reason and "row 3" in rejected.reason
+    in_force = summary.outcomes[3]
+    staged = pq.read_table(home.staging / "form_counts" / f"{in_force.submission_id}.parquet")
+    assert staged.column("fill_count").to_pylist() == [2, 2, 2, 2]

@@ -5,10 +5,11 @@ The order of work is what makes it safe to stop at any moment and run again:
 1. hash each file; a file already decided at the same place is skipped (re-runs change nothing);
 2. copy it into the raw archive (by SHA-256) and record the receipt in the ledger as `received`;
    bytes already received under another name become a `duplicate` and stop there;
-3. read and normalise every new receipt (structural problems reject the file at once);
-4. validate all readable files in one Great Expectations batch per kind (per-file overhead is the
-   cost that matters when a province sends hundreds of small files), and stage each file that
-   passed as Parquet;
+3. read and normalise the new receipts, a bounded batch of rows at a time (structural problems reject
+   the file at once);
+4. validate each batch in one Great Expectations run per kind (per-file overhead is the cost that
+   matters when a province sends hundreds of small files), stage each file that passed as Parquet,
+   and let the batch's tables go before the next is read;
 5. decide every file in receipt order in one ledger transaction: rejected, or accepted and put in
    force (superseding the version before it).
 
@@ -24,7 +25,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +53,9 @@ Progress = Callable[[str], None]
 
 _PERIOD_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_年]?(0[1-9]|1[0-2])(?!\d)")
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+#: Rows read, validated and staged together (see _read_in_batches): bounds ingest's memory whatever
+#: the number of files received, while keeping GX's fixed cost per run small beside the rows.
+BATCH_ROWS = 200_000
 
 
 @dataclass
@@ -309,41 +313,65 @@ def _record(engine, rows: list[dict], summary: IngestSummary) -> list[dict]:
         return recorded
 
 
-def _read_all(receipts: list[_Receipt], reference: Reference, progress: Progress) -> None:
-    """Step 3: read and normalise; structural problems become the file's only (critical) problem."""
-    for n, receipt in enumerate(receipts, start=1):
+def _read_one(receipt: _Receipt, reference: Reference) -> None:
+    """Step 3 for one file: read and normalise; structural problems become its only (critical) problem."""
+    row = receipt.row
+    kind_name = row["kind"]
+    if kind_name is None:
+        receipt.problems.append(critical(
+            "unknown_kind",
+            f"cannot tell which kind of submission this is: put it under landing/<kind>/ "
+            f"({', '.join(KINDS)}) or pass --kind",
+            "无法判断报送类型：请放入 landing/<类型>/ 目录，或用 --kind 指定"))
+    elif row["size_bytes"] > MAX_BYTES:
+        receipt.problems.append(critical(
+            "too_large", f"the file is {row['size_bytes'] / 2**20:.0f} MB; at most 100 MB is accepted",
+            f"文件大小为{row['size_bytes'] / 2**20:.0f}MB，超过100MB上限，请拆分后重新报送"))
+    else:
+        try:
+            receipt.read = read_submission(Path(row["archive_path"]), KINDS[kind_name])
+            receipt.headers = receipt.read.headers
+            receipt.problems.extend(receipt.read.problems)
+            row.update(county_code=receipt.read.county_code, period=receipt.read.period)
+        except RejectFile as reject:
+            receipt.problems.append(reject.problem)
+            row.update(county_code=reject.county_code, period=reject.period)
+        except Exception as exc:  # a reader bug must not stop the other files
+            log.exception("reading %s failed", row["file_name"])
+            receipt.problems.append(critical(
+                "unreadable_file", f"the file could not be read ({type(exc).__name__}: {exc})",
+                "文件无法读取，请检查文件是否完整、格式是否为CSV或XLSX"))
+    if not row.get("county_code") or not row.get("period"):
+        county, period = _guess_from_name(row["file_name"], kind_name, reference)
+        row["county_code"] = row.get("county_code") or county
+        row["period"] = row.get("period") or period
+
+
+def _read_in_batches(receipts: list[_Receipt], reference: Reference, progress: Progress,
+                     batch_rows: int) -> Iterator[list[_Receipt]]:
+    """Step 3, yielding files of one kind whose tables hold about `batch_rows` rows together.
+
+    Read tables are what ingest's memory is made of (a national month is ten million rows), so
+    only one batch of them is held at a time: each is validated, staged and let go before the next
+    files are read. Batches are of one kind because GX runs once per kind per batch; a batch is
+    large enough that its fixed GX cost stays small beside its rows.
+    """
+    pending: list[_Receipt] = []
+    rows = 0
+    for n, receipt in enumerate(sorted(receipts, key=lambda r: r.row["kind"] or ""), start=1):
         if n % 50 == 0:
             progress(f"read {n}/{len(receipts)} files")
-        row = receipt.row
-        kind_name = row["kind"]
-        if kind_name is None:
-            receipt.problems.append(critical(
-                "unknown_kind",
-                f"cannot tell which kind of submission this is: put it under landing/<kind>/ "
-                f"({', '.join(KINDS)}) or pass --kind",
-                "无法判断报送类型：请放入 landing/<类型>/ 目录，或用 --kind 指定"))
-        elif row["size_bytes"] > MAX_BYTES:
-            receipt.problems.append(critical(
-                "too_large", f"the file is {row['size_bytes'] / 2**20:.0f} MB; at most 100 MB is accepted",
-                f"文件大小为{row['size_bytes'] / 2**20:.0f}MB，超过100MB上限，请拆分后重新报送"))
-        else:
-            try:
-                receipt.read = read_submission(Path(row["archive_path"]), KINDS[kind_name])
-                receipt.headers = receipt.read.headers
-                receipt.problems.extend(receipt.read.problems)
-                row.update(county_code=receipt.read.county_code, period=receipt.read.period)
-            except RejectFile as reject:
-                receipt.problems.append(reject.problem)
-                row.update(county_code=reject.county_code, period=reject.period)
-            except Exception as exc:  # a reader bug must not stop the other files
-                log.exception("reading %s failed", row["file_name"])
-                receipt.problems.append(critical(
-                    "unreadable_file", f"the file could not be read ({type(exc).__name__}: {exc})",
-                    "文件无法读取，请检查文件是否完整、格式是否为CSV或XLSX"))
-        if not row.get("county_code") or not row.get("period"):
-            county, period = _guess_from_name(row["file_name"], kind_name, reference)
-            row["county_code"] = row.get("county_code") or county
-            row["period"] = row.get("period") or period
+        if pending and receipt.row["kind"] != pending[-1].row["kind"]:
+            yield pending
+            pending, rows = [], 0
+        _read_one(receipt, reference)
+        pending.append(receipt)
+        rows += receipt.read.row_count if receipt.read is not None else 0
+        if rows >= batch_rows:
+            yield pending
+            pending, rows = [], 0
+    if pending:
+        yield pending
 
 
 def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Settings) -> None:
@@ -465,7 +493,7 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
 
 def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None = None,
            progress: Progress | None = None, *, recheck_rejected: bool = False,
-           settle: float = 0) -> IngestSummary:
+           settle: float = 0, batch_rows: int = BATCH_ROWS) -> IngestSummary:
     """Receive, archive, validate and put in force every new file under `paths` (default: landing).
 
     With `recheck_rejected`, files rejected earlier are validated again from the archive as well:
@@ -475,6 +503,8 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
 
     `settle` seconds: files changed more recently are left for the next run (the command line and
     the DAG pass rules.yaml's landing_settle_seconds; a caller that placed the files itself, 0).
+    `batch_rows`: rows read and validated together (see _read_in_batches); what is decided does not
+    depend on it.
     """
     progress = progress or (lambda _msg: None)
     started = time.monotonic()
@@ -506,8 +536,8 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
             receipts = [_Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, scope)]
         if receipts:
             progress(f"reading and validating {len(receipts)} file(s)")
-            _read_all(receipts, reference, progress)
-            _validate_and_stage(receipts, reference, settings)
+            for batch in _read_in_batches(receipts, reference, progress, batch_rows):
+                _validate_and_stage(batch, reference, settings)
             _decide(_retry_later(receipts, engine, summary, failures), settings, engine, summary, run_id)
         failures.save()
     finally:
