@@ -108,6 +108,3 @@ class Reference:
     def county_name(self, county_code: str) -> str:
         unit = self.units.get(county_code + "000000")
         return unit.unit_name if unit else county_code
-
-    def units_of_county(self, county_code: str) -> list[Unit]:
-        return [u for u in self.units.values() if u.county_code == county_code]

@@ -35,8 +35,6 @@ from .publish import PublishResult, Warehouse
 
 __all__ = ["BuildError", "BuildResult", "TableStats", "build"]
 
-WHOLE_TABLES = ("units", "departments", "submissions")
-
 
 @dataclass
 class TableStats:
