@@ -229,25 +229,22 @@ def test_reduction_equals_the_oracle(con, data):
 
 # --- incremental -----------------------------------------------------------------------------------
 
-def test_a_one_county_resubmission_rewrites_only_that_countys_reduction_and_catalog_rows(tmp_path):
-    from test_warehouse import WarehouseHome, file_state
+def test_a_one_county_resubmission_recomputes_only_that_countys_reduction_rows(tmp_path):
+    from test_warehouse import WarehouseHome, county_rows, province_tables
 
     home = WarehouseHome(tmp_path / "home")
     home.populate()
     home.build()
-    before = file_state(home.settings.warehouse)
+    before = province_tables(home)
 
     home.submit("form_counts", "421182", "2026-09", seed=2)  # other fill counts, same forms
-    home.build()
+    result = home.build()
 
-    after = file_state(home.settings.warehouse)
-    changed = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
-    assert {p for p in changed if p.startswith(("reduction/", "form_catalog/"))} == {
-        "reduction/421182.parquet", "form_catalog/421182.parquet"}
-    assert not {p for p in changed if "421127" in p}
+    assert result.recomputed_counties == ["421182"]
+    assert county_rows(province_tables(home), "421127") == county_rows(before, "421127")
     con = duckdb.connect()
-    fills = con.execute(f"SELECT fills FROM '{home.settings.warehouse}/reduction/421182.parquet' "
-                        "WHERE period = '2026-09'").fetchall()
+    fills = con.execute(f"SELECT fills FROM '{home.settings.warehouse}/reduction/*.parquet' "
+                        "WHERE county_code = '421182' AND period = '2026-09'").fetchall()
     expected = sum(r["fill_count"] for r in home.rows("form_counts", "421182", "2026-09", seed=2))
     assert fills == [(expected,)]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
@@ -219,9 +221,10 @@ def test_build_writes_every_table_with_spec_columns(home: WarehouseHome):
     assert con.execute("SELECT gov_code FROM departments WHERE dept_code = '421100-HEALTH'").fetchone() == ("421100",)
     assert con.execute("SELECT count(*) FROM burden").fetchone()[0] > 0
     assert con.execute("SELECT used FROM quota_usage WHERE dept_code = '421100-HEALTH'").fetchone() == (3,)
-    flags_files = home.warehouse.files("flags")[""]
-    assert flags_files == ["421127.parquet", "421182.parquet", "quota.parquet"]
-    assert home.warehouse.files("burden")[""] == ["421127.parquet", "421182.parquet"]
+    # one file per province (both pilot counties are in 42 湖北省), the quota flags apart
+    assert home.warehouse.files("flags")[""] == ["42.parquet", "quota.parquet"]
+    for table in ("burden", "reduction", "form_usage", "form_catalog"):
+        assert home.warehouse.files(table)[""] == ["42.parquet"], table
 
 
 def test_only_versions_in_force_and_rejections_change_nothing(home: WarehouseHome):
@@ -260,9 +263,22 @@ def test_second_build_without_change_writes_nothing(home: WarehouseHome):
     assert {t: os.readlink(Path(home.settings.warehouse) / t) for t in ALL_TABLES} == links
 
 
+def province_tables(home: WarehouseHome) -> dict[str, pa.Table]:
+    """The derived per-county tables' province file 42 as pyarrow reads it (metadata included)."""
+    return {t: pq.read_table(Path(home.settings.warehouse) / t / "42.parquet")
+            for t in ("flags", "burden", "reduction", "form_usage")}
+
+
+def county_rows(tables: dict[str, pa.Table], county: str) -> dict[str, tuple[list, str]]:
+    """One county's rows of each table, in file order, and the fingerprint stamped for it."""
+    return {t: (table.filter(pc.equal(table.column("county_code"), county)).to_pylist(),
+                json.loads(table.schema.metadata[b"jianfu.inputs"])[county]) for t, table in tables.items()}
+
+
 def test_one_county_resubmission_rewrites_only_that_county(home: WarehouseHome):
     home.build()
     before = file_state(home.settings.warehouse)
+    before_tables = province_tables(home)
     home.submit("form_counts", "421182", "2026-09", seed=2)
     result = home.build()
     after = file_state(home.settings.warehouse)
@@ -270,8 +286,13 @@ def test_one_county_resubmission_rewrites_only_that_county(home: WarehouseHome):
     kind_changes = {p for p in changed if p.startswith(("form_counts", "work_groups", "inspections"))}
     assert {p.rsplit("/", 1)[0] for p in kind_changes} == {"form_counts/county_code=421182/period=2026-09"}
     assert result.changed_counties == ["421182"]
-    # Derived per-county files of the other county are untouched; the ledger table changed.
+    assert result.recomputed_counties == ["421182"]
+    # The other county's submission partitions are untouched; its derived rows, in the province
+    # file the two share, are carried over as they were, with the fingerprint they were made from.
     assert all("421127" not in p for p in changed), changed
+    for table in ("flags", "burden", "reduction", "form_usage"):
+        assert f"{table}/42.parquet" in changed
+    assert county_rows(before_tables, "421127") == county_rows(province_tables(home), "421127")
     assert "submissions/part-0.parquet" in changed
     assert "units/part-0.parquet" not in changed and "departments/part-0.parquet" not in changed
     # Nothing about inspections changed, so neither did the quota tables.
@@ -289,6 +310,11 @@ def test_incremental_build_equals_clean_build(home: WarehouseHome, tmp_path: Pat
     full = build(Settings.from_env({**home.env, "JIANFU_WAREHOUSE": str(clean)}), full=True)
     assert full.written > 0
     assert snapshot(str(clean)) == incremental
+    # and file for file: same rows in the same order, same fingerprints (so neither is rewritten)
+    for table in ("flags", "burden", "reduction", "form_usage", "form_catalog"):
+        for name in home.warehouse.files(table)[""]:
+            mine, theirs = (pq.read_table(Path(root) / table / name) for root in (home.settings.warehouse, clean))
+            assert mine.equals(theirs) and mine.schema.metadata == theirs.schema.metadata, (table, name)
 
 
 def test_rules_change_recomputes_every_county(home: WarehouseHome):

@@ -27,6 +27,9 @@ DEFAULT_SMTP_FROM = "jianfu@localhost"
 #: The console a message links to when JIANFU_CONSOLE_URL is unset: `jianfu serve`'s default address.
 DEFAULT_CONSOLE_URL = "http://127.0.0.1:8090/"
 
+#: DuckDB's memory limit in a build when JIANFU_BUILD_MEMORY is unset.
+DEFAULT_BUILD_MEMORY = "1GiB"
+
 #: rules.yaml keys and their defaults (SPEC.md section 8).
 RULE_DEFAULTS: dict[str, float] = {
     "form_similarity_min": 0.6,
@@ -169,6 +172,12 @@ class Settings:
     def office_today(self) -> date:
         """The office's calendar day now (honours JIANFU_NOW): the natural default `as_of`."""
         return self.office_date(self.now())
+
+    @property
+    def build_memory_limit(self) -> str:
+        """JIANFU_BUILD_MEMORY: DuckDB's memory limit in `jianfu build` (DuckDB syntax, e.g. 1GiB);
+        past it DuckDB spills to disk, so the build fits a small worker whatever the month's size."""
+        return self.env.get("JIANFU_BUILD_MEMORY") or DEFAULT_BUILD_MEMORY
 
     @property
     def console_token(self) -> str | None:

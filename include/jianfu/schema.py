@@ -341,11 +341,29 @@ FORM_CATALOG_SCHEMA = pa.schema([
     pa.field("overlap_group", pa.string()),
 ])
 
+#: What the form catalog is computed from (flags/sql/form_usage.sql): one row per county, month,
+#: form and form name, so a county's resubmission recomputes its own rows and the catalog reads
+#: these instead of every form_counts row.
+FORM_USAGE_SCHEMA = pa.schema([
+    pa.field("county_code", pa.string(), nullable=False),
+    pa.field("period", pa.string(), nullable=False),
+    pa.field("dept_code", pa.string(), nullable=False),
+    pa.field("form_id", pa.string(), nullable=False),
+    pa.field("form_name", pa.string(), nullable=False),
+    pa.field("rows", pa.int64(), nullable=False),
+    pa.field("units_filled", pa.int64(), nullable=False),
+    pa.field("fills", pa.int64(), nullable=False),
+    pa.field("hours", pa.decimal128(38, 6)),  # exact, so sums of sums do not depend on order
+    pa.field("frequency", pa.string()),
+    pa.field("field_count", pa.int64()),
+    pa.field("items", pa.list_(pa.string())),
+])
+
 #: The unpartitioned tables jianfu builds, by name (views of an empty warehouse take these).
 BUILT_TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "units": UNITS_SCHEMA, "departments": DEPARTMENTS_SCHEMA, "submissions": SUBMISSIONS_SCHEMA,
     "flags": FLAGS_SCHEMA, "burden": BURDEN_SCHEMA, "quota_usage": QUOTA_USAGE_SCHEMA,
-    "reduction": REDUCTION_SCHEMA, "form_catalog": FORM_CATALOG_SCHEMA,
+    "reduction": REDUCTION_SCHEMA, "form_catalog": FORM_CATALOG_SCHEMA, "form_usage": FORM_USAGE_SCHEMA,
 }
 
 

@@ -12,7 +12,9 @@ calls:
 - `quota_usage(con, rules)` and `quota_flags(con, rules)`: department quotas, across all counties
   (a city department's item seen in two counties counts once).
 - `burden(con, rules, counties)` and `reduction(con, rules, counties)`: per county too.
-- `form_catalog(con, rules)`: the inventory of forms, across all counties (SPEC 15).
+- `form_usage(con, rules, counties)`: per county, what the form catalog is computed from.
+- `form_catalog(con, rules)`: the inventory of forms, across all counties (SPEC 15), from the
+  relation `form_usage` on `con` (the warehouse's table of that name).
 
 `rules` is the mapping of config.load_rules (thresholds of rules.yaml; missing keys take the
 defaults of config.RULE_DEFAULTS).
@@ -26,6 +28,7 @@ from ..schema import (
     BURDEN_SCHEMA,
     FLAG_RULES,
     FORM_CATALOG_SCHEMA,
+    FORM_USAGE_SCHEMA,
     QUOTA_USAGE_SCHEMA,
     REDUCTION_SCHEMA,
 )
@@ -33,9 +36,12 @@ from .normalize import norm_group_name, norm_name
 from .runner import materialise_quota_usage, prepare, rows, run, run_rules
 
 __all__ = [
+    "COUNTY_TABLES",
     "burden",
     "county_flags",
+    "county_tables",
     "form_catalog",
+    "form_usage",
     "norm_group_name",
     "norm_name",
     "quota_flags",
@@ -64,16 +70,29 @@ def county_flags(con, rules: dict, counties: list[str] | None = None,
     return run_rules(con, COUNTY_RULES, cut)
 
 
+#: The tables computed per county, with their schemas (the flags' is FLAGS_SCHEMA).
+COUNTY_TABLES = {"burden": BURDEN_SCHEMA, "reduction": REDUCTION_SCHEMA, "form_usage": FORM_USAGE_SCHEMA}
+
+
+def county_tables(con, rules: dict, counties: list[str], tables: list[str],
+                  cut: dict[tuple[str, str], int] | None = None) -> dict[str, pa.Table]:
+    """Several per-county tables ("flags" and those of COUNTY_TABLES) of `counties`, computed on
+    one preparation of `con` (the builder's step: preparing reads the counties' unit labels)."""
+    prepare(con, rules, counties)
+    return {name: run_rules(con, COUNTY_RULES, cut) if name == "flags"
+            else _conform(run(con, name), COUNTY_TABLES[name]) for name in tables}
+
+
 def quota_usage(con, rules: dict) -> pa.Table:
     """dept_code, year, quota, used, ratio, status of every department-year, across all counties."""
-    prepare(con, rules, None)
+    prepare(con, rules, None, unit_labels=False)
     materialise_quota_usage(con)
     return _conform(rows(con, "SELECT * FROM jf_quota_usage ORDER BY dept_code, year"), QUOTA_USAGE_SCHEMA)
 
 
 def quota_flags(con, rules: dict) -> pa.Table:
     """DEPT_QUOTA_WARNING and DEPT_QUOTA_EXCEEDED flags (county_code NULL)."""
-    prepare(con, rules, None)
+    prepare(con, rules, None, unit_labels=False)
     materialise_quota_usage(con)
     return run_rules(con, QUOTA_RULES)
 
@@ -90,7 +109,13 @@ def reduction(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
     return _conform(run(con, "reduction"), REDUCTION_SCHEMA)
 
 
+def form_usage(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
+    """Each county's use of each form per month (flags/sql/form_usage.sql), for `counties` or all."""
+    prepare(con, rules, counties)
+    return _conform(run(con, "form_usage"), FORM_USAGE_SCHEMA)
+
+
 def form_catalog(con, rules: dict) -> pa.Table:
-    """The form catalog (SPEC.md section 15), across every county."""
-    prepare(con, rules, None)
+    """The form catalog (SPEC.md section 15), across every county, from the relation form_usage."""
+    prepare(con, rules, None, unit_labels=False)
     return _conform(run(con, "form_catalog"), FORM_CATALOG_SCHEMA)

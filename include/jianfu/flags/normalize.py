@@ -26,6 +26,7 @@ from functools import lru_cache
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from duckdb.sqltypes import VARCHAR
 
 _DROP = ("P", "S", "Z", "C")
@@ -80,13 +81,17 @@ def nfkc_code(text: str) -> str:
 
 
 def _vectorised(fn):
-    """An Arrow UDF applying `fn` to each value of the batch DuckDB hands over (nulls stay null).
-
-    `fn` is cached, so a name repeated across thousands of units costs a lookup.
+    """An Arrow UDF applying `fn` to each distinct value of the batch DuckDB hands over (nulls
+    stay null): a name repeated across thousands of units is normalised once per batch, and `fn`'s
+    cache serves it in the batches after.
     """
 
     def apply(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-        return pa.array([None if v is None else fn(v) for v in values.to_pylist()], pa.string())
+        encoded = pc.dictionary_encode(values)
+        if isinstance(encoded, pa.ChunkedArray):
+            encoded = encoded.combine_chunks()
+        normalised = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], pa.string())
+        return normalised.take(encoded.indices)
 
     apply.__name__ = fn.__name__
     return apply

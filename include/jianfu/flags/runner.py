@@ -54,13 +54,15 @@ def _frequency_rank_macro() -> str:
     return f"CREATE OR REPLACE TEMP MACRO frequency_rank(f) AS CASE f {cases} END"
 
 
-def prepare(con: duckdb.DuckDBPyConnection, rules: dict, counties: Iterable[str] | None = None) -> None:
+def prepare(con: duckdb.DuckDBPyConnection, rules: dict, counties: Iterable[str] | None = None, *,
+            unit_labels: bool = True) -> None:
     """Make `con` ready for the SQL files: thresholds, county scope, helpers, staging views, labels.
 
     Every rules.yaml key is set (missing keys take their defaults), so a file never meets an unset
     variable. Unknown keys are ignored here; config.load_rules rejects them where the file is read.
     The relations form_counts, work_groups, inspections, units, departments and quotas must be on
-    `con` already: the labels are made from units and departments.
+    `con` already: the labels are made from units and departments (units only if `unit_labels`:
+    work that names no unit skips them).
     """
     normalize.register(con)
     for key, default in RULE_DEFAULTS.items():
@@ -74,6 +76,7 @@ def prepare(con: duckdb.DuckDBPyConnection, rules: dict, counties: Iterable[str]
         con.execute("SET VARIABLE counties = NULL")
     else:
         con.execute("SET VARIABLE counties = CAST(? AS VARCHAR[])", [sorted(set(counties))])
+    con.execute("SET VARIABLE label_units = ?", [unit_labels])
     con.execute(_split_list_macro())
     con.execute(_frequency_rank_macro())
     for stem in ("_setup", "_staging", "_labels"):

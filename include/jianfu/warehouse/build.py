@@ -7,8 +7,10 @@ Steps, under the warehouse's writer lock:
    one atomic step;
 3. units, departments, submissions: made and published only when the hash of what they are made
    from (a reference CSV, the ledger's rows) differs from the one stamped in their file;
-4. flags, burden, reduction: recomputed for the counties whose inputs changed; quota_usage and
-   form_catalog when any of their inputs changed (derived.py).
+4. flags, burden, reduction, form_usage: recomputed for the counties whose inputs changed, a step
+   of counties at a time; quota_usage and form_catalog when any of their inputs changed
+   (derived.py). DuckDB works under `Settings.build_memory_limit` and spills to a scratch
+   directory in the home that the build removes (a killed build's is removed by the next).
 
 Every decision is read from the tree and the ledger, never from a record of the last build, so a
 build killed at any moment is finished by the next one, and a build with nothing to do writes no
@@ -17,11 +19,14 @@ file. The Airflow task and the CLI call `build` alike.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 import duckdb
 
@@ -34,6 +39,9 @@ from .kinds import BuildError
 from .publish import PublishResult, Warehouse
 
 __all__ = ["BuildError", "BuildResult", "TableStats", "build"]
+
+#: Name of the build's scratch directory in the home (DuckDB's spill, files awaiting a publish).
+SCRATCH_PREFIX = ".build-"
 
 
 @dataclass
@@ -166,8 +174,15 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
                 continue
             stats.add(warehouse.publish_table(name, whole.stamp(make(), inputs)))
 
+        for leftover in settings.home.glob(f"{SCRATCH_PREFIX}*"):  # of a killed build: only space
+            shutil.rmtree(leftover, ignore_errors=True)
+            result.recovered += 1
+        settings.home.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=settings.home))
+
         def connection(counties: set[str], whole_kinds: set[str]) -> duckdb.DuckDBPyConnection:
-            con = duckdb.connect(":memory:")
+            con = duckdb.connect(":memory:", config={"memory_limit": settings.build_memory_limit,
+                                                     "temp_directory": str(scratch / "duckdb")})
             con.execute("SET enable_progress_bar = false")  # the build reports its own progress
             views.register(con, warehouse, ["units", "departments"])
             quotas = (whole.quotas_table(reference()) if "inspections" in whole_kinds
@@ -184,12 +199,14 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         try:
             outcome = derived.build_derived(
                 warehouse, connection, rules, derived.global_fingerprint(rules, settings.reference),
-                county_sources, kind_sources, full=full, progress=say)
+                county_sources, kind_sources, full=full, progress=say, scratch=scratch)
         except BuildError:
             raise
         except Exception as exc:  # the submission tables are published; the next build retries these
             raise BuildError(f"flags, burden, reduction, quota usage or the form catalog failed: "
                              f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         for publish_result in outcome.results:
             result.tables.setdefault(publish_result.table, TableStats()).add(publish_result)
         for name in derived.TABLES:

@@ -1,28 +1,38 @@
-"""Flags, burden, reduction, quota usage and the form catalog: recomputed only where their inputs
-changed (SPEC.md sections 7, 8, 14 and 15).
+"""Flags, burden, reduction, form usage, quota usage and the form catalog: recomputed only where
+their inputs changed (SPEC.md sections 7, 8, 14 and 15).
 
 Storage (unpartitioned tables, so `flags/*.parquet` is the whole table to any engine):
-- `flags/<county_code>.parquet`: the county's flags of every rule but DEPT_QUOTA_*;
-  `flags/quota.parquet`: DEPT_QUOTA_WARNING / DEPT_QUOTA_EXCEEDED (across counties);
-- `burden/<county_code>.parquet`, `reduction/<county_code>.parquet`: the county's rows;
+- `flags/<province>.parquet`, `burden/<province>.parquet`, `reduction/<province>.parquet`,
+  `form_usage/<province>.parquet`: the rows of the counties of one province (the first two digits
+  of county_code), sorted by county; `flags/quota.parquet`: DEPT_QUOTA_WARNING /
+  DEPT_QUOTA_EXCEEDED (across counties);
 - `quota_usage/part-0.parquet`: the whole table (small);
-- `form_catalog/<gov_code>.parquet`: the catalog rows of the forms of one government's
-  departments (the first six digits of dept_code).
+- `form_catalog/<province>.parquet`: the catalog rows of the forms of one province's departments
+  (the first two digits of dept_code).
+A file per province, not per county: a national month is a few dozen files per table rather than
+thousands, and a file costs the same to write and to read the footer of whatever its rows.
 
-How a build knows what is stale, with no side state to drift from the tree: every per-county and
-quota file carries, in its Parquet key-value metadata (`jianfu.inputs`), a fingerprint of what it
+How a build knows what is stale, with no side state to drift from the tree: every province file
+carries, in its Parquet key-value metadata (`jianfu.inputs`), the fingerprint each of its counties
 was computed from — the rules, the reference files, the SQL and code of jianfu.flags, and the
-submission ids in force that it read (a county's own, or every county's inspections for the quota
-files). A file whose fingerprint differs from the one the current inputs give, or a county with
-data but no file, is recomputed; a county with no data any more loses its file. So a build that
-died after publishing the submission tables but before these is finished by the next one, and a
-change of rules.yaml or of the reference recomputes everything. A recomputed file is rewritten
-only if its rows or its fingerprint changed.
+submission ids of the county in force. A county whose fingerprint differs from the one the current
+inputs give, or with data but no rows stamped, is recomputed; a county with no data any more loses
+its rows. The quota files carry one fingerprint of every county's inspections. So a build that died
+after publishing the submission tables but before these is finished by the next one, and a change
+of rules.yaml or of the reference recomputes everything. A province file is rewritten only if its
+rows or its fingerprints changed: the recomputed counties' rows replace theirs, the others' are
+carried over from the file.
+
+Counties are computed a province at a time, each on its own connection holding only that
+province's partitions, and each file is set aside on disk until its table is published: memory
+holds one province, whatever the size of the month.
 
 The form catalog reads every county (overlap groups cross counties), so its fingerprint covers
 every form_counts submission in force; stamping it into each file would rewrite them all whenever
 any county resubmits. It is kept instead as a note beside the tables (Warehouse.write_note),
-written after the catalog is published: each file is rewritten only when its rows changed.
+written after the catalog is published: each file is rewritten only when its rows changed. It is
+computed from form_usage, published just before it: a few rows per county and form, so a
+country-wide catalog costs little more than one county's.
 """
 
 from __future__ import annotations
@@ -31,30 +41,35 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import groupby
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .. import flags
-from ..schema import BURDEN_SCHEMA, FLAGS_SCHEMA, FORM_CATALOG_SCHEMA, REDUCTION_SCHEMA
-from .publish import PublishResult, Warehouse
+from ..schema import FLAGS_SCHEMA, FORM_CATALOG_SCHEMA, FORM_USAGE_SCHEMA
+from . import views
+from .publish import FileContents, PublishResult, Warehouse, write_parquet
 from .whole import INPUTS_KEY, stamp
 
 #: Bump when the way derived tables are stored changes: every file is recomputed once.
-FORMAT = "2"
+FORMAT = "3"
 QUOTA_FILE = "quota.parquet"
 WHOLE_FILE = "part-0.parquet"
 CATALOG = "form_catalog"
 
-#: Per-county tables: name -> (how to compute the rows of some counties, schema).
-PER_COUNTY: dict[str, tuple[Callable[..., pa.Table], pa.Schema]] = {
-    "flags": (flags.county_flags, FLAGS_SCHEMA),
-    "burden": (flags.burden, BURDEN_SCHEMA),
-    "reduction": (flags.reduction, REDUCTION_SCHEMA),
-}
+#: Tables computed per county and stored a province per file, with their schemas.
+PER_COUNTY: dict[str, pa.Schema] = {"flags": FLAGS_SCHEMA, **flags.COUNTY_TABLES}
 TABLES = (*PER_COUNTY, "quota_usage", CATALOG)
+
+
+def province_file(code: str) -> str:
+    """The file of a county's (or a department's) rows: its province, the code's first two digits."""
+    return f"{code[:2]}.parquet"
 
 
 @dataclass
@@ -85,8 +100,8 @@ def fingerprint(base: str, submission_ids: Iterable[str]) -> str:
     return hashlib.sha256("\n".join([base, *sorted(submission_ids)]).encode()).hexdigest()
 
 
-def _stored_fingerprints(warehouse: Warehouse, table: str) -> dict[str, str | None]:
-    """File name -> fingerprint it was computed from (None when unreadable), for one table."""
+def _stored_inputs(warehouse: Warehouse, table: str) -> dict[str, str | None]:
+    """File name -> the `jianfu.inputs` it was stamped with (None when unreadable), for one table."""
     out: dict[str, str | None] = {}
     for name, meta in warehouse.read_all_metadata(table).items():
         value = (meta or {}).get(INPUTS_KEY)
@@ -94,11 +109,28 @@ def _stored_fingerprints(warehouse: Warehouse, table: str) -> dict[str, str | No
     return out
 
 
-def _same(warehouse: Warehouse, table: str, name: str, data: pa.Table) -> bool:
+def _county_inputs(stored: Mapping[str, str | None]) -> dict[str, str]:
+    """County -> fingerprint, from the stamps of a per-county table's province files."""
+    out: dict[str, str] = {}
+    for name, value in stored.items():
+        if name != QUOTA_FILE and value:
+            try:
+                out.update(json.loads(value))
+            except (ValueError, TypeError):
+                pass  # a file stamped otherwise (an older format): its counties are recomputed
+    return out
+
+
+def _read(warehouse: Warehouse, table: str, name: str) -> pa.Table | None:
     try:
-        return warehouse.read_file(table, "", name).equals(data)
+        return warehouse.read_file(table, "", name)
     except (OSError, pa.ArrowInvalid):
-        return False
+        return None
+
+
+def _same(warehouse: Warehouse, table: str, name: str, data: pa.Table) -> bool:
+    found = _read(warehouse, table, name)
+    return found is not None and found.equals(data) and found.schema.metadata == data.schema.metadata
 
 
 #: What build_derived asks of its caller: `(counties, whole_kinds)` -> a DuckDB connection holding
@@ -109,97 +141,145 @@ ConnectionFactory = Callable[[set[str], set[str]], duckdb.DuckDBPyConnection]
 
 def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mapping, base: str,
                   county_sources: Mapping[str, set[str]], kind_sources: Mapping[str, set[str]], *,
-                  full: bool, progress: Callable[[str], None]) -> DerivedResult:
+                  full: bool, progress: Callable[[str], None], scratch: Path) -> DerivedResult:
     """Bring the derived tables up to date with the submission tables just published.
 
     `county_sources` maps every county with data in force to the submission ids it has in force;
     `kind_sources` maps each kind to all its submission ids in force; `base` is the
-    global_fingerprint.
+    global_fingerprint; `scratch` is an empty directory the build owns, for files made before
+    their table is published.
     """
     out = DerivedResult()
     rules = dict(rules)
     wanted = {c: fingerprint(base, ids) for c, ids in county_sources.items()}
-    stored = {table: _stored_fingerprints(warehouse, table) for table in PER_COUNTY}
-    stale = {table: {c for c, fp in wanted.items() if full or stored[table].get(f"{c}.parquet") != fp}
-             for table in PER_COUNTY}
-    gone = {table: {n for n in stored[table] if n != QUOTA_FILE and n.removesuffix(".parquet") not in wanted}
-            for table in PER_COUNTY}
+    stored = {table: _stored_inputs(warehouse, table) for table in PER_COUNTY}
+    stamped = {table: _county_inputs(stored[table]) for table in PER_COUNTY}
+    stale = {table: {c for c, fp in wanted.items() if full or stamped[table].get(c) != fp} for table in PER_COUNTY}
+    gone = {table: {c for c in stamped[table] if c not in wanted} for table in PER_COUNTY}
     quota_inputs = fingerprint(base, ["inspections", *kind_sources.get("inspections", ())])
     quota_stale = full or stored["flags"].get(QUOTA_FILE) != quota_inputs
-    stored_usage = _stored_fingerprints(warehouse, "quota_usage").get(WHOLE_FILE)
+    stored_usage = _stored_inputs(warehouse, "quota_usage").get(WHOLE_FILE)
     usage_stale = full or stored_usage != quota_inputs
     catalog_inputs = fingerprint(base, [CATALOG, *kind_sources.get("form_counts", ())])
     catalog_stale = full or warehouse.read_note(CATALOG) != catalog_inputs or not warehouse.exists(CATALOG)
-    counties = set().union(*stale.values())
-    out.recomputed_counties = counties
-    if not (counties or quota_stale or usage_stale or catalog_stale or any(gone.values())) \
-            and all(warehouse.exists(t) for t in TABLES):
+    counties = sorted(set().union(*stale.values()))
+    out.recomputed_counties = set(counties)
+    touched = sorted({province_file(c) for c in set().union(*stale.values(), *gone.values())})
+    if not (touched or quota_stale or usage_stale or catalog_stale) and all(warehouse.exists(t) for t in TABLES):
         return out
 
-    whole_kinds = ({"inspections"} if quota_stale or usage_stale else set()) | \
-        ({"form_counts"} if catalog_stale else set())
-    con = connect(counties, whole_kinds)
-    files: dict[str, dict[str, pa.Table | None]] = {t: {n: None for n in gone[t]} for t in PER_COUNTY}
-    usage = catalog = None
-    try:
-        for table, (compute, _schema) in PER_COUNTY.items():
-            if stale[table]:
-                progress(f"{table}: {len(stale[table])} count{'y' if len(stale[table]) == 1 else 'ies'}")
-                extra = {"cut": out.pairs_cut} if table == "flags" else {}
-                rows = compute(con, rules, sorted(stale[table]), **extra)
-                files[table].update(_per_county(warehouse, table, rows, stale[table], wanted, stored[table], full))
-        if out.pairs_cut:
-            progress(f"flags: {sum(out.pairs_cut.values())} FORM_DUPLICATE_ACROSS_DEPTS pair(s) over "
-                     f"form_duplicate_max_pairs not flagged")
-        if quota_stale:
-            progress("flags: department quotas")
-            quota = stamp(flags.quota_flags(con, rules), quota_inputs)
-            if full or not _same(warehouse, "flags", QUOTA_FILE, quota):
-                files["flags"][QUOTA_FILE] = quota
-        if usage_stale:
-            progress("quota usage")
-            usage = stamp(flags.quota_usage(con, rules), quota_inputs)
-        if catalog_stale:
-            progress("form catalog")
-            catalog = flags.form_catalog(con, rules)
-    finally:
-        con.close()
+    files: dict[str, dict[str, FileContents | None]] = {t: {} for t in PER_COUNTY}
+    by_province = {name: list(group) for name, group in groupby(counties, key=province_file)}
+    for number, name in enumerate(touched, 1):
+        step = by_province.get(name, [])
+        if step:
+            progress(f"flags, burden, reduction, form usage: {len(step)} count{'y' if len(step) == 1 else 'ies'} "
+                     f"of province {name.removesuffix('.parquet')} ({number} of {len(touched)})")
+        computed = _compute(connect, rules, step, stale, out.pairs_cut) if step else {}
+        for table in PER_COUNTY:
+            rows = computed.get(table, PER_COUNTY[table].empty_table())
+            merged = _merge_province(warehouse, table, name, rows, stale[table] | gone[table], wanted, full)
+            if merged is not False:
+                files[table][name] = None if merged is None else _set_aside(scratch, table, name, merged)
+    if out.pairs_cut:
+        progress(f"flags: {sum(out.pairs_cut.values())} FORM_DUPLICATE_ACROSS_DEPTS pair(s) over "
+                 f"form_duplicate_max_pairs not flagged")
+
+    usage = None
+    if quota_stale or usage_stale:
+        con = connect(set(), {"inspections"})
+        try:
+            if quota_stale:
+                progress("flags: department quotas")
+                quota = stamp(flags.quota_flags(con, rules), quota_inputs)
+                if full or not _same(warehouse, "flags", QUOTA_FILE, quota):
+                    files["flags"][QUOTA_FILE] = quota
+            if usage_stale:
+                progress("quota usage")
+                usage = stamp(flags.quota_usage(con, rules), quota_inputs)
+        finally:
+            con.close()
 
     for table in PER_COUNTY:
         out.results.append(_publish_files(warehouse, table, files[table]))
-    if usage is not None and (full or stored_usage != quota_inputs or not _same(warehouse, "quota_usage", WHOLE_FILE, usage)):
+    if usage is not None and (full or not _same(warehouse, "quota_usage", WHOLE_FILE, usage)):
         out.results.append(warehouse.publish_table("quota_usage", usage, WHOLE_FILE))
     elif not warehouse.exists("quota_usage"):
         out.results.append(warehouse.publish("quota_usage", {}))
-    if catalog is not None:
+
+    if catalog_stale:  # from form_usage as just published: a few rows per county and form
+        progress("form catalog")
+        con = connect(set(), set())
+        try:
+            views.register(con, warehouse, ["form_usage"], {"form_usage": FORM_USAGE_SCHEMA})
+            catalog = flags.form_catalog(con, rules)
+        finally:
+            con.close()
         out.results.append(_publish_files(warehouse, CATALOG, _catalog_files(warehouse, catalog, full)))
         warehouse.write_note(CATALOG, catalog_inputs)
     return out
 
 
-def _per_county(warehouse: Warehouse, table_name: str, table: pa.Table, counties: set[str],
-                wanted: Mapping[str, str], stored: Mapping[str, str | None], full: bool) -> dict[str, pa.Table]:
-    """Split a result by county; keep only files whose rows or fingerprint differ from the tree's."""
-    files: dict[str, pa.Table] = {}
-    codes = table.column("county_code")
-    for county in sorted(counties):
-        part = stamp(table.filter(pc.equal(codes, county)), wanted[county])
-        name = f"{county}.parquet"
-        if not full and stored.get(name) == wanted[county] and _same(warehouse, table_name, name, part):
-            continue
-        files[name] = part
-    return files
+def _compute(connect: ConnectionFactory, rules: dict, step: list[str], stale: Mapping[str, set[str]],
+             cut: dict[tuple[str, str], int]) -> dict[str, pa.Table]:
+    """The per-county tables of the counties of `step` that are stale in each, on one connection
+    holding only their partitions. (Every table is computed for the whole step: a county stale in
+    one table is normally stale in all, and the merge keeps a fresh county's stored rows anyway.)"""
+    tables = [t for t in PER_COUNTY if stale[t] & set(step)]
+    con = connect(set(step), set())
+    try:
+        return flags.county_tables(con, rules, step, tables, cut=cut)
+    finally:
+        con.close()
+
+
+def _merge_province(warehouse: Warehouse, table: str, name: str, rows: pa.Table, replaced: set[str],
+                    wanted: Mapping[str, str], full: bool) -> pa.Table | None | bool:
+    """A province file's new contents: its stored rows of counties not in `replaced`, plus `rows`
+    (recomputed counties), sorted by county, stamped with each county's fingerprint.
+
+    Returns False when the file would not change, None when no county is left in it.
+    """
+    old = None if full else _read(warehouse, table, name)
+    computed = set(pc.unique(rows.column("county_code")).to_pylist()) if rows.num_rows else set()
+    redone = {c for c in replaced if province_file(c) == name and c in wanted} | computed
+    parts = [rows]
+    kept_inputs: dict[str, str] = {}
+    if old is not None:
+        old_inputs = _county_inputs({name: (old.schema.metadata or {}).get(INPUTS_KEY, b"").decode() or None})
+        keep = sorted(c for c in old_inputs if c not in replaced and c in wanted)
+        kept_inputs = {c: old_inputs[c] for c in keep}
+        if keep:
+            parts.append(old.filter(pc.is_in(old.column("county_code"), pa.array(keep, pa.string()))))
+    inputs = {**kept_inputs, **{c: wanted[c] for c in redone}}
+    if not inputs:  # no county left: the file goes (if there is one)
+        return None if name in warehouse.files(table).get("", []) else False
+    merged = pa.concat_tables([p.select(PER_COUNTY[table].names).cast(PER_COUNTY[table]) for p in parts])
+    merged = merged.take(pc.sort_indices(merged, [("county_code", "ascending")]))  # stable: keeps each county's order
+    merged = stamp(merged.replace_schema_metadata(None), json.dumps(dict(sorted(inputs.items()))))
+    if old is not None and old.equals(merged) and old.schema.metadata == merged.schema.metadata:
+        return False
+    return merged
+
+
+def _set_aside(scratch: Path, table: str, name: str, data: pa.Table) -> FileContents:
+    """Write a file made for a later publish to `scratch`, and return what reads it back then:
+    a build of every county holds one province's rows in memory, not the whole month's."""
+    path = scratch / table / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_parquet(data, str(path))
+    return partial(pq.read_table, str(path))
 
 
 def _catalog_files(warehouse: Warehouse, catalog: pa.Table, full: bool) -> dict[str, pa.Table | None]:
-    """The catalog split by government (dept_code's first six digits): only the files whose rows
-    changed, and None for a government none of whose forms is in the catalog any more."""
-    governments = pc.utf8_slice_codeunits(catalog.column("dept_code"), 0, 6)
+    """The catalog split by province (dept_code's first two digits): only the files whose rows
+    changed, and None for a province none of whose forms is in the catalog any more."""
+    provinces = pc.utf8_slice_codeunits(catalog.column("dept_code"), 0, 2)
     present = set(warehouse.files(CATALOG).get("", []))
     files: dict[str, pa.Table | None] = {name: None for name in present}
-    for gov in sorted(set(governments.to_pylist())):
-        name = f"{gov}.parquet"
-        part = catalog.filter(pc.equal(governments, gov)).cast(FORM_CATALOG_SCHEMA)
+    for code in sorted(set(provinces.to_pylist())):
+        name = province_file(code)
+        part = catalog.filter(pc.equal(provinces, code)).cast(FORM_CATALOG_SCHEMA)
         if not full and name in present and _same(warehouse, CATALOG, name, part):
             del files[name]
             continue
@@ -207,7 +287,7 @@ def _catalog_files(warehouse: Warehouse, catalog: pa.Table, full: bool) -> dict[
     return files
 
 
-def _publish_files(warehouse: Warehouse, table: str, files: dict[str, pa.Table | None]) -> PublishResult:
+def _publish_files(warehouse: Warehouse, table: str, files: dict[str, FileContents | None]) -> PublishResult:
     """One atomic publish of per-file changes; creates the (empty) table on a first build."""
     if not files:
         if warehouse.exists(table):

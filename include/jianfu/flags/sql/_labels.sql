@@ -10,10 +10,12 @@
 -- A unit's county and township are units of its own county, so all three sides of the join are
 -- the units in scope (read once, not the whole country three times).
 CREATE OR REPLACE TEMP TABLE jf_unit_label AS
+-- Country-wide work that names no unit (quota usage, the form catalog) sets label_units false
+-- and skips reading every unit of the country.
 WITH scoped AS (
     SELECT unit_code, unit_name, level, county_code, township_code
     FROM units
-    WHERE in_scope(county_code)
+    WHERE in_scope(county_code) AND getvariable('label_units')
 )
 SELECT
     u.unit_code,

@@ -1,6 +1,8 @@
 -- form_catalog — one row per form (dept_code, form_id) seen in form_counts in force in the 12
 -- months up to the latest period in the warehouse (any row, fill_count 0 included): the burden
 -- inventory an office keeps, like the US PRA inventory with its burden hours. SPEC.md section 15.
+-- Read from form_usage (form_usage.sql: one row per county, month, form and form name), which
+-- sums form_counts without losing anything these columns need.
 --
 --   form_name           of its latest period: the most common name among that period's rows
 --                       (ties: the first in sort order)
@@ -23,12 +25,12 @@ WITH RECURSIVE bounds AS (
     SELECT
         max(period) AS latest,
         strftime(CAST(max(period) || '-01' AS DATE) - INTERVAL 11 MONTH, '%Y-%m') AS first_month
-    FROM form_rows
+    FROM form_usage
 ),
 
 seen AS (
     SELECT f.*
-    FROM form_rows AS f, bounds AS b
+    FROM form_usage AS f, bounds AS b
     WHERE f.period BETWEEN b.first_month AND b.latest
 ),
 
@@ -36,8 +38,8 @@ totals AS (
     SELECT
         dept_code, form_id,
         count(DISTINCT county_code) AS counties,
-        CAST(sum(fill_count) AS BIGINT) AS responses_12m,
-        hours_sum(hours_spent) AS hours_12m,
+        CAST(sum(fills) AS BIGINT) AS responses_12m,
+        CAST(sum(hours) AS DOUBLE) AS hours_12m,
         max(period) AS last_period
     FROM seen
     GROUP BY ALL
@@ -45,7 +47,7 @@ totals AS (
 
 first_seen AS (
     SELECT dept_code, form_id, min(period) AS first_period
-    FROM form_rows
+    FROM form_usage
     GROUP BY ALL
 ),
 
@@ -57,7 +59,7 @@ latest_rows AS (
 
 latest_name AS (
     SELECT dept_code, form_id, form_name
-    FROM (SELECT dept_code, form_id, form_name, count(*) AS uses FROM latest_rows GROUP BY ALL)
+    FROM (SELECT dept_code, form_id, form_name, sum(rows) AS uses FROM latest_rows GROUP BY ALL)
     QUALIFY row_number() OVER (PARTITION BY dept_code, form_id ORDER BY uses DESC, form_name) = 1
 ),
 
@@ -66,91 +68,130 @@ latest_facts AS (
         dept_code, form_id,
         arg_max(frequency, coalesce(frequency_rank(frequency), 0)) AS frequency,
         max(field_count) AS field_count,
-        count(DISTINCT unit_code) FILTER (WHERE fill_count >= 1) AS units_latest
+        CAST(sum(units_filled) AS BIGINT) AS units_latest,
+        list_sort(list_distinct(flatten(list(items)))) AS items
     FROM latest_rows
     GROUP BY ALL
 ),
 
--- each form's items in its latest period: the union over its rows, each distinct list split and
--- normalised once (the rows of a form normally all carry the same list)
-latest_items AS (
-    SELECT
-        dept_code, form_id,
-        list_sort(list_distinct(flatten(list(list_filter(
-            list_transform(split_list(data_items), lambda item: norm_name(item)),
-            lambda item: item <> ''))))) AS items
-    FROM (SELECT DISTINCT dept_code, form_id, coalesce(data_items, '') AS data_items FROM latest_rows)
-    GROUP BY ALL
-),
-
--- what similarity is taken on: each form's token, normalised name and items
+-- Overlap groups. Similarity depends only on a form's normalised name and items, and the
+-- template one department issues is usually filled in every county, so forms that read alike
+-- share one description and descriptions, not forms, are compared: the work grows with the
+-- number of different descriptions, not of forms.
 described AS MATERIALIZED (
     SELECT
-        f.dept_code, f.form_id, f.dept_code || ':' || f.form_id AS token,
-        norm_name(n.form_name) AS name_norm, f.items
-    FROM latest_items AS f
+        f.dept_code, f.dept_code || ':' || f.form_id AS token, norm_name(n.form_name) AS name_norm, f.items
+    FROM latest_facts AS f
     JOIN latest_name AS n USING (dept_code, form_id)
 ),
 
--- an index of items: only forms that share an item (or a name) are ever compared
-item_index AS (
-    SELECT token, dept_code, unnest(items) AS item
+-- one row per description: the smallest token of its forms (a group's name is the smallest token
+-- of its forms), and its departments (forms link only across departments)
+descriptions AS MATERIALIZED (
+    SELECT
+        row_number() OVER (ORDER BY min(token)) AS desc_id,
+        name_norm, items, len(items) AS size,
+        min(token) AS first_token,
+        count(DISTINCT dept_code) AS depts,
+        min(dept_code) AS dept
     FROM described
+    GROUP BY name_norm, items
 ),
 
-shared_items AS (
-    SELECT a.token AS token_a, b.token AS token_b, count(*) AS shared
-    FROM item_index AS a
-    JOIN item_index AS b ON a.item = b.item AND a.dept_code <> b.dept_code AND a.token < b.token
+-- Candidate pairs by a prefix filter (Chaudhuri et al. 2006; Bayardo et al. 2007): order items
+-- rarest first; two sets with Jaccard >= t share at least ceil(t x |A|) items, so they share one
+-- among the first |A| - ceil(t x |A|) + 1 items of A (and likewise of B). Items common to most
+-- forms (单位名称) fall outside the prefixes and never produce a pair on their own. The 1e-9
+-- keeps a product such as 0.7 x 10 = 7.000000000000001 from shortening a prefix.
+item_rarity AS (
+    SELECT item, count(*) AS forms
+    FROM (SELECT unnest(items) AS item FROM descriptions)
     GROUP BY ALL
 ),
 
+prefixes AS (
+    SELECT desc_id, item
+    FROM (
+        SELECT d.desc_id, d.size, x.item,
+               row_number() OVER (PARTITION BY d.desc_id ORDER BY r.forms, x.item) AS position
+        FROM descriptions AS d, unnest(d.items) AS x(item)
+        JOIN item_rarity AS r ON r.item = x.item
+    )
+    WHERE position <= size - ceil(getvariable('form_similarity_min') * size - 1e-9) + 1
+),
+
 candidates AS (
-    SELECT token_a, token_b FROM shared_items
+    SELECT a.desc_id AS desc_a, b.desc_id AS desc_b  -- a shared item among the prefixes
+    FROM prefixes AS a
+    JOIN prefixes AS b ON a.item = b.item AND a.desc_id < b.desc_id
     UNION
-    SELECT a.token, b.token  -- equal names (they decide when a form lists no items)
-    FROM described AS a
-    JOIN described AS b ON a.name_norm = b.name_norm AND a.dept_code <> b.dept_code AND a.token < b.token
-    WHERE a.name_norm <> ''
+    SELECT a.desc_id, b.desc_id  -- equal names (they decide when a form lists no items)
+    FROM descriptions AS a
+    JOIN descriptions AS b ON a.name_norm = b.name_norm AND a.desc_id < b.desc_id
+    WHERE a.name_norm <> '' AND (a.size = 0 OR b.size = 0)
     UNION
-    SELECT a.token, b.token  -- every pair, only when even similarity 0 is enough
-    FROM described AS a
-    JOIN described AS b ON a.dept_code <> b.dept_code AND a.token < b.token
+    SELECT a.desc_id, b.desc_id  -- every pair, only when even similarity 0 is enough
+    FROM descriptions AS a
+    JOIN descriptions AS b ON a.desc_id < b.desc_id
     WHERE getvariable('form_similarity_min') <= 0
 ),
 
+-- similarity of a description with itself: 1 when it lists items or has a name, else 0
+self_similar AS (
+    SELECT desc_id, desc_id AS other
+    FROM descriptions
+    WHERE CASE WHEN size > 0 OR name_norm <> '' THEN 1.0 ELSE 0.0 END >= getvariable('form_similarity_min')
+),
+
+-- linked descriptions: similar enough, and holding forms of two departments between them (then
+-- every form of both is linked to one of another department, directly or through the other's)
 linked AS (
-    SELECT c.token_a, c.token_b
+    SELECT c.desc_a, c.desc_b
     FROM candidates AS c
-    JOIN described AS da ON da.token = c.token_a
-    JOIN described AS db ON db.token = c.token_b
-    LEFT JOIN shared_items AS s ON s.token_a = c.token_a AND s.token_b = c.token_b
-    WHERE CASE
-              WHEN len(da.items) > 0 AND len(db.items) > 0  -- Jaccard: |A ∩ B| / |A ∪ B|
-                  THEN coalesce(s.shared, 0) / (len(da.items) + len(db.items) - coalesce(s.shared, 0))
+    JOIN descriptions AS da ON da.desc_id = c.desc_a
+    JOIN descriptions AS db ON db.desc_id = c.desc_b
+    WHERE (da.depts > 1 OR db.depts > 1 OR da.dept <> db.dept)
+      AND CASE
+              WHEN da.size > 0 AND db.size > 0  -- Jaccard: |A ∩ B| / |A ∪ B|
+                  THEN len(list_intersect(da.items, db.items))
+                       / (da.size + db.size - len(list_intersect(da.items, db.items)))
               WHEN da.name_norm <> '' AND da.name_norm = db.name_norm THEN 1.0
               ELSE 0.0
           END >= getvariable('form_similarity_min')
+    UNION ALL  -- one description read alike by forms of two departments links them
+    SELECT s.desc_id, s.other
+    FROM self_similar AS s
+    JOIN descriptions AS d USING (desc_id)
+    WHERE d.depts > 1
 ),
 
 edges AS (
-    SELECT token_a AS token, token_b AS other FROM linked
-    UNION ALL
-    SELECT token_b, token_a FROM linked
+    SELECT desc_a AS node, desc_b AS other FROM linked
+    UNION
+    SELECT desc_b, desc_a FROM linked
 ),
 
--- connected sets: every linked form starts with its own token as label and takes the smallest
--- label of its neighbours until no label changes (USING KEY keeps one row per form; each round
--- passes on only the labels that changed in the round before)
-overlap(token, overlap_group) USING KEY (token) AS (
-    SELECT DISTINCT token, token FROM edges
+-- connected sets: every linked description starts with its smallest token as label and takes the
+-- smallest label of its neighbours until no label changes (USING KEY keeps one row per
+-- description; each round passes on only the labels that changed in the round before)
+overlap(node, overlap_group) USING KEY (node) AS (
+    SELECT DISTINCT e.node, d.first_token
+    FROM edges AS e
+    JOIN descriptions AS d ON d.desc_id = e.node
     UNION
-    SELECT e.token, min(changed.overlap_group)
+    SELECT e.node, min(changed.overlap_group)
     FROM overlap AS changed
-    JOIN edges AS e ON e.other = changed.token
-    JOIN recurring.overlap AS current ON current.token = e.token
-    GROUP BY e.token, current.overlap_group
+    JOIN edges AS e ON e.other = changed.node
+    JOIN recurring.overlap AS current ON current.node = e.node
+    GROUP BY e.node, current.overlap_group
     HAVING min(changed.overlap_group) < current.overlap_group
+),
+
+form_groups AS (
+    SELECT f.token, o.overlap_group
+    FROM described AS f
+    JOIN descriptions AS d ON d.name_norm = f.name_norm AND d.items = f.items
+    JOIN overlap AS o ON o.node = d.desc_id
 )
 
 SELECT
@@ -167,11 +208,11 @@ SELECT
     fs.first_period,
     t.last_period,
     t.last_period = b.latest AS active,
-    o.overlap_group
+    g.overlap_group
 FROM totals AS t
 CROSS JOIN bounds AS b
 JOIN latest_name AS n USING (dept_code, form_id)
 JOIN latest_facts AS l USING (dept_code, form_id)
 JOIN first_seen AS fs USING (dept_code, form_id)
-LEFT JOIN overlap AS o ON o.token = t.dept_code || ':' || t.form_id
+LEFT JOIN form_groups AS g ON g.token = t.dept_code || ':' || t.form_id
 ORDER BY t.dept_code, t.form_id
