@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from ..schema import warehouse_schema
@@ -123,9 +124,8 @@ def _per_county_select(name: str, paths: list[str]) -> str:
     written from the table's one schema, so no union_by_name (that reads every footer at bind).
     """
     names = PER_COUNTY[name][1].names
-    county, other = [], []
-    for path in paths:
-        (county if path.rsplit("/", 1)[-1].removesuffix(".parquet").isdigit() else other).append(path)
+    county = [p for p in paths if _county_of_file(p)]
+    other = [p for p in paths if not _county_of_file(p)]
     from_name = ", ".join("parse_filename(filename, true) AS county_code" if c == "county_code" else _ident(c)
                           for c in names)
     columns = ", ".join(_ident(c) for c in names)
@@ -135,6 +135,13 @@ def _per_county_select(name: str, paths: list[str]) -> str:
     if other:
         parts.append(f"SELECT {columns} FROM read_parquet({_sql_list(other)})")
     return "\nUNION ALL\n".join(parts)
+
+
+def _county_of_file(path: str) -> str | None:
+    """The county whose rows a file of a per-county table holds (`<county_code>.parquet`), or
+    None for a file of rows of no county."""
+    stem = path.rsplit("/", 1)[-1].removesuffix(".parquet")
+    return stem if stem.isdigit() else None
 
 
 def _native_reader(name: str, files: str) -> str:
@@ -153,6 +160,15 @@ def _register_arrow(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: 
         dataset = ds.dataset(paths, filesystem=warehouse.fs, format="parquet", partition_base_dir=base,
                              partitioning=partitioning(name), schema=_with_partitions(name))
         select = ", ".join(_ident(c) for c in warehouse_schema(name).names)
+    elif name in PER_COUNTY:
+        # Each county file's fragment carries `county_code = <its name>` as its partition
+        # expression, so a county filter skips the other files without opening them (the
+        # values are still read from the files).
+        kept = [pc.scalar(True) if _county_of_file(p) is None else pc.field("county_code") == _county_of_file(p)
+                for p in paths]
+        dataset = ds.FileSystemDataset.from_paths(paths, schema=PER_COUNTY[name][1], format=ds.ParquetFileFormat(),
+                                                  filesystem=warehouse.fs, partitions=kept)
+        select = "*"
     else:
         # Every file of an unpartitioned table is written from one schema: the first one's serves.
         dataset = ds.dataset(paths, filesystem=warehouse.fs, format="parquet")
