@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from ..schema import warehouse_schema
+from ..schema import BUILT_TABLE_SCHEMAS, warehouse_schema
 from .derived import PER_COUNTY
 from .publish import Warehouse
 
@@ -123,7 +123,7 @@ def _per_county_select(name: str, paths: list[str]) -> str:
     would open all ~3,000 files to look at their statistics, on every query. Every file is
     written from the table's one schema, so no union_by_name (that reads every footer at bind).
     """
-    names = PER_COUNTY[name][1].names
+    names = BUILT_TABLE_SCHEMAS[name].names
     county = [p for p in paths if _county_of_file(p)]
     other = [p for p in paths if not _county_of_file(p)]
     from_name = ", ".join("parse_filename(filename, true) AS county_code" if c == "county_code" else _ident(c)
@@ -166,7 +166,7 @@ def _register_arrow(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: 
         # values are still read from the files).
         kept = [pc.scalar(True) if _county_of_file(p) is None else pc.field("county_code") == _county_of_file(p)
                 for p in paths]
-        dataset = ds.FileSystemDataset.from_paths(paths, schema=PER_COUNTY[name][1], format=ds.ParquetFileFormat(),
+        dataset = ds.FileSystemDataset.from_paths(paths, schema=BUILT_TABLE_SCHEMAS[name], format=ds.ParquetFileFormat(),
                                                   filesystem=warehouse.fs, partitions=kept)
         select = "*"
     else:
