@@ -145,7 +145,7 @@ def _county_of_file(path: str) -> str | None:
 
 
 def _native_reader(name: str, files: str) -> str:
-    """DuckDB's reader of a submission table's partition files (`files`: a SQL glob or list)."""
+    """DuckDB's reader of a submission table's partition files (`files`: a SQL list of paths)."""
     types = ", ".join(f"{k}: {v}" for k, v in PARTITIONS[name].items())
     # No union_by_name: every partition file is written from one schema (views.file_schema),
     # and reading each file's footer to unify schemas would cost as much as the table is big.
@@ -161,13 +161,13 @@ def _register_arrow(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: 
                              partitioning=partitioning(name), schema=_with_partitions(name))
         select = ", ".join(_ident(c) for c in warehouse_schema(name).names)
     elif name in PER_COUNTY:
-        # Each county file's fragment carries `county_code = <its name>` as its partition
-        # expression, so a county filter skips the other files without opening them (the
-        # values are still read from the files).
-        kept = [pc.scalar(True) if _county_of_file(p) is None else pc.field("county_code") == _county_of_file(p)
-                for p in paths]
+        # As in the native view (_per_county_select): a county file's county_code is its name,
+        # given as its fragment's partition expression, so a county filter skips the other
+        # files without opening them.
+        counties = [_county_of_file(p) for p in paths]
+        expressions = [pc.scalar(True) if c is None else pc.field("county_code") == c for c in counties]
         dataset = ds.FileSystemDataset.from_paths(paths, schema=BUILT_TABLE_SCHEMAS[name], format=ds.ParquetFileFormat(),
-                                                  filesystem=warehouse.fs, partitions=kept)
+                                                  filesystem=warehouse.fs, partitions=expressions)
         select = "*"
     else:
         # Every file of an unpartitioned table is written from one schema: the first one's serves.
