@@ -27,7 +27,7 @@ from jianfu.config import Settings
 from jianfu.schema import KINDS
 from jianfu.warehouse.build import build
 from jianfu.warehouse.publish import Warehouse
-from jianfu.warehouse.views import PARTITIONS, connect, partitioning
+from jianfu.warehouse.views import PARTITIONS, connect, partitioning, register
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 CITY = "421100"
@@ -504,3 +504,60 @@ def test_a_pathological_form_counts_file_builds_with_the_duplicate_cap_and_says_
     assert "995000 similar pair(s) over form_duplicate_max_pairs not flagged" in result.describe()
     (groups,) = con.execute("SELECT count(DISTINCT overlap_group) FROM form_catalog").fetchone()
     assert groups == 1  # every form linked to every form of the other department: one overlap group
+
+
+# ------------------------------------------------------------------- views read the snapshot's files
+def _sneak_in(table_dir: str, source: str, target: str) -> None:
+    """Copy a file into a live snapshot behind the Warehouse's back (no publish)."""
+    os.makedirs(os.path.dirname(f"{table_dir}/{target}"), exist_ok=True)
+    pq.write_table(pq.read_table(f"{table_dir}/{source}"), f"{table_dir}/{target}")
+
+
+@pytest.mark.parametrize("arrow", [False, True])
+def test_views_read_exactly_the_published_files_and_filter_counties_right(home: WarehouseHome, arrow: bool):
+    home.build()
+    wh = home.warehouse
+    con = duckdb.connect()
+    register(con, wh, arrow=arrow)
+    # County filters give each county's own rows: a submission table by its Hive partitions, a
+    # per-county table (burden, flags) by its file names, flags' quota file by its NULL county.
+    for county in home.counties:
+        fc = ds.dataset(f"{wh.resolved_path('form_counts')}/county_code={county}").count_rows()
+        assert con.execute("SELECT count(*) FROM form_counts WHERE county_code = ?", [county]).fetchall()[0][0] == fc
+    for table in ("burden", "flags"):
+        stored = pq.read_table(wh.resolved_path(table)).select(["county_code"]).to_pylist()
+        for county in (*home.counties, None):
+            expected = sum(1 for r in stored if r["county_code"] == county)
+            found = con.execute(f"SELECT count(*) FROM {table} WHERE county_code IS NOT DISTINCT FROM ?",
+                                [county]).fetchall()[0][0]
+            assert found == expected
+        assert sorted(con.execute(f"SELECT county_code, count(*) FROM {table} GROUP BY 1").fetchall(), key=repr) == \
+            sorted(con.execute(f"SELECT county_code, count(*) FROM read_parquet('{wh.resolved_path(table)}/*.parquet') "
+                               "GROUP BY 1").fetchall(), key=repr)
+    before = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("form_counts", "burden")}
+
+    # Files put into the live snapshots after the views were made: a glob would read them, the views do not.
+    fc_dir, burden_dir = wh.resolved_path("form_counts"), wh.resolved_path("burden")
+    _sneak_in(fc_dir, "county_code=421127/period=2026-09/" + wh.files("form_counts")["county_code=421127/period=2026-09"][0],
+              "county_code=421999/period=2026-09/part-0.parquet")
+    _sneak_in(burden_dir, "421127.parquet", "421999.parquet")
+    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{fc_dir}/*/*/*.parquet', hive_partitioning = true) "
+                      "WHERE county_code = 421999").fetchall()[0][0] > 0
+    assert con.execute("SELECT count(*) FROM form_counts WHERE county_code = '421999'").fetchall()[0][0] == 0
+    assert con.execute("SELECT count(*) FROM burden WHERE county_code = '421999'").fetchall()[0][0] == 0
+    assert {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in before} == before
+
+    # A publish makes a new snapshot from the live one's files (the one put in behind its back
+    # included); re-registering reads that snapshot, whole.
+    sneaked = con.execute("SELECT count(*) FROM form_counts WHERE county_code = '421127' AND period = '2026-09'"
+                          ).fetchall()[0][0]
+    rows = home.rows("form_counts", "421182", "2026-10")
+    new = pa.Table.from_pylist(rows, schema=KINDS["form_counts"].arrow_schema).drop_columns(["county_code", "period"])
+    new = new.append_column("submission_id", pa.array(["x"] * new.num_rows, pa.string()))
+    wh.publish("form_counts", {"county_code=421182/period=2026-10": {"part-0.parquet": new}})
+    register(con, wh, arrow=arrow)
+    assert con.execute("SELECT count(*) FROM form_counts WHERE county_code = '421182' AND period = '2026-10'"
+                       ).fetchall()[0][0] == len(rows)
+    assert con.execute("SELECT count(*) FROM form_counts WHERE county_code = '421999'").fetchall()[0][0] == sneaked
+    assert con.execute("SELECT count(*) FROM form_counts").fetchall()[0][0] == before["form_counts"] + len(rows) + sneaked
+    con.close()
