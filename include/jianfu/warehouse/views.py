@@ -11,9 +11,9 @@ Two ways to read, same result:
   changes, so the list stays right for as long as the snapshot lives (the console re-registers
   when a link moves), and a concurrent publish cannot mix two versions of a table. A glob would
   make DuckDB list the ~3,000 partition directories of a national month on every query; with
-  the list it only matches a query's county and period against the paths' Hive values. Tables
-  stored one file per county (jianfu.warehouse.derived) take their county_code from the file
-  name in the view, so DuckDB skips the other counties' files without opening them;
+  the list it only matches a query's county and period against the paths' Hive values. The
+  derived tables hold a few dozen files (a province each, sorted by county), which DuckDB skips by
+  their county_code statistics;
 - arrow (object stores, and `jianfu query`): a pyarrow dataset registered on the connection.
   DuckDB then needs no file access of its own, so the query connection can switch file access
   off entirely (jianfu.warehouse.query) while still reading the warehouse.
@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from ..schema import BUILT_TABLE_SCHEMAS, warehouse_schema
-from .derived import PER_COUNTY
+from ..schema import warehouse_schema
 from .publish import Warehouse
 
 #: Hive partition columns of the partitioned tables, with the types they must be read as.
@@ -102,8 +100,6 @@ def _register_native(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name:
     if name in PARTITIONS:
         columns = ", ".join(_ident(c) for c in warehouse_schema(name).names)
         select = f"SELECT {columns} FROM {_native_reader(name, _sql_list(paths))}"
-    elif name in PER_COUNTY:
-        select = _per_county_select(name, paths)
     else:
         select = f"SELECT * FROM read_parquet({_sql_list(paths)}, union_by_name = true)"
     con.execute(f"CREATE OR REPLACE VIEW {_ident(name)} AS {select}")
@@ -111,37 +107,6 @@ def _register_native(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name:
 
 def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join(_sql_literal(p) for p in paths) + "]"
-
-
-def _per_county_select(name: str, paths: list[str]) -> str:
-    """The SELECT of a table stored one file per county, `<county_code>.parquet`, plus files of
-    rows of no county (flags' `quota.parquet`).
-
-    A county file holds only that county's rows (derived._per_county splits them so), so its
-    county_code is its file name: a filter on county_code then becomes a filter on file names,
-    which DuckDB applies to the list before opening anything. Read from the column instead, it
-    would open all ~3,000 files to look at their statistics, on every query. Every file is
-    written from the table's one schema, so no union_by_name (that reads every footer at bind).
-    """
-    names = BUILT_TABLE_SCHEMAS[name].names
-    county = [p for p in paths if _county_of_file(p)]
-    other = [p for p in paths if not _county_of_file(p)]
-    from_name = ", ".join("parse_filename(filename, true) AS county_code" if c == "county_code" else _ident(c)
-                          for c in names)
-    columns = ", ".join(_ident(c) for c in names)
-    parts = []
-    if county:
-        parts.append(f"SELECT {from_name} FROM read_parquet({_sql_list(county)}, filename = true)")
-    if other:
-        parts.append(f"SELECT {columns} FROM read_parquet({_sql_list(other)})")
-    return "\nUNION ALL\n".join(parts)
-
-
-def _county_of_file(path: str) -> str | None:
-    """The county whose rows a file of a per-county table holds (`<county_code>.parquet`), or
-    None for a file of rows of no county."""
-    stem = path.rsplit("/", 1)[-1].removesuffix(".parquet")
-    return stem if stem.isdigit() else None
 
 
 def _native_reader(name: str, files: str) -> str:
@@ -160,15 +125,6 @@ def _register_arrow(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: 
         dataset = ds.dataset(paths, filesystem=warehouse.fs, format="parquet", partition_base_dir=base,
                              partitioning=partitioning(name), schema=_with_partitions(name))
         select = ", ".join(_ident(c) for c in warehouse_schema(name).names)
-    elif name in PER_COUNTY:
-        # As in the native view (_per_county_select): a county file's county_code is its name,
-        # given as its fragment's partition expression, so a county filter skips the other
-        # files without opening them.
-        counties = [_county_of_file(p) for p in paths]
-        expressions = [pc.scalar(True) if c is None else pc.field("county_code") == c for c in counties]
-        dataset = ds.FileSystemDataset.from_paths(paths, schema=BUILT_TABLE_SCHEMAS[name], format=ds.ParquetFileFormat(),
-                                                  filesystem=warehouse.fs, partitions=expressions)
-        select = "*"
     else:
         # Every file of an unpartitioned table is written from one schema: the first one's serves.
         dataset = ds.dataset(paths, filesystem=warehouse.fs, format="parquet")
