@@ -90,16 +90,7 @@ class Reference:
             if not _DEPT_RE.match(code):
                 raise ConfigError(f"{path / 'departments.csv'} line {n}: dept_code {code!r} is malformed")
             departments[code] = Department(code, row["dept_name"], row.get("contact_email") or None)
-        quotas: dict[tuple[str, int], int] = {}
-        quota_path = path / "quotas.csv"
-        if quota_path.exists():
-            rows = _read_csv(quota_path, ("dept_code", "year", "max_inspection_items"))
-            for n, row in enumerate(rows, start=2):
-                try:
-                    quotas[(row["dept_code"], int(row["year"]))] = int(row["max_inspection_items"])
-                except ValueError:
-                    raise ConfigError(f"{quota_path} line {n}: year and max_inspection_items must be whole numbers") from None
-        return cls(units=units, departments=departments, quotas=quotas, path=path)
+        return cls(units=units, departments=departments, quotas=load_quotas(path), path=path)
 
     @cached_property
     def county_codes(self) -> frozenset[str]:
@@ -108,3 +99,19 @@ class Reference:
     def county_name(self, county_code: str) -> str:
         unit = self.units.get(county_code + "000000")
         return unit.unit_name if unit else county_code
+
+
+def load_quotas(path: Path) -> dict[tuple[str, int], int]:
+    """quotas.csv of a reference directory: (dept_code, year) -> max_inspection_items (empty when
+    there is no file). Apart from Reference.load because the build's quota step needs only this,
+    not the country's units."""
+    quotas: dict[tuple[str, int], int] = {}
+    quota_path = path / "quotas.csv"
+    if quota_path.exists():
+        rows = _read_csv(quota_path, ("dept_code", "year", "max_inspection_items"))
+        for n, row in enumerate(rows, start=2):
+            try:
+                quotas[(row["dept_code"], int(row["year"]))] = int(row["max_inspection_items"])
+            except ValueError:
+                raise ConfigError(f"{quota_path} line {n}: year and max_inspection_items must be whole numbers") from None
+    return quotas

@@ -185,7 +185,7 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
                                                      "temp_directory": str(scratch / "duckdb")})
             con.execute("SET enable_progress_bar = false")  # the build reports its own progress
             views.register(con, warehouse, ["units", "departments"])
-            quotas = (whole.quotas_table(reference()) if "inspections" in whole_kinds
+            quotas = (whole.quotas_table(settings.reference) if "inspections" in whole_kinds
                       else QUOTAS_SCHEMA.empty_table())
             con.register("__jf_quotas", quotas)
             con.execute("CREATE TABLE quotas AS SELECT * FROM __jf_quotas")

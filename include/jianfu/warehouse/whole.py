@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from ..reference import Reference
+from ..reference import Reference, load_quotas
 from ..schema import DEPARTMENTS_SCHEMA, QUOTAS_SCHEMA, SUBMISSIONS_SCHEMA, UNITS_SCHEMA
 from .publish import Warehouse
 
@@ -41,8 +41,8 @@ def departments_table(ref: Reference) -> pa.Table:
     }, schema=DEPARTMENTS_SCHEMA)
 
 
-def quotas_table(ref: Reference) -> pa.Table:
-    items = sorted(ref.quotas.items())
+def quotas_table(reference_dir: Path) -> pa.Table:
+    items = sorted(load_quotas(reference_dir).items())
     return pa.Table.from_pydict({
         "dept_code": [k[0] for k, _ in items],
         "year": [k[1] for k, _ in items],
