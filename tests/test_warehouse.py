@@ -26,6 +26,7 @@ from jianfu import ledger
 from jianfu.config import Settings
 from jianfu.schema import KINDS
 from jianfu.warehouse.build import build
+from jianfu.warehouse.kinds import stage_partition_file
 from jianfu.warehouse.publish import Warehouse
 from jianfu.warehouse.views import PARTITIONS, connect, partitioning, register
 
@@ -57,6 +58,7 @@ class WarehouseHome:
         self.env = env
         self.settings = Settings.from_env(env)
         self.counties = counties
+        self.canonical_staging = False
         self.clock = datetime(2026, 10, 1, tzinfo=UTC)
         self.count = 0
         self.write_reference()
@@ -117,7 +119,10 @@ class WarehouseHome:
         sid = sha[:16]
         staged = self.settings.staging / kind / f"{sid}.parquet"
         staged.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, staged)
+        if self.canonical_staging:  # as ingest staged before files took their partition's shape
+            pq.write_table(table, staged)
+        else:
+            stage_partition_file(kind, table, sid, county, period, str(staged))
         with self.engine.begin() as conn:
             with ledger.versions_lock(conn):
                 ledger.insert(conn, submission_id=sid, kind=kind, county_code=county, period=period,
@@ -348,7 +353,12 @@ def test_full_build_rewrites_everything(home: WarehouseHome):
     home.build(full=True)
     after = file_state(home.settings.warehouse)
     assert before.keys() == after.keys()
-    assert all(before[p] != after[p] for p in before)
+    # Partition files are the staged files themselves (linked): a full build links them again;
+    # every other file is written anew.
+    staged = {p.stat().st_ino for p in home.settings.staging.rglob("*.parquet")}
+    partitions = {p for p in before if p.startswith(tuple(PARTITIONS))}
+    assert partitions and all(after[p][0] in staged for p in partitions)
+    assert all(before[p] != after[p] for p in before if p not in partitions)
 
 
 def test_partition_without_version_in_force_is_removed(home: WarehouseHome):
@@ -380,7 +390,11 @@ def test_missing_staged_file_fails_with_a_clear_reason(home: WarehouseHome):
 
 
 def test_a_staged_file_of_another_county_is_refused(home: WarehouseHome):
-    """The build checks that a staged file holds its ledger entry's county and period."""
+    """The build checks that a staged file holds its ledger entry's county and period (a file staged
+    in its kind's canonical columns; one in its partition's shape cannot be staged so at all)."""
+    with pytest.raises(ValueError, match="cannot be staged as 421127"):
+        home.submit("form_counts", "421127", "2026-10", rows=home.rows("form_counts", "421182", "2026-10"))
+    home.canonical_staging = True
     home.submit("form_counts", "421127", "2026-10", rows=home.rows("form_counts", "421182", "2026-10"))
     from jianfu.warehouse.build import BuildError
 
@@ -561,3 +575,29 @@ def test_views_read_exactly_the_published_files_and_filter_counties_right(home: 
     assert con.execute("SELECT count(*) FROM form_counts WHERE county_code = '421999'").fetchall()[0][0] == sneaked
     assert con.execute("SELECT count(*) FROM form_counts").fetchall()[0][0] == before["form_counts"] + len(rows) + sneaked
     con.close()
+
+
+def test_a_staged_partition_file_is_linked_and_an_older_canonical_one_rewritten(home: WarehouseHome):
+    """ingest stages a file in its partition's shape, marked with the partition: the build links
+    it (same inode, no bytes rewritten). A file staged before that, with its kind's canonical
+    columns, is still read and given the partition's shape. Both read back the same."""
+    home.build()
+    linked_sid = home.submit("form_counts", "421127", "2026-09", seed=3)
+    home.canonical_staging = True
+    rewritten_sid = home.submit("form_counts", "421182", "2026-09", seed=3)
+
+    home.build()
+
+    wh = home.warehouse
+    linked = Path(wh.file_path("form_counts", "county_code=421127/period=2026-09", f"{linked_sid}.parquet"))
+    rewritten = Path(wh.file_path("form_counts", "county_code=421182/period=2026-09", f"{rewritten_sid}.parquet"))
+    staged = home.settings.staging / "form_counts"
+    assert linked.stat().st_ino == (staged / f"{linked_sid}.parquet").stat().st_ino
+    assert rewritten.stat().st_ino != (staged / f"{rewritten_sid}.parquet").stat().st_ino
+    assert pq.read_table(linked).schema.remove_metadata() == pq.read_table(rewritten).schema.remove_metadata()
+    con = connect(home.settings.warehouse)
+    for county, sid in (("421127", linked_sid), ("421182", rewritten_sid)):
+        got = con.execute("SELECT unit_code, fill_count, submission_id FROM form_counts WHERE county_code = ? "
+                          "AND period = '2026-09' ORDER BY unit_code, form_id", [county]).fetchall()
+        rows = sorted(home.rows("form_counts", county, "2026-09", seed=3), key=lambda r: (r["unit_code"], r["form_id"]))
+        assert got == [(r["unit_code"], r["fill_count"], sid) for r in rows]

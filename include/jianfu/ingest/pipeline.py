@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from sqlalchemy.exc import IntegrityError
 
 from .. import ledger
@@ -43,6 +42,7 @@ from ..submission import BatchItem, ReadResult, shown
 from ..validate import validate_batch
 from ..validate.docs import context_root
 from ..validate.report import MAX_MESSAGE_CHARS, cut, write_report
+from ..warehouse.kinds import stage_partition_file
 from .archive import archive_file, sync_directories
 from .discover import Discovered, DiscoveryError, scan
 from .failures import ATTEMPTS, FailureCounts
@@ -398,13 +398,15 @@ def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Sett
 
 
 def _stage(receipt: _Receipt, settings: Settings) -> str:
-    """Write the normalised table of a file that passed where the warehouse build will find it."""
+    """Write the normalised table of a file that passed where the warehouse build will find it, in
+    the shape of its warehouse partition file (the build links it into the warehouse as it is)."""
     row = receipt.row
     folder = settings.staging / row["kind"]
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{row['submission_id']}.parquet"
     tmp = folder / f".{row['submission_id']}.parquet.tmp-{os.getpid()}"
-    pq.write_table(to_arrow(receipt.read, KINDS[row["kind"]]), tmp)
+    stage_partition_file(row["kind"], to_arrow(receipt.read, KINDS[row["kind"]]), row["submission_id"],
+                         row["county_code"], row["period"], str(tmp))
     os.replace(tmp, final)
     return str(final)
 

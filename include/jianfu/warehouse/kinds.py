@@ -21,13 +21,17 @@ import pyarrow.parquet as pq
 
 from ..config import JianfuError
 from ..schema import KINDS
-from .publish import FileContents
+from .publish import ExistingFile, FileContents, write_parquet
 from .views import PARTITIONS, file_schema
 
 
 class BuildError(JianfuError):
     """The warehouse cannot be built from what the ledger and staging hold; the message says why."""
 
+
+#: Parquet key-value metadata of a file staged in its warehouse partition's shape: the partition
+#: directory it belongs in.
+PARTITION_KEY = b"jianfu.partition"
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 
@@ -88,7 +92,7 @@ def plan(kind_name: str, in_force: list[Mapping], current: dict[str, list[str]],
     return result
 
 
-def _loader(kind_name: str, row: dict, home: Path) -> Callable[[], pa.Table]:
+def _loader(kind_name: str, row: dict, home: Path) -> Callable[[], pa.Table | ExistingFile]:
     return lambda: load_partition(kind_name, row, home)
 
 
@@ -102,44 +106,76 @@ def staged_location(row: Mapping, home: Path) -> str:
     return str(home / path)
 
 
-def load_partition(kind_name: str, row: Mapping, home: Path) -> pa.Table:
-    """Read a staged file and give it the warehouse shape (`views.file_schema`).
+def load_partition(kind_name: str, row: Mapping, home: Path) -> pa.Table | ExistingFile:
+    """The partition file of a submission in force, from its staged file.
 
-    The staged file already has the canonical columns and types. The partition columns are
-    checked against the ledger and dropped (they live in the path); submission_id is added, and
-    for inspections eff_date (actual_date when done, else planned_date).
+    A file staged in the partition's own shape (stage_partition_file, as `jianfu ingest` writes
+    them) and marked for this partition is carried into the snapshot as it is. An older staged
+    file, with the canonical columns of its kind, is given that shape here: the partition columns
+    are checked against the ledger and dropped (they live in the path); submission_id is added,
+    and for inspections eff_date (actual_date when done, else planned_date).
     """
     kind = KINDS[kind_name]
     location = staged_location(row, home)
+    expected = partition_dir(kind_name, row["county_code"], row["period"])
     try:
-        staged = pq.ParquetFile(location).read()
+        staged = pq.ParquetFile(location)
+        if (staged.schema_arrow.metadata or {}).get(PARTITION_KEY) == expected.encode() \
+                and "://" not in location:
+            return ExistingFile(location)
+        staged = staged.read()
     except (FileNotFoundError, OSError) as exc:
         raise BuildError(f"cannot read the staged file of submission {row['submission_id']} "
                          f"({location}): {exc}; re-run `jianfu ingest`") from None
-    for key, expected in (("county_code", row["county_code"]), (kind.period_column, row["period"])):
+    for key, in_ledger in (("county_code", row["county_code"]), (kind.period_column, row["period"])):
         if key not in staged.column_names:
             raise BuildError(f"staged file {location} has no {key} column")
-        value = int(expected) if key == "year" else expected
+        value = int(in_ledger) if key == "year" else in_ledger
         found = [v for v in pc.unique(staged.column(key)).to_pylist() if v is not None]
         if staged.num_rows and found != [value]:
             raise BuildError(f"staged file {location} holds rows of another {key} than its ledger entry "
-                             f"({expected})")
+                             f"({in_ledger})")
+    try:
+        return partition_table(kind_name, staged, row["submission_id"])
+    except KeyError as exc:
+        raise BuildError(f"staged file {location} has no {exc.args[0]} column") from None
+
+
+def partition_table(kind_name: str, table: pa.Table, submission_id: str) -> pa.Table:
+    """A submission's rows (the canonical columns of its kind) in the shape of its partition file
+    (`views.file_schema`): partition columns dropped, submission_id and (inspections) eff_date
+    added. Raises KeyError naming a required column the table lacks."""
     schema = file_schema(kind_name)
     arrays = []
     for target in schema:
         if target.name == "submission_id":
-            arrays.append(pa.repeat(pa.scalar(row["submission_id"], pa.string()), staged.num_rows))
+            arrays.append(pa.repeat(pa.scalar(submission_id, pa.string()), table.num_rows))
         elif target.name == "eff_date":
-            done = pc.fill_null(pc.equal(staged.column("status"), "done"), False)
-            actual = pc.coalesce(staged.column("actual_date"), staged.column("planned_date"))
-            arrays.append(pc.if_else(done, actual, staged.column("planned_date")).cast(target.type))
-        elif target.name in staged.column_names:
-            arrays.append(staged.column(target.name).cast(target.type))
+            done = pc.fill_null(pc.equal(table.column("status"), "done"), False)
+            actual = pc.coalesce(table.column("actual_date"), table.column("planned_date"))
+            arrays.append(pc.if_else(done, actual, table.column("planned_date")).cast(target.type))
+        elif target.name in table.column_names:
+            arrays.append(table.column(target.name).cast(target.type))
         elif target.nullable:
-            arrays.append(pa.nulls(staged.num_rows, target.type))
+            arrays.append(pa.nulls(table.num_rows, target.type))
         else:
-            raise BuildError(f"staged file {location} has no {target.name} column")
+            raise KeyError(target.name)
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def stage_partition_file(kind_name: str, table: pa.Table, submission_id: str, county_code: str, period: str,
+                         path: str) -> None:
+    """Write an accepted submission (the canonical columns of its kind, every row of one county and
+    period) as its warehouse partition file will be, marked with that partition: the build then
+    links it into the snapshot rather than reading and rewriting it."""
+    key = KINDS[kind_name].period_column
+    for column, expected in (("county_code", county_code), (key, int(period) if key == "year" else period)):
+        found = [v for v in pc.unique(table.column(column)).to_pylist() if v is not None]
+        if table.num_rows and found != [expected]:
+            raise ValueError(f"rows of {column} {found} cannot be staged as {expected}")
+    data = partition_table(kind_name, table, submission_id)
+    marked = data.replace_schema_metadata({PARTITION_KEY: partition_dir(kind_name, county_code, period).encode()})
+    write_parquet(marked, path)
 
 
 assert set(PARTITIONS) == set(KINDS)

@@ -47,9 +47,18 @@ NOTES = ".inputs"
 #: Parquet writer settings used for every warehouse file.
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1}
 
-#: The contents of one file: an Arrow table, or a function producing it. A function is called
-#: only when the file is written, so a publish of many partitions never holds them all in memory.
-FileContents = pa.Table | Callable[[], pa.Table]
+@dataclass(frozen=True)
+class ExistingFile:
+    """A Parquet file already written in the table's shape (a staged submission): carried into a
+    local snapshot by hard link (a copy across file systems), read and written on an object store."""
+
+    path: str
+
+
+#: The contents of one file: an Arrow table, or a function producing one or an ExistingFile. A
+#: function is called only when the file is written, so a publish of many partitions never holds
+#: them all in memory.
+FileContents = pa.Table | Callable[[], pa.Table | ExistingFile]
 #: Files of one partition, by name. With `merge=True`, None removes that one file.
 PartitionContents = Mapping[str, FileContents | None]
 
@@ -79,8 +88,25 @@ def write_parquet(table: pa.Table, path: str, filesystem: pafs.FileSystem | None
     pq.write_table(table, path, filesystem=filesystem, **PARQUET_OPTIONS)
 
 
-def _materialise(data: FileContents) -> pa.Table:
+def _materialise(data: FileContents) -> pa.Table | ExistingFile:
     return data() if callable(data) else data
+
+
+def _write_local(data: FileContents, path: str) -> None:
+    """Write one file of a local snapshot, durably: a new file, or a link to an existing one."""
+    contents = _materialise(data)
+    if isinstance(contents, ExistingFile):
+        try:
+            os.link(contents.path, path)
+        except OSError:  # another file system, or one without hard links
+            shutil.copyfile(contents.path, path)
+        fd = os.open(path, os.O_RDONLY)  # durable before the link swap, as a written file is
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return
+    write_parquet(contents, path, durable=True)
 
 
 def _test_hook(pause: float | None, table: str, rel: str) -> None:
@@ -427,7 +453,7 @@ class Warehouse:
 
         def write(job: tuple[str, FileContents]) -> str:
             rel, data = job
-            write_parquet(_materialise(data), os.path.join(target, rel), durable=True)
+            _write_local(data, os.path.join(target, rel))
             _test_hook(self.pause_after_write, table, rel)
             return rel
 
@@ -489,7 +515,10 @@ class Warehouse:
                     old.discard(name)
                     if isinstance(data, _Keep):
                         continue
-                    write_parquet(_materialise(data), f"{base}/{rel}", self.fs)
+                    contents = _materialise(data)
+                    if isinstance(contents, ExistingFile):
+                        contents = pq.read_table(contents.path)
+                    write_parquet(contents, f"{base}/{rel}", self.fs)
                     _test_hook(self.pause_after_write, table, rel)
                     result.written.append(rel)
             else:
