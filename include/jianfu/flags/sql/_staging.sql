@@ -10,15 +10,14 @@ FROM form_counts
 WHERE in_scope(county_code);
 
 -- group_rows: the work_groups rows of the counties in scope, with their period's last day, the
--- days since the group was last active, whether that makes it a zombie (SPEC 8: >= zombie_days),
--- and its normalised name (group names lose digits).
+-- days since the group was last active, and whether that makes it a zombie (SPEC 8: >= zombie_days).
+-- (The normalised name, norm_group_name, is taken by GROUP_DUPLICATE for the few groups it compares.)
 CREATE OR REPLACE TEMP VIEW group_rows AS
 SELECT
     *,
     period_end(period) AS period_end,
     period_end(period) - last_active_date AS days_inactive,
-    period_end(period) - last_active_date >= getvariable('zombie_days') AS zombie,
-    norm_group_name(group_name) AS name_norm
+    period_end(period) - last_active_date >= getvariable('zombie_days') AS zombie
 FROM work_groups
 WHERE in_scope(county_code);
 

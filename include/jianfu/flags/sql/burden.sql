@@ -13,10 +13,12 @@
 -- Everything else is 0 for that row. The county is the county of the submission (a unit's first
 -- six digits). Restricted to in_scope counties so the builder can recompute one county at a time.
 -- Thresholds: zombie_days.
-WITH forms AS (
+WITH forms AS MATERIALIZED (  -- each read twice below: computed once
     SELECT
         county_code, period, unit_code,
-        count(DISTINCT (dept_code, form_id)) FILTER (WHERE fill_count >= 1) AS forms_filled,
+        -- a unit has one row per form and month (the file's key, checked as critical), so its
+        -- rows with fill_count >= 1 are the distinct forms it filled
+        count(*) FILTER (WHERE fill_count >= 1) AS forms_filled,
         CAST(sum(fill_count) AS BIGINT) AS fills,  -- a sum of integers is HUGEINT in DuckDB
         CAST(sum(CAST(fill_count AS BIGINT) * field_count) AS BIGINT) AS field_entries,
         coalesce(hours_sum(hours_spent), 0) AS hours
@@ -24,7 +26,7 @@ WITH forms AS (
     GROUP BY ALL
 ),
 
-unit_groups AS (
+unit_groups AS MATERIALIZED (
     SELECT
         county_code, period, unit_code,
         count(DISTINCT group_id) AS groups,
@@ -33,7 +35,7 @@ unit_groups AS (
     GROUP BY ALL
 ),
 
-unit_visits AS (
+unit_visits AS MATERIALIZED (
     SELECT county_code, strftime(eff_date, '%Y-%m') AS period, target_unit_code AS unit_code,
            count(*) AS inspections
     FROM visits

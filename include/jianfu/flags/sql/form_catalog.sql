@@ -78,11 +78,16 @@ latest_facts AS (
 -- template one department issues is usually filled in every county, so forms that read alike
 -- share one description and descriptions, not forms, are compared: the work grows with the
 -- number of different descriptions, not of forms.
+-- A description is keyed by one string: normalised text holds no punctuation, so '#' and '|'
+-- cannot occur in it and the key is unambiguous (and far cheaper to group by than a list).
 described AS MATERIALIZED (
     SELECT
-        f.dept_code, f.dept_code || ':' || f.form_id AS token, norm_name(n.form_name) AS name_norm, f.items
-    FROM latest_facts AS f
-    JOIN latest_name AS n USING (dept_code, form_id)
+        dept_code, token, name_norm, items, name_norm || '#' || array_to_string(items, '|') AS description
+    FROM (
+        SELECT f.dept_code, f.dept_code || ':' || f.form_id AS token, norm_name(n.form_name) AS name_norm, f.items
+        FROM latest_facts AS f
+        JOIN latest_name AS n USING (dept_code, form_id)
+    )
 ),
 
 -- one row per description: the smallest token of its forms (a group's name is the smallest token
@@ -90,12 +95,13 @@ described AS MATERIALIZED (
 descriptions AS MATERIALIZED (
     SELECT
         row_number() OVER (ORDER BY min(token)) AS desc_id,
-        name_norm, items, len(items) AS size,
+        description, any_value(name_norm) AS name_norm, any_value(items) AS items,
+        len(any_value(items)) AS size,
         min(token) AS first_token,
         count(DISTINCT dept_code) AS depts,
         min(dept_code) AS dept
     FROM described
-    GROUP BY name_norm, items
+    GROUP BY description
 ),
 
 -- Candidate pairs by a prefix filter (Chaudhuri et al. 2006; Bayardo et al. 2007): order items
@@ -190,7 +196,7 @@ overlap(node, overlap_group) USING KEY (node) AS (
 form_groups AS (
     SELECT f.token, o.overlap_group
     FROM described AS f
-    JOIN descriptions AS d ON d.name_norm = f.name_norm AND d.items = f.items
+    JOIN descriptions AS d USING (description)
     JOIN overlap AS o ON o.node = d.desc_id
 )
 

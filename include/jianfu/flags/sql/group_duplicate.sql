@@ -5,12 +5,23 @@
 -- "防汛工作群1" and "防汛工作群（2）" are one name). One flag per unit x department x name;
 -- the group ids in the subject are sorted.
 -- Thresholds: none. metric = number of groups, threshold = 2 (the smallest duplicate).
-WITH same_name AS (
+--
+-- Only a unit's department with two or more groups can hold two of one name, so only their names
+-- are normalised (a Python function: the costly part when a province has 100,000 groups).
+WITH crowded AS (
+    SELECT county_code, period, unit_code, owner_dept_code
+    FROM group_rows
+    GROUP BY ALL
+    HAVING count(DISTINCT group_id) >= 2
+),
+
+same_name AS (
     SELECT
-        county_code, period, unit_code, owner_dept_code, name_norm,
+        county_code, period, unit_code, owner_dept_code, norm_group_name(group_name) AS name_norm,
         list(DISTINCT group_id ORDER BY group_id) AS group_ids,
         list(group_name ORDER BY group_id) AS group_names
     FROM group_rows
+    SEMI JOIN crowded USING (county_code, period, unit_code, owner_dept_code)
     GROUP BY ALL
     HAVING count(DISTINCT group_id) >= 2
 )
