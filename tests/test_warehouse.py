@@ -601,3 +601,32 @@ def test_a_staged_partition_file_is_linked_and_an_older_canonical_one_rewritten(
                           "AND period = '2026-09' ORDER BY unit_code, form_id", [county]).fetchall()
         rows = sorted(home.rows("form_counts", county, "2026-09", seed=3), key=lambda r: (r["unit_code"], r["form_id"]))
         assert got == [(r["unit_code"], r["fill_count"], sid) for r in rows]
+
+
+def test_counties_are_computed_a_province_at_a_time_into_one_file_per_province(tmp_path: Path):
+    """The derived tables are computed on one connection per province (what bounds a national
+    build's memory) and stored one file per province; a second province's county changing leaves
+    the first province's files as they were."""
+    home = WarehouseHome(tmp_path / "home", counties=("421127", "421182", "140404"))
+    home.populate()
+    said: list[str] = []
+
+    home.build(progress=said.append)
+
+    steps = [m for m in said if m.startswith("flags, burden, reduction, form usage")]
+    assert steps == ["flags, burden, reduction, form usage: 1 county of province 14 (1 of 2)",
+                     "flags, burden, reduction, form usage: 2 counties of province 42 (2 of 2)"]
+    assert home.warehouse.files("flags")[""] == ["14.parquet", "42.parquet", "quota.parquet"]
+    burden = pq.read_table(Path(home.settings.warehouse) / "burden" / "14.parquet")
+    assert set(burden.column("county_code").to_pylist()) == {"140404"}
+    before = file_state(home.settings.warehouse)
+
+    home.submit("form_counts", "140404", "2026-09", seed=4)
+    said.clear()
+    home.build(progress=said.append)
+
+    changed = {p for p in set(before) | set(file_state(home.settings.warehouse)) if before.get(p) !=
+               file_state(home.settings.warehouse).get(p)}
+    assert [m for m in said if m.startswith("flags, burden")] == [
+        "flags, burden, reduction, form usage: 1 county of province 14 (1 of 1)"]
+    assert not {p for p in changed if p.endswith("/42.parquet")}, changed
