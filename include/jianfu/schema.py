@@ -359,6 +359,29 @@ FORM_USAGE_SCHEMA = pa.schema([
     pa.field("items", pa.list_(pa.string())),
 ])
 
+#: SPEC 7: the quota alerts sent (written by jianfu.alerts, not by the build).
+ALERTS_SCHEMA = pa.schema([
+    pa.field("alert_key", pa.string()),
+    pa.field("rule", pa.string()),
+    pa.field("dept_code", pa.string()),
+    pa.field("year", pa.int32()),
+    pa.field("used", pa.int32()),
+    pa.field("quota", pa.int32()),
+    pa.field("notified_at", pa.timestamp("us", tz="UTC")),
+    pa.field("channels", pa.string()),
+    pa.field("delivered", pa.bool_()),
+])
+#: SPEC 7 and 10: the collection status board (written by jianfu.collection, not by the build).
+COLLECTION_STATUS_SCHEMA = pa.schema([
+    pa.field("county_code", pa.string()),
+    pa.field("kind", pa.string()),
+    pa.field("period", pa.string()),
+    pa.field("due_date", pa.date32()),
+    pa.field("status", pa.string()),
+    pa.field("submission_id", pa.string()),
+    pa.field("received_at", pa.timestamp("us", tz="UTC")),
+])
+
 #: The unpartitioned tables jianfu builds, by name (views of an empty warehouse take these).
 BUILT_TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "units": UNITS_SCHEMA, "departments": DEPARTMENTS_SCHEMA, "submissions": SUBMISSIONS_SCHEMA,

@@ -14,12 +14,13 @@ import duckdb
 
 from ..config import RULE_DEFAULTS, ConfigError, Settings
 from ..reference import Reference
+from ..schema import FLAG_RULES
 from ..warehouse.publish import Warehouse
 from ..warehouse.views import connect
 
-EXCEEDED = "DEPT_QUOTA_EXCEEDED"
-WARNING = "DEPT_QUOTA_WARNING"
-QUOTA_RULES = (EXCEEDED, WARNING)
+#: The rules that raise an alert (jianfu.schema.FLAG_RULES marks them), and the one that repeats.
+ALERT_RULES = tuple(rule.name for rule in FLAG_RULES.values() if rule.notifies)
+EXCEEDED = FLAG_RULES["DEPT_QUOTA_EXCEEDED"].name
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def load_quota_alerts(settings: Settings, reference: Reference, rules: dict[str,
         flags = con.execute(
             f"""SELECT DISTINCT rule, dept_code, CAST(period AS VARCHAR) AS period,
                        {metric} AS metric, {threshold} AS threshold
-                FROM flags WHERE rule IN ('{EXCEEDED}', '{WARNING}')
+                FROM flags WHERE rule IN ({", ".join(f"'{name}'" for name in ALERT_RULES)})
                 ORDER BY rule, dept_code, period"""
         ).fetchall()
         usage: dict[tuple[str, int], tuple[int, int]] = {}

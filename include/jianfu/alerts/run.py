@@ -29,23 +29,13 @@ from ..ledger.delivery import DELIVERED, FAILED, PENDING, SUPERSEDED, alert_noti
 from ..notify import Notification, required_channels, store
 from ..notify.mail import smtp_endpoint
 from ..reference import Reference
+from ..schema import ALERTS_SCHEMA
 from ..warehouse.publish import Warehouse
 from . import messages
 from .quota import EXCEEDED, QuotaAlert, load_quota_alerts
 
 TOPIC = "quota_alert"
 
-ALERTS_SCHEMA = pa.schema([
-    pa.field("alert_key", pa.string()),
-    pa.field("rule", pa.string()),
-    pa.field("dept_code", pa.string()),
-    pa.field("year", pa.int32()),
-    pa.field("used", pa.int32()),
-    pa.field("quota", pa.int32()),
-    pa.field("notified_at", pa.timestamp("us", tz="UTC")),
-    pa.field("channels", pa.string()),
-    pa.field("delivered", pa.bool_()),
-])
 
 
 @dataclass

@@ -17,21 +17,12 @@ from ..config import Settings
 from ..ledger import all_submissions, connect, create_schema
 from ..notify.mail import smtp_endpoint
 from ..reference import Reference
+from ..schema import COLLECTION_STATUS_SCHEMA
 from ..warehouse.publish import Warehouse
 from . import reminders as reminding
 from .board import STATUSES, Cell, compute_cells
 from .reminders import ReminderNotice
 from .schedule import Schedule, load_schedule
-
-COLLECTION_STATUS_SCHEMA = pa.schema([
-    pa.field("county_code", pa.string()),
-    pa.field("kind", pa.string()),
-    pa.field("period", pa.string()),
-    pa.field("due_date", pa.date32()),
-    pa.field("status", pa.string()),
-    pa.field("submission_id", pa.string()),
-    pa.field("received_at", pa.timestamp("us", tz="UTC")),
-])
 
 #: How a status is written in the printed matrix (upper case: needs action).
 SHORT = {

@@ -30,9 +30,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ..alerts.run import ALERTS_SCHEMA
 from ..config import JianfuError, Settings
 from ..reference import Reference
+from ..schema import ALERTS_SCHEMA
 from ..warehouse import views
 from ..warehouse.publish import Warehouse
 from ..warehouse.query import empty_schemas
