@@ -79,7 +79,7 @@ class Store:
                 # query keeps a page steady on a server whose cores the scheduler and workers share.
                 self._con.execute("SET threads = 1")
             if snapshots != self._seen or not self._seen:
-                views.register(self._con, warehouse, empty_schemas=_schemas())
+                views.register(self._con, warehouse, empty_schemas=_schemas(), in_memory=True)
                 self._seen = snapshots
                 self._cache.clear()  # the lock is held: forget() would wait for itself
                 self._cached_rows = 0

@@ -66,7 +66,7 @@ def read_only_connection(warehouse_root: str, memory_limit: str = MEMORY_LIMIT) 
                                                  "memory_limit": memory_limit})
     except duckdb.Error as exc:
         raise QueryError(f"memory limit {memory_limit!r} is not valid (e.g. 2GiB, 512MiB): {_one_line(exc)}") from None
-    views.register(con, Warehouse(warehouse_root), empty_schemas=empty_schemas(), arrow=True)
+    views.register(con, Warehouse(warehouse_root), empty_schemas=empty_schemas(), arrow=True, in_memory=True)
     con.execute("SET lock_configuration = true")
     return con
 
