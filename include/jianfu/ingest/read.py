@@ -291,6 +291,8 @@ class _Reader:
             # 填表人:张三 (NFKC has turned ： into :) counts as empty
             empty = pc.fill_null(pc.match_substring(text, ":"), TRUE)
             all_empty = empty if all_empty is None else pc.and_(all_empty, empty)
+            if not pc.any(all_empty).as_py():  # the usual file: its county codes are all filled in
+                return None
         note = pc.and_(all_empty, nonblank)
         indices = pc.indices_nonzero(note).to_pylist()
         for i in indices:
