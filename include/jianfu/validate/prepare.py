@@ -229,7 +229,10 @@ def stack(indexed: list[tuple[int, BatchItem]], kind: Kind, reference: Reference
             data[col.name] = pd.BooleanDtype().__from_arrow__(values)
         else:
             data[col.name] = _categorical(values)
-        data[raw(col.name)] = _categorical(stacked.column(raw(col.name)))
+        text = stacked.column(raw(col.name))
+        # A code or name typed as the contract writes it is its own parsed value: encoded once.
+        same = values.type == pa.string() and values.equals(text)
+        data[raw(col.name)] = data[col.name] if same else _categorical(text)
     data[FIRST_ROW] = first
     out = pd.DataFrame(data, index=index, copy=False)
 
