@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -129,8 +130,11 @@ def parse_year(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_date(text: str) -> date | None:
-    """A date in any accepted spelling, or None when unparseable or impossible (2026-02-30)."""
+    """A date in any accepted spelling, or None when unparseable or impossible (2026-02-30).
+
+    Remembered: the dates of a month's files are a few thousand values, met again file after file."""
     m = _DATE.match(text)
     if not m:
         return None
