@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,7 +21,7 @@ _DEPT_RE = re.compile(DEPT_CODE_RE)
 LEVELS = ("county", "township", "village")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a national reference holds 660,000 of them
 class Unit:
     unit_code: str
     unit_name: str
@@ -40,7 +41,7 @@ class Unit:
         return self.unit_code[:9] + "000"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Department:
     dept_code: str
     dept_name: str
@@ -51,17 +52,23 @@ class Department:
         return self.dept_code[:6]
 
 
-def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+def _read_csv(path: Path, required: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """The rows of a reference CSV, one at a time (a national units.csv has 660,000: holding them
+    all as dicts while the units are made would double what the reference costs in memory)."""
     if not path.exists():
         raise ConfigError(f"reference file {path} is missing: put the office's {path.name} there "
                           f"(its columns: {', '.join(required)})")
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip() for h in reader.fieldnames or []]
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader, [])]
         missing = [c for c in required if c not in header]
         if missing:
             raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}")
-        return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+        for values in reader:
+            if not values:  # a blank line, as csv.DictReader skips it
+                continue
+            values += [""] * (len(header) - len(values))  # a short row: its missing cells are blank
+            yield {name: value.strip() for name, value in zip(header, values, strict=False)}
 
 
 @dataclass
