@@ -630,3 +630,25 @@ def test_counties_are_computed_a_province_at_a_time_into_one_file_per_province(t
     assert [m for m in said if m.startswith("flags, burden")] == [
         "flags, burden, reduction, form usage: 1 county of province 14 (1 of 1)"]
     assert not {p for p in changed if p.endswith("/42.parquet")}, changed
+
+
+def test_a_derived_file_lost_alone_is_made_again_without_doubling_rows(home: WarehouseHome, tmp_path: Path):
+    """Counties stale in one table only (their province's burden file deleted by hand) while
+    another county resubmits: the step computes every table for the whole province, and the rows
+    computed along for the fresh county replace its stored rows rather than doubling them."""
+    home.build()
+    root = Path(home.settings.warehouse)
+    os.unlink(os.path.realpath(root / "burden") + "/42.parquet")
+    home.submit("form_counts", "421182", "2026-09", seed=2)
+
+    result = home.build()
+
+    assert result.tables["burden"].written == 1
+    clean = tmp_path / "clean"
+    build(Settings.from_env({**home.env, "JIANFU_WAREHOUSE": str(clean)}), full=True)
+    for table in ("flags", "burden", "reduction", "form_usage"):
+        assert pq.read_table(root / table / "42.parquet").equals(pq.read_table(clean / table / "42.parquet")), table
+    con = connect(home.settings.warehouse)
+    for table in ("flags", "burden", "reduction", "form_usage"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == \
+            con.execute(f"SELECT count(*) FROM (SELECT DISTINCT * FROM {table})").fetchone()[0], table

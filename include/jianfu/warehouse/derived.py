@@ -235,8 +235,9 @@ def _compute(connect: ConnectionFactory, rules: dict, step: list[str], stale: Ma
 
 def _merge_province(warehouse: Warehouse, table: str, name: str, rows: pa.Table, replaced: set[str],
                     wanted: Mapping[str, str], full: bool) -> pa.Table | None | bool:
-    """A province file's new contents: its stored rows of counties not in `replaced`, plus `rows`
-    (recomputed counties), sorted by county, stamped with each county's fingerprint.
+    """A province file's new contents: `rows` (counties recomputed: those of `replaced` and any
+    other the step computed along), plus its stored rows of every other county still in force,
+    sorted by county, stamped with each county's fingerprint.
 
     Returns False when the file would not change, None when no county is left in it.
     """
@@ -247,7 +248,7 @@ def _merge_province(warehouse: Warehouse, table: str, name: str, rows: pa.Table,
     kept_inputs: dict[str, str] = {}
     if old is not None:
         old_inputs = _county_inputs({name: (old.schema.metadata or {}).get(INPUTS_KEY, b"").decode() or None})
-        keep = sorted(c for c in old_inputs if c not in replaced and c in wanted)
+        keep = sorted(c for c in old_inputs if c not in redone and c not in replaced and c in wanted)
         kept_inputs = {c: old_inputs[c] for c in keep}
         if keep:
             parts.append(old.filter(pc.is_in(old.column("county_code"), pa.array(keep, pa.string()))))
