@@ -222,9 +222,10 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
 
 def _compute(connect: ConnectionFactory, rules: dict, step: list[str], stale: Mapping[str, set[str]],
              cut: dict[tuple[str, str], int]) -> dict[str, pa.Table]:
-    """The per-county tables of the counties of `step` that are stale in each, on one connection
-    holding only their partitions. (Every table is computed for the whole step: a county stale in
-    one table is normally stale in all, and the merge keeps a fresh county's stored rows anyway.)"""
+    """The per-county tables with a stale county in `step`, on one connection holding only the
+    step's partitions. Each is computed for every county of the step (a county stale in one table
+    is normally stale in all); the merge puts a fresh county's new rows, equal to its stored ones,
+    in their place."""
     tables = [t for t in PER_COUNTY if stale[t] & set(step)]
     con = connect(set(step), set())
     try:
