@@ -47,7 +47,7 @@ SCRATCH_PREFIX = ".build-"
 @dataclass
 class TableStats:
     written: int = 0  # files written
-    removed: int = 0  # partitions (or per-county files) removed
+    removed: int = 0  # partitions (or province files) removed
     linked: int = 0  # unchanged files carried into the new snapshot by hard link
 
     def add(self, result: PublishResult) -> None:

@@ -389,7 +389,7 @@ class Warehouse:
         are kept as they are, unless `only` is given: then partitions outside `only` and outside
         `replace` are removed (used by a full rebuild). With `merge=True` a partition's contents
         are merged into its current files instead: the files named are replaced (or removed when
-        mapped to None), the others kept — for tables stored as one file per county. With nothing
+        mapped to None), the others kept — for tables stored as one file per province. With nothing
         to change, nothing is written.
         """
         if table in self._cleaning:
