@@ -58,6 +58,20 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
+#: The tables computed per county, with their schemas (the flags' is FLAGS_SCHEMA).
+COUNTY_TABLES = {"burden": BURDEN_SCHEMA, "reduction": REDUCTION_SCHEMA, "form_usage": FORM_USAGE_SCHEMA}
+
+
+def county_tables(con, rules: dict, counties: list[str] | None, tables: list[str],
+                  cut: dict[tuple[str, str], int] | None = None) -> dict[str, pa.Table]:
+    """Several per-county tables ("flags" and those of COUNTY_TABLES) of `counties` (None: all),
+    computed on one preparation of `con` (the builder's step: preparing reads the counties' unit
+    labels). `cut` as for county_flags."""
+    prepare(con, rules, counties)
+    return {name: run_rules(con, COUNTY_RULES, cut) if name == "flags"
+            else _conform(run(con, name), COUNTY_TABLES[name]) for name in tables}
+
+
 def county_flags(con, rules: dict, counties: list[str] | None = None,
                  cut: dict[tuple[str, str], int] | None = None) -> pa.Table:
     """Flags of every per-county rule (all but DEPT_QUOTA_*), for `counties` or for all of them.
@@ -66,21 +80,7 @@ def county_flags(con, rules: dict, counties: list[str] | None = None,
     `cut` receives, per (county, period), the FORM_DUPLICATE_ACROSS_DEPTS pairs left out by the
     cap `form_duplicate_max_pairs`.
     """
-    prepare(con, rules, counties)
-    return run_rules(con, COUNTY_RULES, cut)
-
-
-#: The tables computed per county, with their schemas (the flags' is FLAGS_SCHEMA).
-COUNTY_TABLES = {"burden": BURDEN_SCHEMA, "reduction": REDUCTION_SCHEMA, "form_usage": FORM_USAGE_SCHEMA}
-
-
-def county_tables(con, rules: dict, counties: list[str], tables: list[str],
-                  cut: dict[tuple[str, str], int] | None = None) -> dict[str, pa.Table]:
-    """Several per-county tables ("flags" and those of COUNTY_TABLES) of `counties`, computed on
-    one preparation of `con` (the builder's step: preparing reads the counties' unit labels)."""
-    prepare(con, rules, counties)
-    return {name: run_rules(con, COUNTY_RULES, cut) if name == "flags"
-            else _conform(run(con, name), COUNTY_TABLES[name]) for name in tables}
+    return county_tables(con, rules, counties, ["flags"], cut)["flags"]
 
 
 def quota_usage(con, rules: dict) -> pa.Table:
@@ -99,20 +99,17 @@ def quota_flags(con, rules: dict) -> pa.Table:
 
 def burden(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
     """Burden index per unit per month (SPEC.md section 7), for `counties` or for all of them."""
-    prepare(con, rules, counties)
-    return _conform(run(con, "burden"), BURDEN_SCHEMA)
+    return county_tables(con, rules, counties, ["burden"])["burden"]
 
 
 def reduction(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
     """Reduction tracking per county per month (SPEC.md section 14), for `counties` or all."""
-    prepare(con, rules, counties)
-    return _conform(run(con, "reduction"), REDUCTION_SCHEMA)
+    return county_tables(con, rules, counties, ["reduction"])["reduction"]
 
 
 def form_usage(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
     """Each county's use of each form per month (flags/sql/form_usage.sql), for `counties` or all."""
-    prepare(con, rules, counties)
-    return _conform(run(con, "form_usage"), FORM_USAGE_SCHEMA)
+    return county_tables(con, rules, counties, ["form_usage"])["form_usage"]
 
 
 def form_catalog(con, rules: dict) -> pa.Table:

@@ -127,14 +127,13 @@ def load_partition(kind_name: str, row: Mapping, home: Path) -> pa.Table | Exist
     except (FileNotFoundError, OSError) as exc:
         raise BuildError(f"cannot read the staged file of submission {row['submission_id']} "
                          f"({location}): {exc}; re-run `jianfu ingest`") from None
-    for key, in_ledger in (("county_code", row["county_code"]), (kind.period_column, row["period"])):
+    for key in ("county_code", kind.period_column):
         if key not in staged.column_names:
             raise BuildError(f"staged file {location} has no {key} column")
-        value = int(in_ledger) if key == "year" else in_ledger
-        found = [v for v in pc.unique(staged.column(key)).to_pylist() if v is not None]
-        if staged.num_rows and found != [value]:
-            raise BuildError(f"staged file {location} holds rows of another {key} than its ledger entry "
-                             f"({in_ledger})")
+    foreign = _foreign_rows(kind_name, staged, row["county_code"], row["period"])
+    if foreign:
+        raise BuildError(f"staged file {location} holds rows of another {foreign[0]} than its ledger entry "
+                         f"({foreign[1]})")
     try:
         return partition_table(kind_name, staged, row["submission_id"])
     except KeyError as exc:
@@ -163,16 +162,26 @@ def partition_table(kind_name: str, table: pa.Table, submission_id: str) -> pa.T
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def _foreign_rows(kind_name: str, table: pa.Table, county_code: str, period: str) -> tuple[str, str] | None:
+    """(column, expected value) when `table` holds rows of another county or period than the
+    partition's, else None."""
+    key = KINDS[kind_name].period_column
+    for column, expected in (("county_code", county_code), (key, period)):
+        value = int(expected) if column == "year" else expected
+        found = [v for v in pc.unique(table.column(column)).to_pylist() if v is not None]
+        if table.num_rows and found != [value]:
+            return column, expected
+    return None
+
+
 def stage_partition_file(kind_name: str, table: pa.Table, submission_id: str, county_code: str, period: str,
                          path: str) -> None:
     """Write an accepted submission (the canonical columns of its kind, every row of one county and
     period) as its warehouse partition file will be, marked with that partition: the build then
     links it into the snapshot rather than reading and rewriting it."""
-    key = KINDS[kind_name].period_column
-    for column, expected in (("county_code", county_code), (key, int(period) if key == "year" else period)):
-        found = [v for v in pc.unique(table.column(column)).to_pylist() if v is not None]
-        if table.num_rows and found != [expected]:
-            raise ValueError(f"rows of {column} {found} cannot be staged as {expected}")
+    foreign = _foreign_rows(kind_name, table, county_code, period)
+    if foreign:
+        raise ValueError(f"rows of another {foreign[0]} cannot be staged as {foreign[1]}")
     data = partition_table(kind_name, table, submission_id)
     marked = data.replace_schema_metadata({PARTITION_KEY: partition_dir(kind_name, county_code, period).encode()})
     write_parquet(marked, path)
