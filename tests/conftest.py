@@ -27,7 +27,7 @@ def jianfu_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str
     env = {"JIANFU_HOME": str(home), "JIANFU_NOW": NOW.isoformat()}
     for name in ("JIANFU_REFERENCE", "JIANFU_WAREHOUSE", "JIANFU_DB_URL", "JIANFU_SMTP_URL",
                  "JIANFU_ALERT_EMAILS", "JIANFU_WEBHOOK_URL", "JIANFU_WEBHOOK_KIND", "JIANFU_WEBHOOK_SECRET",
-                 "JIANFU_SMTP_FROM", "JIANFU_CONSOLE_URL"):
+                 "JIANFU_SMTP_FROM", "JIANFU_CONSOLE_URL", "JIANFU_INGEST_WORKERS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

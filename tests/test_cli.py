@@ -44,6 +44,20 @@ def test_a_missing_path_is_a_usage_error(jianfu_env, tmp_path):
     assert result.stderr.strip() == f"jianfu: error: {tmp_path / 'nowhere'}: no such file or directory"
 
 
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_a_bad_number_of_ingest_workers_is_named_before_any_work(jianfu_env, value):
+    home = Path(jianfu_env["JIANFU_HOME"])
+    run("init", "--no-docs", env=jianfu_env)
+    write_reference(home / "reference")
+    write_csv(home / "landing" / "form_counts" / "421127_2026-09.csv", FORM_HEADER, form_rows())
+
+    result = run("ingest", env={**jianfu_env, "JIANFU_INGEST_WORKERS": value})
+
+    assert result.returncode == 1
+    assert f"JIANFU_INGEST_WORKERS={value!r}" in result.stderr and "1 or more" in result.stderr
+    assert not list((home / "raw").rglob("*.csv")), "nothing is archived before the setting is checked"
+
+
 def test_check_form_of_a_missing_file_is_a_usage_error(jianfu_env, tmp_path):
     (Path(jianfu_env["JIANFU_HOME"]) / "warehouse").mkdir(parents=True)
 

@@ -533,11 +533,11 @@ def test_the_dags_plan_leaves_links_and_files_still_being_copied(home, tmp_path)
     assert "1 file(s) still being copied, left for the next run" in Lines.text
 
 
-@pytest.mark.parametrize("batch_rows", [1, 5, 400_000])
-def test_what_is_decided_does_not_depend_on_the_batch_size(home, batch_rows):
-    """Ingest reads and validates a bounded batch of rows at a time (a national month does not fit
-    in memory at once): one file per batch, two per batch, or all at once decide alike, and each
-    problem stays with its own file and row."""
+@pytest.mark.parametrize(("batch_bytes", "workers"), [(1, 1), (1, 2), (1_000, 2), (2**30, 1)])
+def test_what_is_decided_does_not_depend_on_batches_or_processes(home, batch_bytes, workers):
+    """Ingest reads and validates a bounded batch of files at a time (a national month does not fit
+    in memory at once), in one process or several: one file per batch, a few per batch, or all at
+    once, here or in worker processes, decide alike, and each problem stays with its own file and row."""
     write_csv(landing(home, "421127_2026-09.csv"), FORM_HEADER, form_rows(fill=1), mtime=T)
     bad = form_rows(county=OTHER_COUNTY)
     bad[1][7] = -3  # fill_count below zero: a GX rule, on the file's second data row
@@ -545,8 +545,12 @@ def test_what_is_decided_does_not_depend_on_the_batch_size(home, batch_rows):
     write_csv(landing(home, "421127_2026-08.csv"), FORM_HEADER, form_rows(period="2026-08"), mtime=T + 2)
     write_csv(landing(home, "421127_2026-09_v2.csv"), FORM_HEADER, form_rows(fill=2), mtime=T + 3)
 
-    summary = ingest(home, batch_rows=batch_rows)
+    messages: list[str] = []
 
+    summary = ingest(home, progress=messages.append, batch_bytes=batch_bytes, workers=workers)
+
+    in_processes = any("(2 processes)" in m for m in messages)
+    assert in_processes == (workers == 2), messages
     assert [(o.file_name, o.status, o.rows, o.errors) for o in summary.outcomes] == [
         ("421127_2026-09.csv", "superseded", 4, 0),
         ("140404_2026-09.csv", "rejected", 2, 1),

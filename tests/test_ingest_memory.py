@@ -1,7 +1,7 @@
 """Ingest's peak memory follows its batch of rows, not the number of files received (issue 21).
 
 Each ingest runs in a process of its own so that its peak resident size (ru_maxrss) is its own.
-The same small batch size is used for both runs: one month of N files and one of 4N files. Held
+The same small batch (about 20,000 rows) is used for both runs: one month of N files and one of 4N files. Held
 all at once, the 4N files' tables would add several times the batch's memory; streamed, the peaks
 differ by little. The margin is generous (the machine is shared), yet well below what holding
 every table costs at these sizes.
@@ -19,7 +19,7 @@ from conftest import NOW
 from jianfu.config import Settings
 
 ROWS_PER_FILE = 2_000
-BATCH_ROWS = 20_000
+FILES_PER_BATCH = 10
 MIB = 2**20
 
 _INGEST = """
@@ -27,7 +27,7 @@ import json, resource, sys
 from jianfu.config import Settings
 from jianfu.ingest.pipeline import ingest
 settings = Settings.from_env({"JIANFU_HOME": sys.argv[1], "JIANFU_NOW": sys.argv[2]})
-summary = ingest(settings, batch_rows=int(sys.argv[3]))
+summary = ingest(settings, batch_bytes=int(sys.argv[3]))
 print(json.dumps({"accepted": summary.accepted, "decided": len(summary.outcomes),
                   "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
@@ -47,7 +47,9 @@ def _month(home: Path, files: int) -> Settings:
 
 
 def _ingest_peak(settings: Settings) -> dict:
-    run = subprocess.run([sys.executable, "-c", _INGEST, str(settings.home), NOW.isoformat(), str(BATCH_ROWS)],
+    one_file = next((settings.landing / "form_counts").iterdir()).stat().st_size
+    batch_bytes = FILES_PER_BATCH * one_file
+    run = subprocess.run([sys.executable, "-c", _INGEST, str(settings.home), NOW.isoformat(), str(batch_bytes)],
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout.strip().splitlines()[-1])

@@ -20,7 +20,7 @@ import pytest
 from jianfu import schema as S
 from jianfu.config import Settings
 from jianfu.problems import CRITICAL, WARNING
-from jianfu.reference import Department, Reference, Unit
+from jianfu.reference import Codes, Department, Reference, Unit
 from jianfu.submission import ROW, BatchItem, ReadResult, raw
 from jianfu.validate import EXPECTATIONS_DIR, build_data_docs, load_suite, validate_batch
 from jianfu.validate.suites import read_suite_json
@@ -129,8 +129,9 @@ def make_reference() -> Reference:
 
 
 @pytest.fixture(scope="module")
-def reference() -> Reference:
-    return make_reference()
+def reference() -> Codes:
+    """What validation checks codes against: the codes of the reference above."""
+    return Codes.of(make_reference())
 
 
 def found(problems) -> set[tuple[str, str | None, int | None]]:
@@ -290,7 +291,7 @@ CASES += [
 
 
 @pytest.fixture(scope="module")
-def case_results(reference: Reference) -> dict[str, list]:
+def case_results(reference: Codes) -> dict[str, list]:
     """All cases as files of ONE batch (three kinds): each case also proves attribution to its file."""
     items = [item(kind, rows, key=key, **opts) for key, kind, rows, _, opts in CASES]
     return validate_batch(items, reference, NOW)

@@ -83,7 +83,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     settle = args.settle if args.settle is not None else load_rules(settings.reference)["landing_settle_seconds"]
     try:
         summary = ingest(settings, paths, args.kind, _progress, recheck_rejected=args.recheck_rejected,
-                         settle=settle)
+                         settle=settle, workers=settings.ingest_workers)
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
     print(summary.describe())

@@ -27,6 +27,8 @@ DEFAULT_SMTP_FROM = "jianfu@localhost"
 #: The console a message links to when JIANFU_CONSOLE_URL is unset: `jianfu serve`'s default address.
 DEFAULT_CONSOLE_URL = "http://127.0.0.1:8090/"
 
+#: Processes of a command-line ingest when JIANFU_INGEST_WORKERS is unset (capped at the cores).
+DEFAULT_INGEST_WORKERS = 2
 #: DuckDB's memory limit in a build when JIANFU_BUILD_MEMORY is unset.
 DEFAULT_BUILD_MEMORY = "1GiB"
 
@@ -178,6 +180,22 @@ class Settings:
         """JIANFU_BUILD_MEMORY: DuckDB's memory limit in `jianfu build` (DuckDB syntax, e.g. 1GiB);
         past it DuckDB spills to disk, so the build fits a small worker whatever the month's size."""
         return self.env.get("JIANFU_BUILD_MEMORY") or DEFAULT_BUILD_MEMORY
+
+    @property
+    def ingest_workers(self) -> int:
+        """JIANFU_INGEST_WORKERS: processes `jianfu ingest` checks batches of files in (default: two,
+        or one on a one-core machine); each holds one batch, so memory grows with this number."""
+        text = self.env.get("JIANFU_INGEST_WORKERS")
+        if not text:
+            return min(DEFAULT_INGEST_WORKERS, os.cpu_count() or 1)
+        try:
+            workers = int(text)
+        except ValueError:
+            workers = 0
+        if workers < 1:
+            raise ConfigError(f"JIANFU_INGEST_WORKERS={text!r}: give a whole number of processes, 1 or more "
+                              f"/ 请填写不小于1的整数")
+        return workers
 
     @property
     def console_token(self) -> str | None:

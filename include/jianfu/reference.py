@@ -7,17 +7,17 @@ departments tables), flags (quotas, names in details) and alerts (contact e-mail
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pacsv
+
 from .config import ConfigError
 from .schema import DEPT_CODE_RE, UNIT_CODE_RE
 
-_UNIT_RE = re.compile(UNIT_CODE_RE)
-_DEPT_RE = re.compile(DEPT_CODE_RE)
 LEVELS = ("county", "township", "village")
 
 
@@ -52,23 +52,61 @@ class Department:
         return self.dept_code[:6]
 
 
-def _read_csv(path: Path, required: tuple[str, ...]) -> Iterator[dict[str, str]]:
-    """The rows of a reference CSV, one at a time (a national units.csv has 660,000: holding them
-    all as dicts while the units are made would double what the reference costs in memory)."""
+def _read_table(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> pa.Table:
+    """The `required` and `optional` columns of a reference CSV as text without surrounding spaces
+    (an optional column the file lacks is blank). Read by pyarrow: a national units.csv has 660,000
+    rows, and every process that checks submissions reads it."""
     if not path.exists():
         raise ConfigError(f"reference file {path} is missing: put the office's {path.name} there "
                           f"(its columns: {', '.join(required)})")
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}")
-        for values in reader:
-            if not values:  # a blank line, as csv.DictReader skips it
-                continue
-            values += [""] * (len(header) - len(values))  # a short row: its missing cells are blank
-            yield {name: value.strip() for name, value in zip(header, values, strict=False)}
+        header = [h.strip() for h in next(csv.reader(fh), [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ConfigError(f"{path}: missing column(s) {', '.join(missing)}")
+    wanted = [c for c in (*required, *optional) if c in header]
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in wanted},
+                                                 include_columns=wanted, strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ConfigError(f"{path}: {str(exc).splitlines()[0]}") from None
+    columns = {c: pc.utf8_trim_whitespace(table.column(c)) for c in wanted}
+    for c in optional:
+        columns.setdefault(c, pa.chunked_array([pa.nulls(table.num_rows, pa.string())]))
+    return pa.table(columns)
+
+
+def _check(table: pa.Table, path: Path, column: str, valid: pa.ChunkedArray, what: str) -> None:
+    """ConfigError naming the first line of `path` whose `column` is not `valid`."""
+    bad = pc.indices_nonzero(pc.invert(valid)) if len(table) else pa.array([], pa.uint64())
+    if len(bad):
+        n = bad[0].as_py()
+        raise ConfigError(f"{path} line {n + 2}: {column} {table.column(column)[n].as_py()!r} {what}")
+
+
+def _units_table(path: Path) -> pa.Table:
+    table = _read_table(path / "units.csv", ("unit_code", "unit_name", "level"), ("parent_code", "contact_email"))
+    codes = table.column("unit_code")
+    _check(table, path / "units.csv", "unit_code", pc.match_substring_regex(codes, UNIT_CODE_RE), "is not 12 digits")
+    _check(table, path / "units.csv", "level", pc.is_in(table.column("level"), pa.array(LEVELS)),
+           f"is not one of {LEVELS}")
+    return table
+
+
+def _departments_table(path: Path) -> pa.Table:
+    table = _read_table(path / "departments.csv", ("dept_code", "dept_name"), ("contact_email",))
+    _check(table, path / "departments.csv", "dept_code",
+           pc.match_substring_regex(table.column("dept_code"), DEPT_CODE_RE), "is malformed")
+    return table
+
+
+def _texts(column: pa.ChunkedArray) -> list[str | None]:
+    """A column's values, blank ones as None."""
+    return [v or None for v in column.to_pylist()]
 
 
 @dataclass
@@ -82,21 +120,15 @@ class Reference:
 
     @classmethod
     def load(cls, path: Path) -> Reference:
-        units: dict[str, Unit] = {}
-        for n, row in enumerate(_read_csv(path / "units.csv", ("unit_code", "unit_name", "level")), start=2):
-            code, level = row["unit_code"], row["level"]
-            if not _UNIT_RE.match(code):
-                raise ConfigError(f"{path / 'units.csv'} line {n}: unit_code {code!r} is not 12 digits")
-            if level not in LEVELS:
-                raise ConfigError(f"{path / 'units.csv'} line {n}: level {level!r} is not one of {LEVELS}")
-            units[code] = Unit(code, row["unit_name"], level, row.get("parent_code") or None,
-                               row.get("contact_email") or None)
-        departments: dict[str, Department] = {}
-        for n, row in enumerate(_read_csv(path / "departments.csv", ("dept_code", "dept_name")), start=2):
-            code = row["dept_code"]
-            if not _DEPT_RE.match(code):
-                raise ConfigError(f"{path / 'departments.csv'} line {n}: dept_code {code!r} is malformed")
-            departments[code] = Department(code, row["dept_name"], row.get("contact_email") or None)
+        table = _units_table(path)
+        columns = [table.column(c).to_pylist() for c in ("unit_code", "unit_name", "level")]
+        extra = [_texts(table.column(c)) for c in ("parent_code", "contact_email")]
+        units = {code: Unit(code, name, level, parent, email)
+                 for code, name, level, parent, email in zip(*columns, *extra, strict=True)}
+        table = _departments_table(path)
+        departments = {code: Department(code, name, email) for code, name, email in zip(
+            table.column("dept_code").to_pylist(), table.column("dept_name").to_pylist(),
+            _texts(table.column("contact_email")), strict=True)}
         return cls(units=units, departments=departments, quotas=load_quotas(path), path=path)
 
     @cached_property
@@ -115,10 +147,42 @@ def load_quotas(path: Path) -> dict[tuple[str, int], int]:
     quotas: dict[tuple[str, int], int] = {}
     quota_path = path / "quotas.csv"
     if quota_path.exists():
-        rows = _read_csv(quota_path, ("dept_code", "year", "max_inspection_items"))
-        for n, row in enumerate(rows, start=2):
+        table = _read_table(quota_path, ("dept_code", "year", "max_inspection_items"))
+        rows = zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True)
+        for n, (dept_code, year, most) in enumerate(rows, start=2):
             try:
-                quotas[(row["dept_code"], int(row["year"]))] = int(row["max_inspection_items"])
+                quotas[(dept_code, int(year))] = int(most)
             except ValueError:
                 raise ConfigError(f"{quota_path} line {n}: year and max_inspection_items must be whole numbers") from None
     return quotas
+
+
+@dataclass(frozen=True)
+class Codes:
+    """The reference as checking a submission needs it: the unit codes with their levels, the
+    department codes, the counties. Columns rather than Unit objects: a country's 660,000 units
+    take tens of MB and a fraction of a second, so each of ingest's worker processes loads its own."""
+
+    unit_codes: pa.Array
+    unit_levels: pa.Array
+    dept_codes: pa.Array
+    county_codes: frozenset[str]
+
+    @classmethod
+    def load(cls, path: Path) -> Codes:
+        units = _units_table(path)
+        return cls._of(units.column("unit_code").combine_chunks(), units.column("level").combine_chunks(),
+                       _departments_table(path).column("dept_code").combine_chunks())
+
+    @classmethod
+    def of(cls, reference: Reference) -> Codes:
+        """The codes of a Reference already loaded."""
+        units = list(reference.units.values())
+        return cls._of(pa.array([u.unit_code for u in units], pa.string()),
+                       pa.array([u.level for u in units], pa.string()),
+                       pa.array(list(reference.departments), pa.string()))
+
+    @classmethod
+    def _of(cls, unit_codes: pa.Array, unit_levels: pa.Array, dept_codes: pa.Array) -> Codes:
+        counties = pc.utf8_slice_codeunits(pc.filter(unit_codes, pc.equal(unit_levels, "county")), 0, 6)
+        return cls(unit_codes, unit_levels, dept_codes, frozenset(counties.to_pylist()))

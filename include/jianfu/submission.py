@@ -129,6 +129,8 @@ def shown(text: str) -> str:
     """A file name (or path) from landing as text safe to store and show: bytes that are not UTF-8
     (a GBK name from a Windows zip) become `\\xNN`, and control and line-breaking characters
     become `\\uNNNN`, so a name can never forge a line of a summary or a report."""
+    if text.isprintable():  # nothing to escape (no control, format, separator or undecodable character)
+        return text
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
 

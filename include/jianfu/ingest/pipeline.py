@@ -5,28 +5,31 @@ The order of work is what makes it safe to stop at any moment and run again:
 1. hash each file; a file already decided at the same place is skipped (re-runs change nothing);
 2. copy it into the raw archive (by SHA-256) and record the receipt in the ledger as `received`;
    bytes already received under another name become a `duplicate` and stop there;
-3. read and normalise the new receipts, a bounded batch of rows at a time (structural problems reject
-   the file at once);
+3. read and normalise the new receipts, a bounded batch of files at a time (structural problems
+   reject the file at once);
 4. validate each batch in one Great Expectations run per kind (per-file overhead is the cost that
    matters when a province sends hundreds of small files), stage each file that passed as Parquet,
-   and let the batch's tables go before the next is read;
+   and let the batch's tables go before the next is read; with JIANFU_INGEST_WORKERS above 1 the
+   command line checks batches in a standard process pool, one batch per process at a time;
 5. decide every file in receipt order in one ledger transaction: rejected, or accepted and put in
    force (superseding the version before it).
 
-A run that dies leaves receipts in `received`; the next run finishes them from the archive. Scale-out
-is Airflow's mapping over batches of files (jianfu.orchestration), not processes started here; the
-GX Data Docs are rendered by a step of their own after ingest (jianfu.validate.build_data_docs).
+A run that dies leaves receipts in `received`; the next run finishes them from the archive. In
+Airflow the scale-out is the mapping over batches of files (jianfu.orchestration), each task in one
+process; the GX Data Docs are rendered by a step of their own after ingest (jianfu.validate.build_data_docs).
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
+import multiprocessing
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,10 +39,10 @@ from sqlalchemy.exc import IntegrityError
 from .. import ledger
 from ..config import Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
-from ..reference import Reference
+from ..reference import Codes
 from ..schema import KINDS, county_in_name
 from ..submission import BatchItem, ReadResult, shown
-from ..validate import validate_batch
+from ..validate import reference_index, validate_batch
 from ..validate.docs import context_root
 from ..validate.report import MAX_MESSAGE_CHARS, cut, write_report
 from ..warehouse.kinds import stage_partition_file
@@ -53,9 +56,10 @@ Progress = Callable[[str], None]
 
 _PERIOD_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_年]?(0[1-9]|1[0-2])(?!\d)")
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
-#: Rows read, validated and staged together (see _read_in_batches): bounds ingest's memory whatever
-#: the number of files received, while keeping GX's fixed cost per run small beside the rows.
-BATCH_ROWS = 200_000
+#: Bytes of files read, validated and staged together (see _plan_batches), about 100,000 rows of a
+#: CSV: bounds each process's memory whatever the number of files received, while keeping GX's
+#: fixed cost per run small beside the rows.
+BATCH_BYTES = 16 * 2**20
 
 
 @dataclass
@@ -121,9 +125,9 @@ class IngestSummary:
         return "\n".join(lines)
 
 
-def _guess_from_name(name: str, kind: str | None, reference: Reference) -> tuple[str | None, str | None]:
+def _guess_from_name(name: str, kind: str | None, codes: Codes) -> tuple[str | None, str | None]:
     """County and period from a file name, for files too broken to read (so the board says rejected)."""
-    county = county_in_name(name, reference.county_codes)
+    county = county_in_name(name, codes.county_codes)
     if kind == "inspections":
         match = _YEAR_IN_NAME.search(name)
         return county, match.group(1) if match else None
@@ -192,7 +196,7 @@ def _place_key(item: Discovered) -> str:
 
 
 def _receive(settings: Settings, engine, found: list[Discovered], summary: IngestSummary,
-             progress: Progress, run_id: str, failures: FailureCounts, reference: Reference) -> None:
+             progress: Progress, run_id: str, failures: FailureCounts, codes: Codes) -> None:
     """Steps 1-2: archive and record every new file, claimed by this run for deciding.
 
     A file already received at the same place with the same size and modification time is skipped
@@ -219,7 +223,7 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
             if runs < ATTEMPTS:
                 summary.skipped.append((shown(str(item.path)), f"{reason}; tried again next run ({runs} of {ATTEMPTS})"))
             else:
-                rows.append(_rejected_unreadable(item, reason, runs, settings, reference))
+                rows.append(_rejected_unreadable(item, reason, runs, settings, codes))
         else:
             failures.forget(_place_key(item))
     kept = [(d, c) for d, c in zip(fresh, copies, strict=True) if not isinstance(c, OSError)]
@@ -276,11 +280,11 @@ def _receive(settings: Settings, engine, found: list[Discovered], summary: Inges
 
 
 def _rejected_unreadable(item: Discovered, reason: str, runs: int, settings: Settings,
-                         reference: Reference) -> dict:
+                         codes: Codes) -> dict:
     """The ledger row of a landed file that could not be archived in ATTEMPTS runs: rejected, with
     no bytes archived (there are none to keep), so the office sees it on the board."""
     source = shown(str(item.path))
-    county, period = _guess_from_name(_file_name(item), item.kind, reference)
+    county, period = _guess_from_name(_file_name(item), item.kind, codes)
     return dict(
         submission_id=f"unread-{hashlib.sha1(_place_key(item).encode()).hexdigest()[:16]}", kind=item.kind,
         file_name=_file_name(item), source_path=source, sha256="", size_bytes=item.size,
@@ -313,7 +317,7 @@ def _record(engine, rows: list[dict], summary: IngestSummary) -> list[dict]:
         return recorded
 
 
-def _read_one(receipt: _Receipt, reference: Reference) -> None:
+def _read_one(receipt: _Receipt, codes: Codes) -> None:
     """Step 3 for one file: read and normalise; structural problems become its only (critical) problem."""
     row = receipt.row
     kind_name = row["kind"]
@@ -342,39 +346,89 @@ def _read_one(receipt: _Receipt, reference: Reference) -> None:
                 "unreadable_file", f"the file could not be read ({type(exc).__name__}: {exc})",
                 "文件无法读取，请检查文件是否完整、格式是否为CSV或XLSX"))
     if not row.get("county_code") or not row.get("period"):
-        county, period = _guess_from_name(row["file_name"], kind_name, reference)
+        county, period = _guess_from_name(row["file_name"], kind_name, codes)
         row["county_code"] = row.get("county_code") or county
         row["period"] = row.get("period") or period
 
 
-def _read_in_batches(receipts: list[_Receipt], reference: Reference, progress: Progress,
-                     batch_rows: int) -> Iterator[list[_Receipt]]:
-    """Step 3, yielding files of one kind whose tables hold about `batch_rows` rows together.
+def _plan_batches(receipts: list[_Receipt], batch_bytes: int) -> list[list[_Receipt]]:
+    """Files of one kind grouped into batches of about `batch_bytes` bytes on disk.
 
-    Read tables are what ingest's memory is made of (a national month is ten million rows), so
-    only one batch of them is held at a time: each is validated, staged and let go before the next
-    files are read. Batches are of one kind because GX runs once per kind per batch; a batch is
-    large enough that its fixed GX cost stays small beside its rows.
+    Read tables are what ingest's memory is made of (a national month is ten million rows), so a
+    batch is read, validated, staged and let go before its process takes the next. Batches are of
+    one kind because GX runs once per kind per batch, and large enough that its fixed cost per run
+    stays small beside the rows. Sizes on disk stand in for rows, which are known only once read.
     """
-    pending: list[_Receipt] = []
-    rows = 0
-    for n, receipt in enumerate(sorted(receipts, key=lambda r: r.row["kind"] or ""), start=1):
-        if n % 50 == 0:
-            progress(f"read {n}/{len(receipts)} files")
-        if pending and receipt.row["kind"] != pending[-1].row["kind"]:
-            yield pending
-            pending, rows = [], 0
-        _read_one(receipt, reference)
-        pending.append(receipt)
-        rows += receipt.read.row_count if receipt.read is not None else 0
-        if rows >= batch_rows:
-            yield pending
-            pending, rows = [], 0
-    if pending:
-        yield pending
+    batches: list[list[_Receipt]] = []
+    size = 0
+    for receipt in sorted(receipts, key=lambda r: r.row["kind"] or ""):
+        if batches and (size >= batch_bytes or receipt.row["kind"] != batches[-1][-1].row["kind"]):
+            batches.append([])
+            size = 0
+        if not batches:
+            batches.append([])
+        batches[-1].append(receipt)
+        size += receipt.row["size_bytes"] or 0
+    return batches
 
 
-def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Settings) -> None:
+def _check(batch: list[_Receipt], codes: Codes, settings: Settings) -> list[_Receipt]:
+    """Steps 3-4 for one batch: read, validate and stage its files; their tables are let go."""
+    for receipt in batch:
+        _read_one(receipt, codes)
+    _validate_and_stage(batch, codes, settings)
+    return batch
+
+
+#: A worker process's reference codes and settings, inherited from ingest when the pool forks.
+_worker_context: tuple[Codes, Settings] | None = None
+
+
+def _start_worker(codes: Codes, settings: Settings) -> None:
+    global _worker_context
+    _worker_context = (codes, settings)
+
+
+def _check_in_worker(batch: list[_Receipt]) -> list[_Receipt]:
+    assert _worker_context is not None, "a worker of _check_all without its context"
+    return _check(batch, *_worker_context)
+
+
+def _check_all(receipts: list[_Receipt], codes: Codes, settings: Settings, progress: Progress,
+               batch_bytes: int, workers: int) -> list[_Receipt]:
+    """Steps 3-4 for every claimed receipt, batch by batch; returns the receipts as checked.
+
+    With more than one worker the batches go to a standard process pool: reading and GX are
+    CPU-bound Python, so threads would share one core. The pool forks, so the workers share the
+    reference codes already loaded instead of each loading its own; each holds one batch at a time.
+    """
+    batches = _plan_batches(receipts, batch_bytes)
+    workers = min(workers, len(batches))
+    checked: list[_Receipt] = []
+    if workers <= 1:
+        done = (_check(batch, codes, settings) for batch in batches)
+        for batch in done:
+            checked.extend(batch)
+            progress(f"checked {len(checked)}/{len(receipts)} files")
+        return checked
+    # What the workers share stays shared: the codes' index is built before they fork, and frozen
+    # objects are left alone by their garbage collector (which would copy every page it touches);
+    # see gc.freeze.
+    reference_index(codes)
+    gc.freeze()
+    try:
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=fork, initializer=_start_worker,
+                                 initargs=(codes, settings)) as pool:
+            for batch in pool.map(_check_in_worker, batches):
+                checked.extend(batch)
+                progress(f"checked {len(checked)}/{len(receipts)} files ({workers} processes)")
+    finally:
+        gc.unfreeze()
+    return checked
+
+
+def _validate_all(receipts: list[_Receipt], codes: Codes, settings: Settings) -> None:
     """Step 4: one GX run per kind over every readable file."""
     items = [BatchItem(r.row["submission_id"], KINDS[r.row["kind"]], r.read, ledger.as_naive_utc(r.row["received_at"]))
              for r in receipts if r.read is not None]
@@ -382,13 +436,13 @@ def _validate_all(receipts: list[_Receipt], reference: Reference, settings: Sett
         return
     # Validation results go to a file-backed GX context so Data Docs show the history.
     try:
-        found = validate_batch(items, reference, settings.now(), context_root=context_root(settings))
+        found = validate_batch(items, codes, settings.now(), context_root=context_root(settings))
     except Exception:  # a library failure on the batch: find the file(s) it belongs to, one by one
         log.warning("validating %d file(s) together failed; validating them one by one", len(items), exc_info=True)
         found = {}
         for item in items:
             try:
-                found.update(validate_batch([item], reference, settings.now(), context_root=context_root(settings)))
+                found.update(validate_batch([item], codes, settings.now(), context_root=context_root(settings)))
             except Exception as exc:
                 log.warning("validating %s failed", item.key, exc_info=True)
                 by_key = next(r for r in receipts if r.row["submission_id"] == item.key)
@@ -411,9 +465,9 @@ def _stage(receipt: _Receipt, settings: Settings) -> str:
     return str(final)
 
 
-def _validate_and_stage(receipts: list[_Receipt], reference: Reference, settings: Settings) -> None:
+def _validate_and_stage(receipts: list[_Receipt], codes: Codes, settings: Settings) -> None:
     """Step 4 for receipts already read; the tables are let go as soon as they are staged."""
-    _validate_all(receipts, reference, settings)
+    _validate_all(receipts, codes, settings)
     for receipt in receipts:
         if receipt.read is None:
             continue
@@ -495,7 +549,7 @@ def _decide(receipts: list[_Receipt], settings: Settings, engine, summary: Inges
 
 def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None = None,
            progress: Progress | None = None, *, recheck_rejected: bool = False,
-           settle: float = 0, batch_rows: int = BATCH_ROWS) -> IngestSummary:
+           settle: float = 0, batch_bytes: int = BATCH_BYTES, workers: int = 1) -> IngestSummary:
     """Receive, archive, validate and put in force every new file under `paths` (default: landing).
 
     With `recheck_rejected`, files rejected earlier are validated again from the archive as well:
@@ -505,8 +559,9 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
 
     `settle` seconds: files changed more recently are left for the next run (the command line and
     the DAG pass rules.yaml's landing_settle_seconds; a caller that placed the files itself, 0).
-    `batch_rows`: rows read and validated together (see _read_in_batches); what is decided does not
-    depend on it.
+    `batch_bytes`: bytes of files read and validated together (see _plan_batches); `workers`: processes
+    checking batches side by side (the command line passes JIANFU_INGEST_WORKERS; Airflow maps
+    batches over tasks instead). What is decided depends on neither.
     """
     progress = progress or (lambda _msg: None)
     started = time.monotonic()
@@ -517,7 +572,7 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         paths = [settings.landing]
     landing = scan(paths, kind, settle=settle)
     found = landing.found
-    reference = Reference.load(settings.reference)
+    codes = Codes.load(settings.reference)
     failures = FailureCounts(settings.home / "ingest_failures.json")
     engine = ledger.connect(settings.db_url)
     try:
@@ -525,7 +580,7 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
         summary = IngestSummary(skipped=[(shown(str(s.path)), s.reason) for s in landing.skipped],
                                 unsettled=len(landing.unsettled))
         run_id = ledger.new_run_id()
-        _receive(settings, engine, found, summary, progress, run_id, failures, reference)
+        _receive(settings, engine, found, summary, progress, run_id, failures, codes)
         if recheck_rejected:
             with engine.begin() as conn:
                 reopened = ledger.reopen_rejected(conn, run_id)
@@ -538,9 +593,8 @@ def ingest(settings: Settings, paths: list[Path] | None = None, kind: str | None
             receipts = [_Receipt(dict(row)) for row in ledger.claim_unfinished(conn, run_id, scope)]
         if receipts:
             progress(f"reading and validating {len(receipts)} file(s)")
-            for batch in _read_in_batches(receipts, reference, progress, batch_rows):
-                _validate_and_stage(batch, reference, settings)
-            _decide(_retry_later(receipts, engine, summary, failures), settings, engine, summary, run_id)
+            checked = _check_all(receipts, codes, settings, progress, batch_bytes, workers)
+            _decide(_retry_later(checked, engine, summary, failures), settings, engine, summary, run_id)
         failures.save()
     finally:
         engine.dispose()

@@ -20,16 +20,17 @@ from datetime import datetime
 from pathlib import Path
 
 from ..problems import Problem
-from ..reference import Reference
+from ..reference import Codes
 from ..submission import BatchItem
 from .attribute import ValidationEngineError, problems_by_file
 from .docs import build_data_docs, record_result
 from .engine import run_suite
-from .prepare import stack
+from .prepare import reference_index, stack
 from .suites import EXPECTATIONS_DIR, SuiteError, load_suite
 
 __all__ = [
     "validate_batch",
+    "reference_index",
     "load_suite",
     "build_data_docs",
     "EXPECTATIONS_DIR",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 
-def validate_batch(items: list[BatchItem], reference: Reference, now: datetime, *,
+def validate_batch(items: list[BatchItem], codes: Codes, now: datetime, *,
                    context_root: Path | None = None) -> dict[str, list[Problem]]:
     """Problems (critical and warning) of each item, by its key; an item without any maps to [].
 
@@ -54,7 +55,7 @@ def validate_batch(items: list[BatchItem], reference: Reference, now: datetime, 
     for kind_name, indexed in by_kind.items():
         kind = indexed[0][1].kind
         suite = load_suite(kind_name)
-        frame = stack(indexed, kind, reference)
+        frame = stack(indexed, kind, codes)
         result = run_suite(kind_name, frame, suite)
         order = {(e.meta["rule"], e.meta["column"]): n for n, e in enumerate(suite.expectations)}
         for file_index, problems in problems_by_file(result, frame, order).items():

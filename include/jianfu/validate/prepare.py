@@ -48,7 +48,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..reference import Reference
+from ..reference import Codes
 from ..schema import (
     BOOL,
     COUNTY_CODE_RE,
@@ -197,7 +197,7 @@ def _fullmatch(pattern: str):
     return re.compile(pattern.strip("^$")).fullmatch
 
 
-def stack(indexed: list[tuple[int, BatchItem]], kind: Kind, reference: Reference) -> pd.DataFrame:
+def stack(indexed: list[tuple[int, BatchItem]], kind: Kind, codes: Codes) -> pd.DataFrame:
     """One frame holding the files of one kind, with `__file`, `__pos` and the derived columns.
 
     Columns GX reads are numpy-backed: strings as categoricals, numbers as float64, dates as
@@ -268,7 +268,7 @@ def stack(indexed: list[tuple[int, BatchItem]], kind: Kind, reference: Reference
             [r - (y * 12 + 11) if y is not None else None for r, y in zip(received_idx, years, strict=True)])
         for col in ("planned_date", "actual_date"):
             out[f"__{col}_year"] = pd.DatetimeIndex(out[col]).year.to_numpy(dtype=np.float64, na_value=np.nan)
-    join_reference(out, kind, reference)
+    join_reference(out, kind, codes)
     return out
 
 
@@ -284,18 +284,21 @@ class _ReferenceIndex:
 _INDEX: dict[int, tuple[weakref.ref, _ReferenceIndex]] = {}
 
 
-def _index(reference: Reference) -> _ReferenceIndex:
-    """Built once per Reference object: the national units list has 660,000 rows."""
-    hit = _INDEX.get(id(reference))
-    if hit and hit[0]() is reference:
+def reference_index(codes: Codes) -> _ReferenceIndex:
+    """Built once per Codes object, with the hash tables of its lookups: the national units list
+    has 660,000 rows. Ingest builds it before forking its workers, which then share it."""
+    hit = _INDEX.get(id(codes))
+    if hit and hit[0]() is codes:
         return hit[1]
     idx = _ReferenceIndex(
-        units=pd.Index(list(reference.units), dtype="string"),
-        unit_levels=np.array([u.level for u in reference.units.values()] + [ABSENT], dtype=object),
-        depts=pd.Index(list(reference.departments), dtype="string"),
+        units=pd.Index(codes.unit_codes.to_pandas(types_mapper=pd.ArrowDtype), dtype="string"),
+        unit_levels=np.append(codes.unit_levels.to_numpy(zero_copy_only=False), ABSENT),
+        depts=pd.Index(codes.dept_codes.to_pandas(types_mapper=pd.ArrowDtype), dtype="string"),
     )
-    key = id(reference)
-    _INDEX[key] = (weakref.ref(reference, lambda _: _INDEX.pop(key, None)), idx)
+    for index in (idx.units, idx.depts):
+        index.get_indexer(index[:1])  # builds the index's hash table now, not in each worker
+    key = id(codes)
+    _INDEX[key] = (weakref.ref(codes, lambda _: _INDEX.pop(key, None)), idx)
     return idx
 
 
@@ -309,7 +312,7 @@ def _join(cat: pd.Categorical, usable: list[bool], index: pd.Index, labels: np.n
     return _recode(cat, picked)
 
 
-def join_reference(out: pd.DataFrame, kind: Kind, reference: Reference) -> None:
+def join_reference(out: pd.DataFrame, kind: Kind, codes: Codes) -> None:
     """Add `__county_ref`, `__unit_ref` and `__dept_ref`: the reference level of the county (first
     row of each file), of the unit, and "department" for a known department; ABSENT when a
     well-formed code is not in the reference.
@@ -318,7 +321,7 @@ def join_reference(out: pd.DataFrame, kind: Kind, reference: Reference) -> None:
     value_set on every access of Expectation.configuration (about 130 times per expectation per
     run), so a value set of a province's 300,000 unit codes would take minutes per run.
     """
-    idx = _index(reference)
+    idx = reference_index(codes)
     unit = out[kind.unit_column].array
     unit_ok = _fullmatch(UNIT_CODE_RE)
     out["__unit_ref"] = _join(unit, [bool(unit_ok(c)) for c in unit.categories], idx.units, idx.unit_levels)
