@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install demo test test-fast bench bench-national bench-airflow bench-console lint airflow lock clean
+.PHONY: help install demo test test-fast bench bench-national bench-double bench-airflow bench-console lint airflow lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench: install ## province-month benchmark against a plain pyarrow baseline -> d
 bench-national: install ## the national month (2,978 counties, ~10M rows; once each) -> docs/BENCHMARKS-national.md
 	BENCH_SCALE=national BENCH_REPEATS=1 BENCH_NODOCS=0 BENCH_SMALL_FILES=0 BENCH_OUT=bench/out/national \
 		BENCH_DOC=docs/BENCHMARKS-national.md $(BIN)/python bench/run.py
+
+bench-double: install ## the national month doubled (~20M rows): ingest and build memory -> docs/BENCHMARKS-national-double.md
+	$(BIN)/python bench/double_month.py $(SAMPLE)
 
 bench-airflow: install ## the national month: CLI vs jianfu_ingest -> jianfu_build in Airflow (SAMPLE=dir: another month) -> bench/out/airflow_path.json
 	$(BIN)/python bench/airflow_path.py $(SAMPLE)

@@ -47,7 +47,8 @@ class PhaseRun:
     status: str  # ok | unavailable | failed | skipped
     seconds: float | None = None  # the phase's own work, timed inside the child
     wall_seconds: float | None = None  # the child process from start to exit (interpreter, imports)
-    peak_rss_bytes: int | None = None
+    peak_rss_bytes: int | None = None  # peak memory: PSS of the process tree (see worker.py)
+    peak_rss_sum_bytes: int | None = None  # the tree's resident sizes added up: an upper bound
     import_seconds: float | None = None  # of `seconds`: importing the stage's modules
     load: float | None = None  # 1-minute load average when the phase started (other work on the cores)
     jianfu_file: str | None = None  # where the phase imported jianfu from
@@ -112,7 +113,8 @@ def run_phase(label: str, phase: str, args: dict, *, out: Path, env: dict[str, s
     else:
         data = json.loads(result_file.read_text())
         run = PhaseRun(label, phase, data["status"], seconds=data.get("seconds"), wall_seconds=wall,
-                       peak_rss_bytes=data.get("peak_rss_bytes"), import_seconds=data.get("import_seconds"),
+                       peak_rss_bytes=data.get("peak_rss_bytes"), peak_rss_sum_bytes=data.get("peak_rss_sum_bytes"),
+                       import_seconds=data.get("import_seconds"),
                        load=load, jianfu_file=data.get("jianfu_file"), cpu_seconds=data.get("cpu_seconds"),
                        error=data.get("error"), result=data.get("result") or {})
         if data.get("traceback"):

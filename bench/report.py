@@ -278,15 +278,16 @@ def _dataset(results: dict) -> list[str]:
 
 def _phases(results: dict) -> list[str]:
     base = _secs(results, "baseline")
-    lines = ["| phase | what | seconds | of which imports | CPU s | process wall s | × baseline | peak RSS "
-             "| load | status |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| phase | what | seconds | of which imports | CPU s | process wall s | × baseline | peak memory "
+             "| peak Σ RSS | load | status |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for label, r in results["runs"].items():
         ratio = _ratio(r.get("seconds"), base) if label.startswith(("ingest", "build", "resubmit")) else None
         status = r["status"] if not r.get("error") else f"{r['status']}: {r['error']}"
         lines.append(f"| {label} | {PHASE_NOTES.get(label, '')} | {_fmt_s(r.get('seconds'))} | "
                      f"{_fmt_s(r.get('import_seconds'))} | {_fmt_s(r.get('cpu_seconds'))} | {_fmt_s(r.get('wall_seconds'))} | {f'{ratio:.2f}×' if ratio else '—'} | "
-                     f"{_fmt_bytes(r.get('peak_rss_bytes'))} | {_fmt_load(r.get('load'))} | {status.replace('|', '/')} |")
+                     f"{_fmt_bytes(r.get('peak_rss_bytes'))} | {_fmt_bytes(r.get('peak_rss_sum_bytes'))} | "
+                     f"{_fmt_load(r.get('load'))} | {status.replace('|', '/')} |")
     lines += ["", "*seconds*: the phase timed inside its own process, from importing the stage's module "
               "to its return (importing jianfu's ingest imports Great Expectations: every `jianfu ingest` "
               "pays it, so it is counted; *of which imports* shows how much). *process wall*: the whole "
@@ -458,8 +459,11 @@ def render(results: dict, before: dict | None = None) -> str:
             "", "## Analyst queries", "", *_queries(results), "", "## One-county resubmission", "",
             *_resubmission(results),
             *(["", "## Before", "", *_before(results, before)] if before else []), "", "## Peak memory", "",
-            "Peak resident set size (ru_maxrss) of each phase's own process plus that of its largest "
-            "child process, if any, as if both peaked at once: "
+            "*peak memory*: the physical memory a phase held at its peak — the sum of PSS over its "
+            "process and the worker processes it started (`jianfu ingest` checks batches in "
+            "JIANFU_INGEST_WORKERS forked processes, which share the parent's pages), sampled every "
+            "50 ms from /proc, or the process's own peak resident size (ru_maxrss) when that is larger. "
+            "*peak Σ RSS*: the same processes' resident sizes added up, shared pages counted in each: "
             "an upper bound. In the phases table; the target applies to jianfu's phases (not the sample "
             "generator or the baseline).", "",
             "## How to reproduce", "", "```bash", "make bench          # = .venv/bin/python bench/run.py",

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import cProfile
 import json
+import os
 import resource
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -77,7 +79,7 @@ def phase_ingest(args: dict, imports: _Imports) -> dict:
     ingest = imports.get("jianfu.ingest.pipeline", "ingest")
     paths = [Path(p) for p in args["paths"]] if args.get("paths") else None
     settings = _settings()
-    summary = ingest(settings, paths, None, None)
+    summary = ingest(settings, paths, None, None, workers=settings.ingest_workers)  # as the CLI runs it
     if args.get("data_docs", True):  # the CLI's own step after ingest
         imports.get("jianfu.validate", "build_data_docs")(settings)
     statuses: dict[str, int] = {}
@@ -142,12 +144,65 @@ def _cpu() -> float:
                for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
-def _peak_rss_bytes() -> int:
-    """Peak resident memory of this process plus that of its largest worker process: an upper bound
-    of the phase's peak, as if both peaked at the same moment (ru_maxrss is per process)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return (own + children) * 1024
+class _TreeMemory:
+    """Samples the memory of this process and its descendants (ingest's worker processes) every
+    INTERVAL seconds, from /proc: the peak sum of PSS (physical memory, a page shared by several
+    processes counted once, split between them — what the machine must have) and of RSS (each
+    process's resident pages in full, shared ones counted in every process: an upper bound)."""
+
+    INTERVAL = 0.05
+
+    def __init__(self) -> None:
+        self.pss = self.rss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _tree(pid: int) -> list[int]:
+        pids, pending = [], [pid]
+        while pending:
+            current = pending.pop()
+            pids.append(current)
+            try:
+                for task in os.listdir(f"/proc/{current}/task"):
+                    pending += [int(c) for c in Path(f"/proc/{current}/task/{task}/children").read_text().split()]
+            except OSError:  # the process ended meanwhile
+                continue
+        return pids
+
+    def _sample(self) -> None:
+        pss = rss = 0
+        for pid in self._tree(os.getpid()):
+            try:
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                    elif line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+            except OSError:
+                continue
+        self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.INTERVAL):
+            self._sample()
+        self._sample()
+
+
+def _peak_memory(tree: _TreeMemory) -> dict[str, int]:
+    """The phase's peak memory: the sampled peak of its process tree's PSS, or this process's own
+    peak resident size when larger (a peak shorter than the sampling interval); and the sampled
+    peak of the tree's summed RSS beside it."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"peak_rss_bytes": max(own, tree.pss), "peak_rss_sum_bytes": max(own, tree.rss)}
 
 
 def main(argv: list[str]) -> int:
@@ -159,6 +214,7 @@ def main(argv: list[str]) -> int:
     phase, args_file, result_file = argv
     args = json.loads(Path(args_file).read_text())
     out: dict[str, Any] = {"phase": phase, "status": "ok"}
+    tree = _TreeMemory()
     try:
         phase_fn = PHASES[phase]
         imports = _Imports()
@@ -166,7 +222,8 @@ def main(argv: list[str]) -> int:
         t0, cpu0 = time.perf_counter(), _cpu()
         if profiler:
             profiler.enable()
-        out["result"] = phase_fn(args, imports)
+        with tree:
+            out["result"] = phase_fn(args, imports)
         if profiler:
             profiler.disable()
         out["seconds"] = time.perf_counter() - t0
@@ -178,7 +235,7 @@ def main(argv: list[str]) -> int:
         out.update(status="unavailable", error=str(exc))
     except Exception as exc:
         out.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
-    out["peak_rss_bytes"] = _peak_rss_bytes()
+    out.update(_peak_memory(tree))
     if "jianfu" in sys.modules:  # which copy of the code ran (see snapshot.py)
         out["jianfu_file"] = sys.modules["jianfu"].__file__
     Path(result_file).write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str))
