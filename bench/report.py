@@ -462,7 +462,7 @@ def render(results: dict, before: dict | None = None) -> str:
             "*peak memory*: the physical memory a phase held at its peak — the sum of PSS over its "
             "process and the worker processes it started (`jianfu ingest` checks batches in "
             "JIANFU_INGEST_WORKERS forked processes, which share the parent's pages), sampled every "
-            "50 ms from /proc, or the process's own peak resident size (ru_maxrss) when that is larger. "
+            "0.5 s from /proc, or the process's own peak resident size (ru_maxrss) when that is larger. "
             "*peak Σ RSS*: the same processes' resident sizes added up, shared pages counted in each: "
             "an upper bound. In the phases table; the target applies to jianfu's phases (not the sample "
             "generator or the baseline).", "",

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
 import socket
 import subprocess
+import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from builders import COUNTY, FORM_HEADER, OTHER_COUNTY, form_rows, write_csv, write_reference
+from conftest import NOW
 from jianfu import ledger
 from jianfu.config import Settings
 from jianfu.ingest.pipeline import ingest
@@ -562,3 +566,50 @@ def test_what_is_decided_does_not_depend_on_batches_or_processes(home, batch_byt
     in_force = summary.outcomes[3]
     staged = pq.read_table(home.staging / "form_counts" / f"{in_force.submission_id}.parquet")
     assert staged.column("fill_count").to_pylist() == [2, 2, 2, 2]
+
+
+_INGEST_IN_WORKERS = """
+import sys
+from jianfu.config import Settings
+from jianfu.ingest.pipeline import ingest
+settings = Settings.from_env({"JIANFU_HOME": sys.argv[1], "JIANFU_NOW": sys.argv[2]})
+summary = ingest(settings, progress=lambda m: print(m, flush=True), batch_bytes=1, workers=2)
+print(summary.describe())
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            found += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def test_a_worker_killed_mid_ingest_loses_nothing(home):
+    """A worker process killed while checking (the kernel's OOM killer, an operator) stops the run
+    with a plain message and no decision; the next run decides every file, each once."""
+    for n in range(30):
+        write_csv(landing(home, f"421127_2026-09_{n:02d}.csv"), FORM_HEADER, form_rows(fill=1 + n), mtime=T + n)
+    run = subprocess.Popen([sys.executable, "-c", _INGEST_IN_WORKERS, str(home.home), NOW.isoformat()],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = None
+    while run.poll() is None and killed is None:
+        children = _children(run.pid)
+        if children:
+            killed = children[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.01)
+    out, err = run.communicate(timeout=300)
+
+    assert killed is not None, f"no worker process was seen: {out[-2000:]}"
+    assert run.returncode != 0
+    assert "a process checking files stopped before it finished" in err, err[-3000:]
+    assert set(statuses(home).values()) == {"received"}
+
+    summary = ingest(home)
+
+    assert [o.status for o in summary.outcomes].count("superseded") == 29
+    assert sorted(statuses(home).values()) == ["accepted"] + ["superseded"] * 29

@@ -30,6 +30,7 @@ import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +38,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from .. import ledger
-from ..config import Settings
+from ..config import JianfuError, Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Codes
 from ..schema import KINDS, county_in_name
@@ -423,6 +424,12 @@ def _check_all(receipts: list[_Receipt], codes: Codes, settings: Settings, progr
             for batch in pool.map(_check_in_worker, batches):
                 checked.extend(batch)
                 progress(f"checked {len(checked)}/{len(receipts)} files ({workers} processes)")
+    except BrokenProcessPool:
+        raise JianfuError(
+            "a process checking files stopped before it finished (killed, perhaps for lack of memory: "
+            "JIANFU_INGEST_WORKERS=1 checks in one); nothing was decided, and the next ingest finishes the "
+            "files received / 检查文件的进程意外终止（可能因内存不足，可设 JIANFU_INGEST_WORKERS=1）；"
+            "本次未作任何判定，下次运行 ingest 时将继续处理已接收的文件") from None
     finally:
         gc.unfreeze()
     return checked
