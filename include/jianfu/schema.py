@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -117,7 +117,6 @@ class Kind:
     period_column: str  # 'period' (monthly kinds) or 'year' (inspections)
     unit_levels: tuple[str, ...]  # levels a unit column may reference
     unit_column: str
-    extra_arrow_fields: tuple[pa.Field, ...] = field(default=())
 
     @property
     def column_names(self) -> list[str]:

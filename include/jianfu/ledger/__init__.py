@@ -158,15 +158,6 @@ def receipts_of(conn: Connection, sha256s: list[str]) -> dict[str, list[RowMappi
     return found
 
 
-def first_with_sha(conn: Connection, sha256: str) -> RowMapping | None:
-    """The earliest non-duplicate receipt of these bytes."""
-    return conn.execute(
-        select(submissions)
-        .where(submissions.c.sha256 == sha256, submissions.c.status != DUPLICATE)
-        .order_by(submissions.c.received_at, submissions.c.submission_id)
-    ).mappings().first()
-
-
 def get(conn: Connection, submission_id: str) -> RowMapping | None:
     return conn.execute(select(submissions).where(submissions.c.submission_id == submission_id)).mappings().first()
 
