@@ -1,12 +1,13 @@
 """A month twice the national one: does peak memory stay where the national month put it?
 
 Issue 21 asks for the memory bound "on a month twice as large" too. `jianfu sample` has no scale
-above national, so this doubles a national sample's landing directory: every form_counts and
-work_groups file is sent again as the month before (its period, in the name and in every row,
-one month earlier), the inspection plans once. That is twice the files and rows of the national
-month, about 20 million rows, through the same code paths. Then `jianfu ingest` and a first
-`jianfu build` run in a fresh home, each in its own process measured by worker.py exactly as
-`make bench-national` measures them, and the figures go to docs/BENCHMARKS-national-double.md.
+above national, so this sends two national months at once: the national sample of `make
+bench-national` (its clock pinned at 2026-11-21, so its files are for 2026-10) and the same
+generator with the same seed a month earlier (files for 2026-09, on the same reference), its form
+counts and work groups; the inspection plans, yearly, once. That is twice the files and rows of
+the national month through the same code paths. Then `jianfu ingest` and a first `jianfu build`
+run in a fresh home, each in its own process measured by worker.py as `make bench-national`
+measures them, and the figures go to docs/BENCHMARKS-national-double.md.
 
     make bench-double            # after make bench-national (reuses its sample)
     python bench/double_month.py [NATIONAL_SAMPLE_DIR]
@@ -14,55 +15,57 @@ month, about 20 million rows, through the same code paths. Then `jianfu ingest` 
 
 from __future__ import annotations
 
+import filecmp
 import json
-import re
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import machine
 from harness import run_phase
 from report import _fmt_bytes, _fmt_s
-from run import _home_env, init_home
+from run import DEFAULT_PROVINCE, _home_env, init_home
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "double"
 DOC = ROOT / "docs" / "BENCHMARKS-national-double.md"
 NATIONAL = ROOT / "bench" / "out" / "national"
 NOW = "2026-11-21T12:00:00+00:00"
-#: A period (2026-10), not the year and month of a date (2026-10-15).
-_PERIOD = re.compile(rb"(20\d\d)-(0[1-9]|1[0-2])(?![-\d])")
+MONTH_BEFORE = "2026-10-21T12:00:00+00:00"
+MONTHLY = ("form_counts", "work_groups")
 
 
-def _month_before(match: re.Match) -> bytes:
-    year, month = int(match.group(1)), int(match.group(2))
-    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return f"{year}-{month:02d}".encode()
+def month_before(sample: Path, folder: Path) -> Path:
+    """The national sample generated again with the clock a month earlier (kept between runs)."""
+    if not (folder / ".done").exists():
+        if folder.exists():
+            shutil.rmtree(folder)
+        env = {**os.environ, "JIANFU_NOW": MONTH_BEFORE, "JIANFU_HOME": str(folder),
+               "JIANFU_SAMPLE_PROVINCE": os.environ.get("JIANFU_SAMPLE_PROVINCE", DEFAULT_PROVINCE)}
+        jianfu = Path(sys.executable).with_name("jianfu")
+        subprocess.run([str(jianfu), "sample", "--scale", "national", "--seed", "7", "--out", str(folder)],
+                       env=env, check=True)
+        (folder / ".done").write_text("")
+    for name in ("units.csv", "departments.csv"):
+        if not filecmp.cmp(sample / "reference" / name, folder / "reference" / name, shallow=False):
+            raise SystemExit(f"{name} differs between {sample} and {folder}: not the same country")
+    return folder
 
 
-def double_landing(sample: Path, landing: Path) -> dict[str, int]:
-    """`landing` holding the sample's files and, for the monthly kinds, each again a month earlier.
-
-    The period is rewritten in the bytes (ASCII digits and a hyphen, the same in UTF-8 and GB18030,
-    and never inside a GB18030 character, whose bytes alternate with high ones)."""
+def double_landing(sample: Path, earlier: Path, landing: Path) -> dict[str, int]:
+    """`landing` holding the sample's files and the monthly files of the month before."""
     if landing.exists():
         shutil.rmtree(landing)
-    counts = {"files": 0, "bytes": 0}
-    for path in sorted((sample / "landing").rglob("*")):
-        if not path.is_file():
-            continue
-        kind = path.parent.name
-        target = landing / kind / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-        copies = [target]
-        if kind in ("form_counts", "work_groups"):
-            earlier = landing / kind / _PERIOD.sub(_month_before, path.name.encode()).decode()
-            earlier.write_bytes(_PERIOD.sub(_month_before, path.read_bytes()))
-            copies.append(earlier)
-        counts["files"] += len(copies)
-        counts["bytes"] += sum(p.stat().st_size for p in copies)
-    return counts
+    shutil.copytree(sample / "landing", landing, copy_function=shutil.copy2)
+    for kind in MONTHLY:
+        for path in sorted((earlier / "landing" / kind).iterdir()):
+            if (landing / kind / path.name).exists():
+                raise SystemExit(f"{path.name} is in both months: the month before must differ by name")
+            shutil.copy2(path, landing / kind / path.name)
+    files = [p for p in landing.rglob("*") if p.is_file()]
+    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
 
 
 def _row(label: str, run, national: dict | None) -> str:
@@ -82,7 +85,8 @@ def main(argv: list[str]) -> int:
     home = OUT / "home"
     if home.exists():
         shutil.rmtree(home)
-    counts = double_landing(sample, home / "landing")
+    earlier = month_before(sample, OUT / "month-before")
+    counts = double_landing(sample, earlier, home / "landing")
     env = _home_env(home, sample / "reference", NOW)
     init_home(home, env, OUT)
     ingest = run_phase("ingest", "ingest", {"data_docs": True}, out=OUT, env=env, timeout=3600)
@@ -94,7 +98,8 @@ def main(argv: list[str]) -> int:
         "# Benchmarks — a month twice the national one", "",
         "Generated by `make bench-double` (bench/double_month.py); do not edit by hand — run it again.", "",
         f"- date: {machine.describe()['date']}; load average at start {machine.load_average()}",
-        f"- data: the national sample at `{sample}` doubled — {counts['files']} files, "
+        f"- data: the national sample at `{sample}` and the same generator a month earlier (its form counts "
+        f"and work groups) — {counts['files']} files, "
         f"{counts['bytes'] / 2**20:.1f} MiB, {rows:,} rows accepted by ingest" if rows else
         f"- data: {counts['files']} files, {counts['bytes'] / 2**20:.1f} MiB",
         f"- ingest outcome: {ingest.result.get('statuses')}", "",

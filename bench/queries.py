@@ -8,8 +8,8 @@ in the warehouse (most form_counts rows: the slowest case) and the department th
 most inspection visits there, both chosen by an untimed query.
 
 Three ways in through jianfu, timed separately, because an analyst meets all three:
-- `native`: `jianfu.warehouse.views.connect` (DuckDB's read_parquet over the tree), one open
-  connection as in a notebook;
+- `native`: `jianfu.warehouse.views.connect` (the live snapshot's files as pyarrow datasets, the
+  reference tables in memory), one open connection as in a notebook or the console;
 - `readonly`: the read-only connection `jianfu query` uses (pyarrow datasets registered on a
   DuckDB connection with no file access), also open once;
 - `run_query`: `jianfu.warehouse.query.run_query` end to end (connect, register, query, render),

@@ -6,17 +6,20 @@ integers) rather than whatever an engine would guess from the directory names, a
 the submission tables come in the order of SPEC.md section 4 (partition columns included).
 
 Two ways to read, same result:
-- native (default for a local warehouse): DuckDB's own `read_parquet` over the explicit list of
-  the live snapshot's files, listed once when the view is made. A published snapshot never
+- native (the build's connections on a local warehouse): DuckDB's own `read_parquet` over the
+  explicit list of the live snapshot's files, listed once when the view is made. A published snapshot never
   changes, so the list stays right for as long as the snapshot lives (the console re-registers
   when a link moves), and a concurrent publish cannot mix two versions of a table. A glob would
   make DuckDB list the ~3,000 partition directories of a national month on every query; with
   the list it only matches a query's county and period against the paths' Hive values. The
   derived tables hold a few dozen files (a province each, sorted by county), which DuckDB skips by
   their county_code statistics;
-- arrow (object stores, and `jianfu query`): a pyarrow dataset registered on the connection.
-  DuckDB then needs no file access of its own, so the query connection can switch file access
-  off entirely (jianfu.warehouse.query) while still reading the warehouse.
+- arrow (object stores, and analysts' connections: views.connect, the console, `jianfu query`): a
+  pyarrow dataset over the same file list, registered on the connection. pyarrow prunes the
+  partitions a county's query filters on before DuckDB sees a row: on a national month the
+  slowest county-year query takes about 30 ms this way against 50 natively
+  (docs/BENCHMARKS-national.md). DuckDB then needs no file access of its own, so the query
+  connection can switch file access off entirely (jianfu.warehouse.query).
 """
 
 from __future__ import annotations
@@ -80,10 +83,10 @@ def register(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, tables: list[
     A submission table with no files yet gets an empty view with its full schema, so SQL over a
     new warehouse runs (and finds nothing) instead of failing on a missing table. Other tables
     with no files get an empty view too when `empty_schemas` names their schema. `arrow` chooses
-    the pyarrow-dataset reader (default: only for object stores); `in_memory` makes the tables of
-    IN_MEMORY in-memory tables instead of views.
+    the pyarrow-dataset reader (default: for object stores and analysts' connections); `in_memory`
+    (an analyst's connection) makes the tables of IN_MEMORY in-memory tables instead of views.
     """
-    use_arrow = (not warehouse.local) if arrow is None else arrow
+    use_arrow = (in_memory or not warehouse.local) if arrow is None else arrow
     names = tables or sorted(set(PARTITIONS) | set(warehouse.tables()) | set(empty_schemas or {}))
     created = []
     for name in names:
