@@ -21,7 +21,7 @@ from builders import COUNTY, FORM_HEADER, OTHER_COUNTY, form_rows, write_csv, wr
 from conftest import NOW
 from jianfu import ledger
 from jianfu.config import Settings
-from jianfu.ingest.pipeline import ingest
+from jianfu.ingest.pipeline import BATCHES_PER_PROCESS, ingest
 
 T = 1_794_268_800  # 2026-11-10 UTC, a fixed mtime base: receipt order is by mtime, then path
 
@@ -566,6 +566,21 @@ def test_what_is_decided_does_not_depend_on_batches_or_processes(home, batch_byt
     in_force = summary.outcomes[3]
     staged = pq.read_table(home.staging / "form_counts" / f"{in_force.submission_id}.parquet")
     assert staged.column("fill_count").to_pylist() == [2, 2, 2, 2]
+
+
+def test_fresh_worker_processes_take_over_without_changing_what_is_decided(home):
+    """Workers are replaced after BATCHES_PER_PROCESS batches each (a worker's memory grows with the
+    batches it checked): more batches than one pool's share are decided as in one process."""
+    files = 2 * BATCHES_PER_PROCESS + 3
+    for n in range(files):
+        write_csv(landing(home, f"421127_2026-09_{n:02d}.csv"), FORM_HEADER, form_rows(fill=1 + n), mtime=T + n)
+    messages: list[str] = []
+
+    summary = ingest(home, progress=messages.append, batch_bytes=1, workers=2)
+
+    assert f"checked {files}/{files} files (2 processes)" in messages
+    assert [o.status for o in summary.outcomes] == ["superseded"] * (files - 1) + ["accepted"]
+    assert [o.version for o in summary.outcomes] == list(range(1, files + 1))
 
 
 _INGEST_IN_WORKERS = """

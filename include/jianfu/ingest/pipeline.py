@@ -61,6 +61,8 @@ _YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
 #: CSV: bounds each process's memory whatever the number of files received, while keeping GX's
 #: fixed cost per run small beside the rows.
 BATCH_BYTES = 16 * 2**20
+#: Batches a worker process checks before a fresh one takes over (see _check_all).
+BATCHES_PER_PROCESS = 16
 
 
 @dataclass
@@ -362,12 +364,10 @@ def _plan_batches(receipts: list[_Receipt], batch_bytes: int) -> list[list[_Rece
     """
     batches: list[list[_Receipt]] = []
     size = 0
-    for receipt in sorted(receipts, key=lambda r: r.row["kind"] or ""):
-        if batches and (size >= batch_bytes or receipt.row["kind"] != batches[-1][-1].row["kind"]):
+    for receipt in sorted(receipts, key=lambda r: r.row["kind"] or ""):  # stable: receipt order kept
+        if not batches or size >= batch_bytes or receipt.row["kind"] != batches[-1][-1].row["kind"]:
             batches.append([])
             size = 0
-        if not batches:
-            batches.append([])
         batches[-1].append(receipt)
         size += receipt.row["size_bytes"] or 0
     return batches
@@ -407,23 +407,27 @@ def _check_all(receipts: list[_Receipt], codes: Codes, settings: Settings, progr
     workers = min(workers, len(batches))
     checked: list[_Receipt] = []
     if workers <= 1:
-        done = (_check(batch, codes, settings) for batch in batches)
-        for batch in done:
-            checked.extend(batch)
+        for batch in batches:
+            checked.extend(_check(batch, codes, settings))
             progress(f"checked {len(checked)}/{len(receipts)} files")
         return checked
     # What the workers share stays shared: the codes' index is built before they fork, and frozen
     # objects are left alone by their garbage collector (which would copy every page it touches);
-    # see gc.freeze.
+    # see gc.freeze. A worker still copies, page by page, the parent's memory it writes into, and
+    # the more batches it checks the more it has copied: after BATCHES_PER_PROCESS batches a fresh
+    # fork takes over, so a month twice as long does not need more memory (the standard
+    # max_tasks_per_child does the same, but not for a pool that forks).
     reference_index(codes)
     gc.freeze()
     try:
         fork = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=fork, initializer=_start_worker,
-                                 initargs=(codes, settings)) as pool:
-            for batch in pool.map(_check_in_worker, batches):
-                checked.extend(batch)
-                progress(f"checked {len(checked)}/{len(receipts)} files ({workers} processes)")
+        step = workers * BATCHES_PER_PROCESS
+        for start in range(0, len(batches), step):
+            with ProcessPoolExecutor(workers, mp_context=fork, initializer=_start_worker,
+                                     initargs=(codes, settings)) as pool:
+                for batch in pool.map(_check_in_worker, batches[start:start + step]):
+                    checked.extend(batch)
+                    progress(f"checked {len(checked)}/{len(receipts)} files ({workers} processes)")
     except BrokenProcessPool:
         raise JianfuError(
             "a process checking files stopped before it finished (killed, perhaps for lack of memory: "
