@@ -570,7 +570,8 @@ def test_what_is_decided_does_not_depend_on_batches_or_processes(home, batch_byt
 
 def test_fresh_worker_processes_take_over_without_changing_what_is_decided(home):
     """Workers are replaced after BATCHES_PER_PROCESS batches each (a worker's memory grows with the
-    batches it checked): more batches than one pool's share are decided as in one process."""
+    batches it checked): more batches than one pool's share go to a second pool of fresh
+    processes, and are decided as in one process."""
     files = 2 * BATCHES_PER_PROCESS + 3
     for n in range(files):
         write_csv(landing(home, f"421127_2026-09_{n:02d}.csv"), FORM_HEADER, form_rows(fill=1 + n), mtime=T + n)
@@ -578,6 +579,9 @@ def test_fresh_worker_processes_take_over_without_changing_what_is_decided(home)
 
     summary = ingest(home, progress=messages.append, batch_bytes=1, workers=2)
 
+    assert [m for m in messages if m.startswith("checking batches")] == [
+        f"checking batches 1-{2 * BATCHES_PER_PROCESS} of {files} in 2 new processes",
+        f"checking batches {2 * BATCHES_PER_PROCESS + 1}-{files} of {files} in 2 new processes"]
     assert f"checked {files}/{files} files (2 processes)" in messages
     assert [o.status for o in summary.outcomes] == ["superseded"] * (files - 1) + ["accepted"]
     assert [o.version for o in summary.outcomes] == list(range(1, files + 1))

@@ -71,10 +71,7 @@ class Store:
             warehouse = Warehouse(self.settings.warehouse)
             snapshots = self._snapshots(warehouse)
             if self._con is None:
-                # Parquet footers are read once per file, not once per query: a page runs several
-                # queries over the same files, and a published file never changes (new snapshot, new file).
                 self._con = duckdb.connect(":memory:")
-                self._con.execute("SET parquet_metadata_cache = true")
                 # Pages run one at a time (the lock above) over a month's slice: one thread per
                 # query keeps a page steady on a server whose cores the scheduler and workers share.
                 self._con.execute("SET threads = 1")

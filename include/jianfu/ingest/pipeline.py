@@ -423,6 +423,8 @@ def _check_all(receipts: list[_Receipt], codes: Codes, settings: Settings, progr
         fork = multiprocessing.get_context("fork")
         step = workers * BATCHES_PER_PROCESS
         for start in range(0, len(batches), step):
+            progress(f"checking batches {start + 1}-{min(start + step, len(batches))} of {len(batches)} "
+                     f"in {workers} new processes")
             with ProcessPoolExecutor(workers, mp_context=fork, initializer=_start_worker,
                                      initargs=(codes, settings)) as pool:
                 for batch in pool.map(_check_in_worker, batches[start:start + step]):

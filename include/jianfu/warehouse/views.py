@@ -117,9 +117,14 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, select: str, *, table: bo
     con.execute(f"CREATE OR REPLACE {kind} {_ident(name)} AS {select}")
 
 
-def _native_select(warehouse: Warehouse, name: str, files: dict[str, list[str]]) -> str:
+def _paths(warehouse: Warehouse, name: str, files: dict[str, list[str]]) -> tuple[str, list[str]]:
+    """The table's root and the full path of each of its files (`files`: partition -> names)."""
     base = warehouse.resolved_path(name)
-    paths = [f"{base}/{p}/{f}" if p else f"{base}/{f}" for p, names in files.items() for f in names]
+    return base, [f"{base}/{p}/{f}" if p else f"{base}/{f}" for p, names in files.items() for f in names]
+
+
+def _native_select(warehouse: Warehouse, name: str, files: dict[str, list[str]]) -> str:
+    _, paths = _paths(warehouse, name, files)
     if name in PARTITIONS:
         columns = ", ".join(_ident(c) for c in warehouse_schema(name).names)
         return f"SELECT {columns} FROM {_native_reader(name, _sql_list(paths))}"
@@ -140,8 +145,7 @@ def _native_reader(name: str, files: str) -> str:
 
 def _arrow_select(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, name: str,
                   files: dict[str, list[str]]) -> str:
-    base = warehouse.resolved_path(name)
-    paths = [f"{base}/{p}/{f}" if p else f"{base}/{f}" for p, names in files.items() for f in names]
+    base, paths = _paths(warehouse, name, files)
     if name in PARTITIONS:
         dataset = ds.dataset(paths, filesystem=warehouse.fs, format="parquet", partition_base_dir=base,
                              partitioning=partitioning(name), schema=_with_partitions(name))
@@ -197,12 +201,8 @@ def register_counties(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, tabl
 
 def connect(warehouse_root: str, tables: list[str] | None = None,
             empty_schemas: dict[str, pa.Schema] | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with a view per warehouse table.
-
-    Parquet footers are cached: an analyst runs many queries over the same files, and a
-    published file never changes (a new snapshot has new files).
-    """
+    """An analyst's in-memory DuckDB connection with a view per warehouse table (see register's
+    `in_memory`)."""
     con = duckdb.connect(":memory:")
-    con.execute("SET parquet_metadata_cache = true")
     register(con, Warehouse(warehouse_root), tables, empty_schemas, in_memory=True)
     return con
