@@ -315,7 +315,8 @@ class NoSubmissionsTable(JianfuError):
 
 
 def read_submissions(db_url: str) -> tuple[list[dict], list[dict]]:
-    """(versions in force, every receipt in receipt order), read in one transaction so they agree.
+    """(versions in force, ordered as `in_force` orders them; every receipt in receipt order),
+    from one read of the table, so they agree and a national ledger is fetched once.
 
     What the build and the console read; a ledger without its table is said to be one, not
     created as a side effect of looking."""
@@ -325,9 +326,12 @@ def read_submissions(db_url: str) -> tuple[list[dict], list[dict]]:
             raise NoSubmissionsTable(f"the ledger at {db_url} has no submissions table yet: "
                                      "run `jianfu init` (and `jianfu ingest`) first")
         with engine.connect() as conn:
-            return [dict(r) for r in in_force(conn)], [dict(r) for r in all_submissions(conn)]
+            receipts = [dict(r) for r in all_submissions(conn)]
     finally:
         engine.dispose()
+    current = [r for r in receipts if r["status"] in ACCEPTED_STATUSES]
+    current.sort(key=lambda r: (r["kind"], r["county_code"], r["period"]))
+    return current, receipts
 
 
 def all_submissions(conn: Connection) -> list[RowMapping]:

@@ -158,10 +158,11 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
 
         # Whole tables: each file is stamped with a hash of what it is made from (a reference
         # CSV, the ledger's rows), so an unchanged table is told by its stamp, not by its rows.
+        digests = whole.reference_digests(settings.reference)
         wholes = (
-            ("units", lambda: whole.source_fingerprint(settings.reference, "units"),
+            ("units", lambda: whole.source_fingerprint(digests, "units"),
              lambda: whole.units_table(reference())),
-            ("departments", lambda: whole.source_fingerprint(settings.reference, "departments"),
+            ("departments", lambda: whole.source_fingerprint(digests, "departments"),
              lambda: whole.departments_table(reference())),
             ("submissions", lambda: whole.receipts_fingerprint(receipts),
              lambda: whole.submissions_table(receipts)),
@@ -198,7 +199,7 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
 
         try:
             outcome = derived.build_derived(
-                warehouse, connection, rules, derived.global_fingerprint(rules, settings.reference),
+                warehouse, connection, rules, derived.global_fingerprint(rules, digests),
                 county_sources, kind_sources, full=full, progress=say, scratch=scratch)
         except BuildError:
             raise

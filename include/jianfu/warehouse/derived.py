@@ -80,15 +80,11 @@ class DerivedResult:
     pairs_cut: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def global_fingerprint(rules: Mapping, reference_dir: Path) -> str:
+def global_fingerprint(rules: Mapping, reference_digests: Mapping[str, str]) -> str:
     """What every derived file depends on besides submissions: rules, reference, flag code."""
     h = hashlib.sha256(f"format={FORMAT}\n".encode())
     h.update(json.dumps(dict(rules), sort_keys=True, default=str).encode())
-    for name in ("units.csv", "departments.csv", "quotas.csv"):
-        path = reference_dir / name
-        h.update(f"\n{name}\n".encode())
-        if path.exists():
-            h.update(path.read_bytes())
+    h.update(json.dumps(dict(sorted(reference_digests.items()))).encode())
     code_dir = Path(flags.__file__).parent
     for path in sorted([*code_dir.glob("*.py"), *code_dir.glob("sql/*.sql")]):
         h.update(f"\n{path.relative_to(code_dir)}\n".encode())

@@ -71,13 +71,28 @@ INPUTS_KEY = b"jianfu.inputs"
 FILE = "part-0.parquet"
 #: The reference file each reference table is made from.
 SOURCES = {"units": "units.csv", "departments": "departments.csv"}
+#: The reference files the build reads: hashed once per build (reference_digests).
+REFERENCE_FILES = (*SOURCES.values(), "quotas.csv")
 
 
-def source_fingerprint(reference_dir: Path, table: str) -> str:
-    """Hash of the CSV a reference table is made from (format-versioned)."""
-    path = reference_dir / SOURCES[table]
-    data = path.read_bytes() if path.exists() else b""
-    return hashlib.sha256(b"whole-1\n" + data).hexdigest()
+def reference_digests(reference_dir: Path) -> dict[str, str]:
+    """SHA-256 of each reference file the build reads ('' when it is missing), by file name: the
+    national units.csv is tens of MB, so it is hashed once and the digest shared by the tables
+    made from it and by the derived tables' fingerprint."""
+    out = {}
+    for name in REFERENCE_FILES:
+        path = reference_dir / name
+        if not path.exists():
+            out[name] = ""
+            continue
+        with path.open("rb") as handle:
+            out[name] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return out
+
+
+def source_fingerprint(digests: Mapping[str, str], table: str) -> str:
+    """What a reference table is made from: its CSV's digest (format-versioned)."""
+    return hashlib.sha256(f"whole-2\n{digests[SOURCES[table]]}".encode()).hexdigest()
 
 
 def receipts_fingerprint(rows: list[Mapping]) -> str:
