@@ -362,3 +362,10 @@ def test_files_page_lists_every_receipt_with_its_ledger_status(client, pilot):
     assert f'收到的文件(最新在前) <span class="count">({sum(counted.values())})</span>' in every
     assert f'收到的文件(最新在前) <span class="count">({counted["rejected"]})</span>' in rejected
     assert rejected.count('class="num  status-rejected"') == 0 and rejected.count("status-rejected") == counted["rejected"]
+
+
+def test_the_board_narrows_to_an_area(client):
+    page = client.get("/board", params={"area": "14"}).text
+
+    shown = set(re.findall(r"\((\d{6})\)", page))
+    assert shown == {"140404", "140427", "140429"}  # the pilot's counties in 山西省

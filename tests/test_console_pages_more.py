@@ -277,8 +277,8 @@ def test_the_new_charts_are_valid_vega_lite_and_draw_offline():
         charts.joint_calendar([{"county": "黄梅县 421127", "target": "殷湾村 (421127101218)",
                                 "proposed_date": date(2026, 12, 10), "departments": 2, "dept_names": "甲、乙",
                                 "lead": "甲", "visits_merged": 2}]),
-        charts.reduction_trend([{"period": "2026-09", "county": "黄梅县", "measure": "报表数 forms", "value": 51},
-                                {"period": "2026-10", "county": "黄梅县", "measure": "报表数 forms", "value": 32}],
+        charts.reduction_trend([{"period": "2026-09", "county_code": "421127", "county": "黄梅县", "measure": "报表数 forms", "value": 51},
+                                {"period": "2026-10", "county_code": "421127", "county": "黄梅县", "measure": "报表数 forms", "value": 32}],
                                lang="en"),
         charts.overlap_hours([{"overlap_group": "421127-AGRI:F1", "name": "耕地表", "forms": 2, "hours_12m": 12.5}]),
     ]

@@ -12,7 +12,7 @@ Labels are Chinese by default; `lang="en"` gives the English switch of the conso
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from .collection.board import LATE, MISSING, PENDING
 from .ledger import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED
+from .reference import area_name, area_names
 
 Rows = Iterable[Mapping[str, Any]]
 
@@ -48,6 +49,12 @@ QUOTA_LABELS: dict[str, dict[str, str]] = {
     "zh": {"ok": "正常", "warning": "接近上限", "exceeded": "超出上限"},
     "en": {"ok": "ok", "warning": "near quota", "exceeded": "over quota"},
 }
+#: Above this many counties a chart of one mark per county is unreadable (a national board would be
+#: metres tall, and altair refuses 5,000 rows): such a chart draws prefecture-level cities instead,
+#: or provinces when the cities are as many, each summing its counties (see area_digits).
+MAX_COUNTIES_DRAWN = 60
+#: A city's or a province's cell on the board takes the most urgent status among its counties.
+URGENCY = (MISSING, REJECTED, LATE, ACCEPTED_WITH_WARNINGS, PENDING, ACCEPTED)
 KIND_LABELS: dict[str, dict[str, str]] = {
     "zh": {"form_counts": "报表", "work_groups": "工作群", "inspections": "督检考"},
     "en": {"form_counts": "forms", "work_groups": "work groups", "inspections": "inspections"},
@@ -89,19 +96,21 @@ _TEXT: dict[str, dict[str, str]] = {
         "flags": "预警数", "dept": "部门", "used": "已用事项数", "quota": "年度上限", "unit": "单位",
         "value": "数值", "series": "指标", "collection": "报送情况", "flags_by_rule": "各规则预警数",
         "flags_by_county": "各县预警数", "quota_usage": "督检考事项用量与上限",
-        "ranking": "乡镇负担排名", "trend": "逐月趋势",
+        "ranking": "乡镇负担排名", "trend": "逐月趋势", "area": {2: "省(区、市)", 4: "市(州)"}, "counties": "各县状态",
+        "summed": {2: "（县数较多，按省汇总）", 4: "（县数较多，按市汇总）"},
     },
     "en": {
         "county": "County", "period": "Period", "status": "Status", "kind": "Kind", "rule": "Rule",
         "flags": "Flags", "dept": "Department", "used": "Items used", "quota": "Yearly quota", "unit": "Unit",
         "value": "Value", "series": "Measure", "collection": "Collection", "flags_by_rule": "Flags by rule",
         "flags_by_county": "Flags by county", "quota_usage": "Inspection items used against quota",
-        "ranking": "Township burden ranking", "trend": "Month by month",
+        "ranking": "Township burden ranking", "trend": "Month by month", "area": {2: "Province", 4: "City"},
+        "counties": "Counties", "summed": {2: " (many counties: summed by province)", 4: " (many counties: summed by city)"},
     },
 }
 
 
-def _t(lang: str, key: str) -> str:
+def _t(lang: str, key: str) -> Any:
     return _TEXT.get(lang, _TEXT["zh"])[key]
 
 
@@ -131,33 +140,94 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
             .configure_axis(labelLimit=260).configure_legend(labelLimit=260))
 
 
-def collection_grid(cells: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
+def area_digits(county_codes: Iterable[str]) -> int:
+    """How many leading digits of a county code a chart draws one mark per: 6 (each county) for
+    at most MAX_COUNTIES_DRAWN counties, else 4 (each prefecture-level city) for at most as many
+    cities, else 2 (each province)."""
+    codes = set(county_codes)
+    for digits in (6, 4):
+        if len({c[:digits] for c in codes}) <= MAX_COUNTIES_DRAWN:
+            return digits
+    return 2
+
+
+def _place(lang: str, digits: int, title: str) -> tuple[str, str]:
+    """The axis name of what a mark is (county, city, province) and the chart's title, which says
+    when counties are summed."""
+    if digits == 6:
+        return _t(lang, "county"), title
+    return _t(lang, "area")[digits], title + _t(lang, "summed")[digits]
+
+
+def _board_by_area(cells: list[Mapping[str, Any]], digits: int, lang: str,
+                   area_link: Callable[[str], str] | None) -> list[dict[str, Any]]:
+    """One cell per area x kind x period: the most urgent status of its counties, and how many
+    counties are in each status (the tooltip)."""
+    labels = STATUS_LABELS.get(lang, STATUS_LABELS["zh"])
+    counted: dict[tuple[str, str, str], dict[str, int]] = {}
+    for c in cells:
+        key = (c["county_code"][:digits], c["kind"], c["period"])
+        counted.setdefault(key, dict.fromkeys(URGENCY, 0))[c["status"]] += 1
+    return [{"county_code": area, "county_name": area_names().get(area, ""), "kind": kind, "period": period,
+             "status": next(s for s in URGENCY if found[s]),
+             "counties": " · ".join(f"{labels[s]} {n}" for s, n in found.items() if n),
+             "href": area_link(area) if area_link else None}
+            for (area, kind, period), found in sorted(counted.items())]
+
+
+def _sum_by_area(rows: list[Mapping[str, Any]], digits: int, keys: tuple[str, ...], value: str) -> list[dict[str, Any]]:
+    """`rows` summed per area (the first `digits` of county_code) and `keys`: county_code becomes
+    the area's code, county_name and county its name."""
+    summed: dict[tuple, float] = {}
+    for r in rows:
+        key = (r["county_code"][:digits], *(r[k] for k in keys))
+        summed[key] = summed.get(key, 0) + (r[value] or 0)
+    return [{"county_code": key[0], "county_name": area_names().get(key[0], ""), "county": area_name(key[0]),
+             **dict(zip(keys, key[1:], strict=True)), value: total} for key, total in sorted(summed.items())]
+
+
+def collection_grid(cells: Rows, *, lang: str = "zh",
+                    area_link: Callable[[str], str] | None = None) -> alt.TopLevelMixin:
     """The collection board as a coloured grid: county down, period across, one panel per kind.
 
     `cells`: county_code, county_name, kind, period, status (collection_status rows), and
     optionally href: a link a click on the cell follows (the console's cell page). Counties are
-    shown by name with their code, so two counties of one name cannot be confused.
+    shown by name with their code, so two counties of one name cannot be confused. Over
+    MAX_COUNTIES_DRAWN counties a row is a city or a province (area_digits), coloured by the most
+    urgent status among its counties, and `area_link(code)` is where a click on it goes (the
+    board of that area).
     """
+    cells = list(cells)
     labels = STATUS_LABELS.get(lang, STATUS_LABELS["zh"])
     kinds = KIND_LABELS.get(lang, KIND_LABELS["zh"])
+    digits = area_digits(c["county_code"] for c in cells)
+    place, title = _place(lang, digits, _t(lang, "collection"))
+    if digits < 6:
+        cells = _board_by_area(cells, digits, lang, area_link)
     rows = [{"county": f"{c.get('county_name') or ''} {c['county_code']}".strip(), "period": c["period"],
              "kind": kinds.get(c["kind"], c["kind"]), "status": labels.get(c["status"], c["status"]),
-             "county_code": c["county_code"], "kind_code": c["kind"], "href": c.get("href")} for c in cells]
+             "county_code": c["county_code"], "kind_code": c["kind"], "href": c.get("href"),
+             "counties": c.get("counties")} for c in cells]
     colour = alt.Color("status:N", title=_t(lang, "status"),
                        scale=alt.Scale(domain=[labels[s] for s in STATUS_COLOURS],
                                        range=list(STATUS_COLOURS.values())))
+    tooltip = [alt.Tooltip("county:N", title=place), alt.Tooltip("kind:N", title=_t(lang, "kind")),
+               alt.Tooltip("period:O", title=_t(lang, "period")), alt.Tooltip("status:N", title=_t(lang, "status"))]
+    if any(r["counties"] for r in rows):
+        tooltip.append(alt.Tooltip("counties:N", title=_t(lang, "counties")))
     chart = alt.Chart(_data(rows)).mark_rect(stroke="white", strokeWidth=1).encode(
         x=alt.X("period:O", title=_t(lang, "period"), axis=alt.Axis(labelAngle=-45)),
-        y=alt.Y("county:N", title=None),
+        y=alt.Y("county:N", title=None, sort=alt.EncodingSortField("county_code", op="min")),  # by code
         color=colour,
         href=alt.Href("href:N"),
-        tooltip=[alt.Tooltip("county:N", title=_t(lang, "county")), alt.Tooltip("kind:N", title=_t(lang, "kind")),
-                 alt.Tooltip("period:O", title=_t(lang, "period")), alt.Tooltip("status:N", title=_t(lang, "status"))],
+        tooltip=tooltip,
     ).properties(width=alt.Step(30), height=alt.Step(22))
     order = [k for k in kinds.values() if k in {r["kind"] for r in rows}]
-    faceted = chart.facet(row=alt.Row("kind:N", title=None, sort=order,
-                                      header=alt.Header(labelAngle=0, labelFontWeight="bold", labelFontSize=13)),
-                          title=alt.TitleParams(_t(lang, "collection"), anchor="start"))
+    # Kinds side by side, sharing the county axis: a county reads across in one line, and the
+    # grid is as tall as its counties, not three times (the bulletin scales it to half a page).
+    faceted = chart.facet(column=alt.Column("kind:N", title=None, sort=order,
+                                            header=alt.Header(labelFontWeight="bold", labelFontSize=13)),
+                          title=alt.TitleParams(title, anchor="start"))
     # Monthly kinds run by month, inspections by year: each panel keeps its own periods.
     faceted = faceted.resolve_scale(x="independent")
     return _configure(faceted)
@@ -175,14 +245,20 @@ def flags_by_rule(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
 
 
 def flags_by_county(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
-    """Stacked bars per county, split by rule. `rows`: county_code, county_name, rule, count."""
+    """Stacked bars per county, split by rule. `rows`: county_code, county_name, rule, count.
+    Over MAX_COUNTIES_DRAWN counties a bar is a city or a province (its counties' flags summed)."""
+    rows = list(rows)
+    digits = area_digits(r["county_code"] for r in rows)
+    place, title = _place(lang, digits, _t(lang, "flags_by_county"))
+    if digits < 6:
+        rows = _sum_by_area(rows, digits, ("rule",), "count")
     data = [{**r, "county": f"{r.get('county_name') or ''} {r['county_code']}".strip(),
              "rule": rule_label(r["rule"], lang, code=False)} for r in rows]
-    chart = _base(data, _t(lang, "flags_by_county")).mark_bar().encode(
+    chart = _base(data, title).mark_bar().encode(
         y=alt.Y("county:N", title=None, sort="-x"),
         x=alt.X("sum(count):Q", title=_t(lang, "flags")),
         color=alt.Color("rule:N", title=_t(lang, "rule")),
-        tooltip=[alt.Tooltip("county:N", title=_t(lang, "county")), alt.Tooltip("rule:N", title=_t(lang, "rule")),
+        tooltip=[alt.Tooltip("county:N", title=place), alt.Tooltip("rule:N", title=_t(lang, "rule")),
                  alt.Tooltip("count:Q", title=_t(lang, "flags"))],
     ).properties(width=420)
     return _configure(chart)
@@ -245,8 +321,12 @@ def monthly_trend(rows: Rows, *, lang: str = "zh", series_title: str | None = No
 
 
 def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    """The Vega-Lite description as a dict (validated by altair against the Vega-Lite schema)."""
-    return chart.to_dict()
+    """The Vega-Lite description as a dict (validated by altair against the Vega-Lite schema).
+
+    altair's 5,000-row guard is lifted for the call: the functions above bound their rows
+    themselves (areas instead of counties, the top N), and a year of a province's board is more."""
+    with alt.data_transformers.disable_max_rows():
+        return chart.to_dict()
 
 
 def spec_json(chart: alt.TopLevelMixin) -> str:
@@ -257,7 +337,8 @@ def spec_json(chart: alt.TopLevelMixin) -> str:
     """
     # Not validated again: the functions above are validated by the tests, and schema validation
     # of a large inline data set costs more than the page's queries.
-    described = {k: v for k, v in chart.to_dict(validate=False).items() if k != "$schema"}
+    with alt.data_transformers.disable_max_rows():  # as in spec()
+        described = {k: v for k, v in chart.to_dict(validate=False).items() if k != "$schema"}
     return json.dumps(described, ensure_ascii=False).replace("</", "<\\/")
 
 
@@ -317,19 +398,25 @@ def joint_calendar(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
 
 def reduction_trend(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     """Month by month per county, one small panel per measure (forms, fills, groups: their
-    scales differ by orders of magnitude). `rows`: period, county (label), measure (label), value."""
+    scales differ by orders of magnitude). `rows`: period, county_code, county (label), measure
+    (label), value. Over MAX_COUNTIES_DRAWN counties a line is a city or a province (its counties
+    summed)."""
     rows = list(rows)
+    order = list(dict.fromkeys(r["measure"] for r in rows))  # panels in the caller's order
+    digits = area_digits(r["county_code"] for r in rows)
+    place, title = _place(lang, digits, _mt(lang, "reduction"))
+    if digits < 6:
+        rows = _sum_by_area(rows, digits, ("period", "measure"), "value")
     chart = alt.Chart(_data(rows)).mark_line(point=True).encode(
         x=alt.X("period:O", title=_t(lang, "period")),
         y=alt.Y("value:Q", title=None),
-        color=alt.Color("county:N", title=_t(lang, "county")),
-        tooltip=[alt.Tooltip("period:O", title=_t(lang, "period")), alt.Tooltip("county:N", title=_t(lang, "county")),
+        color=alt.Color("county:N", title=place, sort=alt.EncodingSortField("county_code", op="min")),
+        tooltip=[alt.Tooltip("period:O", title=_t(lang, "period")), alt.Tooltip("county:N", title=place),
                  alt.Tooltip("measure:N", title=_mt(lang, "measure")), alt.Tooltip("value:Q", title=_t(lang, "value"))],
     ).properties(width=360, height=140)
-    order = list(dict.fromkeys(r["measure"] for r in rows))  # panels in the caller's order
     faceted = chart.facet(row=alt.Row("measure:N", title=None, sort=order,
                                       header=alt.Header(labelAngle=0, labelFontWeight="bold")),
-                          title=alt.TitleParams(_mt(lang, "reduction"), anchor="start"))
+                          title=alt.TitleParams(title, anchor="start"))
     return _configure(faceted.resolve_scale(y="independent"))
 
 
@@ -337,7 +424,9 @@ def overlap_hours(rows: Rows, *, lang: str = "zh", top: int = 20) -> alt.TopLeve
     """Overlap groups (candidates for one consolidated form), most hours first.
     `rows`: overlap_group, hours_12m, forms, and optionally name (the group's named form's name)."""
     ranked = sorted(rows, key=lambda r: (-(r.get("hours_12m") or 0), r["overlap_group"]))[:top]
-    ranked = [{**r, "group": f"{r['overlap_group']} {r.get('name') or ''}".strip()} for r in ranked]
+    # Only what is drawn travels in the page: a national group's member list runs to megabytes.
+    ranked = [{"group": f"{r['overlap_group']} {r.get('name') or ''}".strip(), "forms": r["forms"],
+               "hours_12m": r.get("hours_12m") or 0} for r in ranked]
     chart = _base(ranked, _mt(lang, "overlap")).mark_bar(color="#6a1b9a").encode(
         y=alt.Y("group:N", title=None, sort="-x"),
         x=alt.X("hours_12m:Q", title=_mt(lang, "hours")),

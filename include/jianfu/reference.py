@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +19,31 @@ from .config import ConfigError
 from .schema import DEPT_CODE_RE, UNIT_CODE_RE
 
 LEVELS = ("county", "township", "village")
+
+#: Names of the areas above county level, from the National Bureau of Statistics' division codes
+#: (2023): provinces by two digits, prefecture-level cities by four. units.csv names counties and
+#: what lies below them, and an office above county level sees its counties summed by city or
+#: province.
+DIVISIONS = Path(__file__).parent / "divisions"
+
+
+@cache
+def area_names() -> dict[str, str]:
+    """Province (2-digit) and city (4-digit) code -> name. A municipality's districts (市辖区) and
+    the counties a province governs directly (省直辖县级行政区划) are named by their province."""
+    names: dict[str, str] = {}
+    with (DIVISIONS / "provinces.csv").open(encoding="utf-8", newline="") as fh:
+        names.update((r["province_code"], r["province_name"]) for r in csv.DictReader(fh))
+    with (DIVISIONS / "cities.csv").open(encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh):
+            name = r["city_name"]
+            names[r["city_code"]] = names[r["province_code"]] if name in ("市辖区", "县") or "直辖" in name else name
+    return names
+
+
+def area_name(code: str) -> str:
+    """`山西省 14`, `长治市 1404`: a province's or a city's code with its name."""
+    return f"{area_names().get(code, '')} {code}".strip()
 
 
 @dataclass(frozen=True, slots=True)  # a national reference holds 660,000 of them

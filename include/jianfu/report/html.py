@@ -13,6 +13,7 @@ from html import escape
 from typing import Any
 
 from .. import charts
+from ..reference import area_names
 from .model import Bulletin, Section
 
 FONT_STACK = "'Noto Sans CJK SC', 'Noto Serif CJK SC', 'WenQuanYi Micro Hei', 'Source Han Sans SC', sans-serif"
@@ -80,12 +81,42 @@ def chart_svg(chart: Any) -> str:
     return _SIZE.sub(lambda m: f'{m.group(1)} width="{width * scale:.0f}" height="{height * scale:.0f}"', drawn, count=1)
 
 
+#: Counties a printed per-county table lists one by one: a province's (the largest has 190). A
+#: national bulletin prints its provinces instead, and its XLSX every county.
+MAX_COUNTIES_LISTED = 200
+
+
+def by_province(section: Section) -> list[dict[str, Any]] | None:
+    """A per-county table of more than MAX_COUNTIES_LISTED counties summed by province: what the
+    PDF and HTML print, while the XLSX keeps every county. None for any other table (per
+    department, per proposal, or a province's counties or fewer)."""
+    keys = [c.key for c in section.columns[:2]]
+    counties = {r.get("county_code") for r in section.rows}
+    if keys != ["county_code", "county_name"] or len(counties) != len(section.rows) \
+            or len(counties) <= MAX_COUNTIES_LISTED:
+        return None
+    summed: dict[str, dict[str, Any]] = {}
+    for row in section.rows:
+        code = row["county_code"][:2]
+        out = summed.setdefault(code, {"county_code": code, "county_name": area_names().get(code, "")})
+        for column in section.columns:
+            if column.total:
+                out[column.key] = (out.get(column.key) or 0) + (row.get(column.key) or 0)
+    # Hours and the like to a tenth, as the total line prints them: rounded once, after summing.
+    return [{k: round(v, 1) if isinstance(v, float) else v for k, v in summed[code].items()} for code in sorted(summed)]
+
+
 def _table(section: Section) -> str:
     if not section.columns:
         return ""
+    provinces = by_province(section)
     head = "".join(f"<th>{escape(c.zh)}<small>{escape(c.en)}</small></th>" for c in section.columns)
     body = []
-    for row in section.rows[:section.print_rows]:
+    if provinces is not None:
+        body.append(f"<tr><td colspan=\"{len(section.columns)}\">{len(section.rows):,} 个县按省(区、市)汇总，"
+                    f"逐县数据见 XLSX 版 / {len(section.rows):,} counties summed by province; every county "
+                    f"in the XLSX edition</td></tr>")
+    for row in provinces if provinces is not None else section.rows[:section.print_rows]:
         cells = "".join(f"<td class=\"{'num' if isinstance(row.get(c.key), (int, float)) else ''}\">"
                         f"{_cell(row.get(c.key))}</td>" for c in section.columns)
         body.append(f"<tr>{cells}</tr>")
@@ -96,7 +127,7 @@ def _table(section: Section) -> str:
             text = _cell(round(totals[column.key], 1) if column.key in totals else ("合计 / total" if n == 0 else ""))
             cells.append(f"<td class=\"num\">{text}</td>" if column.key in totals else f"<td>{text}</td>")
         body.append(f"<tr class=\"total\">{''.join(cells)}</tr>")
-    hidden = len(section.rows) - len(section.rows[:section.print_rows])
+    hidden = 0 if provinces is not None else len(section.rows) - len(section.rows[:section.print_rows])
     if hidden:
         body.append(f"<tr><td colspan=\"{len(section.columns)}\">……其余 {hidden} 行见 XLSX 版 / "
                     f"{hidden} more rows in the XLSX edition</td></tr>")

@@ -322,10 +322,11 @@ def reduction(scope: Scope) -> Section:
         return section
     # Drawn from the reduction table itself: forms, fills and groups per county, month by month.
     months = scope.rows(f"""
-        SELECT r.period, c.county_name || ' ' || c.county_code AS county, r.forms, r.fills, r.groups
+        SELECT r.period, c.county_code, c.county_name || ' ' || c.county_code AS county, r.forms, r.fills, r.groups
         FROM ({COUNTIES}) c JOIN reduction r USING (county_code) WHERE r.period <= $period
         ORDER BY r.period, c.county_code""")
-    series = [{"period": m["period"], "county": m["county"], "measure": label, "value": m[key]}
+    series = [{"period": m["period"], "county_code": m["county_code"], "county": m["county"], "measure": label,
+               "value": m[key]}
               for m in months for key, label in REDUCTION_TREND if m[key] is not None]
     section.chart = charts.reduction_trend(series) if series else section.chart
     selects = ", ".join(f"r.{key}" for key, _, _ in REDUCTION_COLUMNS)

@@ -14,6 +14,8 @@ from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 
+from ..reference import area_names
+
 DATA = Path(__file__).parent / "divisions_data"
 PILOT_UNITS = DATA / "pilot_units.csv"
 
@@ -50,25 +52,14 @@ class County:
         return [self.unit, *self.townships, *self.villages]
 
 
-@lru_cache(maxsize=1)
 def provinces() -> dict[str, str]:
-    """Two-digit province code -> name."""
-    with (DATA / "provinces.csv").open(encoding="utf-8", newline="") as fh:
-        return {r["province_code"]: r["province_name"] for r in csv.DictReader(fh)}
+    """Two-digit province code -> name (the product's own table: jianfu.reference.area_names)."""
+    return {code: name for code, name in area_names().items() if len(code) == 2}
 
 
-@lru_cache(maxsize=1)
 def cities() -> dict[str, str]:
-    """Four-digit city code -> name (市辖区 and the like replaced by the province's name)."""
-    prov = provinces()
-    out = {}
-    with (DATA / "cities.csv").open(encoding="utf-8", newline="") as fh:
-        for r in csv.DictReader(fh):
-            name = r["city_name"]
-            if name in ("市辖区", "县") or "直辖" in name:
-                name = prov[r["province_code"]]
-            out[r["city_code"]] = name
-    return out
+    """Four-digit city code -> name (市辖区 and the like named by their province)."""
+    return {code: name for code, name in area_names().items() if len(code) == 4}
 
 
 @lru_cache(maxsize=1)

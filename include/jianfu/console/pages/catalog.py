@@ -45,6 +45,9 @@ DEPTS_SQL = f"""
 SELECT DISTINCT c.dept_code, {queries.dept_label('d', 'c.dept_code')} AS dept
 FROM form_catalog AS c LEFT JOIN departments AS d USING (dept_code) ORDER BY c.dept_code
 """
+#: Members named in a group's row: a template every county fills makes a national group of
+#: thousands of forms (and an XLSX cell holds 32,767 characters); the forms list has them all.
+MEMBERS_LISTED = 20
 FORM_COLUMNS = [
     Column("dept", "部门", "department"), Column("form_id", "报表编号", "form"), Column("form_name", "报表名称", "name"),
     Column("frequency_label", "频次", "frequency"), Column("field_count", "字段数", "fields"),
@@ -104,8 +107,11 @@ def overlap_groups(store: Store, groups: list[str]) -> list[dict[str, Any]]:
             g["union"].setdefault(norm_name(item), item)
     rows = []
     for g in out.values():
+        members = g["members"][:MEMBERS_LISTED]
+        if len(g["members"]) > MEMBERS_LISTED:
+            members.append(f"……共 {len(g['members']):,} 张 / {len(g['members']):,} in all")
         rows.append({"overlap_group": g["overlap_group"], "name": g.get("name"), "forms": g["forms"], "departments": len(g["depts"]),
-                     "members": "；".join(g["members"]), "responses_12m": g["responses_12m"],
+                     "members": "；".join(members), "responses_12m": g["responses_12m"],
                      "hours_12m": round(g["hours_12m"], 1), "item_count": len(g["union"]),
                      "items": "、".join(g["union"].values())})
     return sorted(rows, key=lambda r: (-r["hours_12m"], r["overlap_group"]))

@@ -156,7 +156,8 @@ def render(req: Request) -> Result:
                Column("last_active_date", "最近活跃", "last active")], found["dissolved"]),
         Table("trend", {"zh": "逐月", "en": "Month by month"}, [Column("period", "统计期", "period"), *row_columns], rows),
     ]
-    trend = [{"period": r["period"], "county": r["county"], "measure": zh if req.lang == "zh" else en, "value": r[k]}
+    trend = [{"period": r["period"], "county_code": r["county_code"], "county": r["county"],
+              "measure": zh if req.lang == "zh" else en, "value": r[k]}
              for r in rows for k, zh, en in MEASURES if r[k] is not None]
     drawn = {"trend": charts.reduction_trend(trend, lang=req.lang)} if trend else {}
     totals = {k: sum(r[k] or 0 for r in month) for k in ("forms_cancelled", "forms_less_frequent", "forms_added",
