@@ -75,6 +75,8 @@ class Store:
                 # Pages run one at a time (the lock above) over a month's slice: one thread per
                 # query keeps a page steady on a server whose cores the scheduler and workers share.
                 self._con.execute("SET threads = 1")
+                # A page answers or fails; DuckDB's bar would only scroll through the server's log.
+                self._con.execute("SET enable_progress_bar = false")
             if snapshots != self._seen or not self._seen:
                 views.register(self._con, warehouse, empty_schemas=_schemas(), in_memory=True)
                 self._seen = snapshots

@@ -2,10 +2,11 @@
 
 The figures are the `reduction` table's: a month's row per county, and the months before as
 trends (forms, fills, work groups). Which forms were cancelled or made less frequent, and which
-groups were dissolved, is not in that table: it is derived here from form_counts and work_groups
-of the chosen month and the month before, by the same definitions (a form is filled when one of
-its rows has fill_count >= 1; its frequency in a month is the highest of its rows; adhoc has no
-rank), so each list is as long as the table's count. Only the two months' partitions are read.
+groups were dissolved, is not in that table: it is derived here from form_usage (form_counts
+summed per county, month and form) and work_groups of the chosen month and the month before, by
+the same definitions (a form is filled when one of its rows has fill_count >= 1; its frequency in
+a month is the highest of its rows; adhoc has no rank), so each list is as long as the table's
+count.
 """
 
 from __future__ import annotations
@@ -42,16 +43,19 @@ WHERE (? = '' OR r.county_code = ?)
 ORDER BY r.period, r.county_code
 """
 
-#: Forms of the month and the month before, one row per county x form x side (this / prev).
+#: Forms of the month and the month before, one row per county x form x side (this / prev), from
+#: form_usage: a row per county, month, form and name summing its form_counts rows (units_filled
+#: counts those with fill_count >= 1; frequency is the highest), a national month's 124,000 rows
+#: where form_counts holds 8 million.
 _FORMS = f"""
 WITH forms AS (
     SELECT county_code, period, dept_code, form_id, max({RANK_SQL}) AS rank,
            arg_max(frequency, coalesce({RANK_SQL}, 0)) AS frequency, min(form_name) AS form_name
-    FROM form_counts
+    FROM form_usage
     WHERE period IN ($period, $prev) AND ($county = '' OR county_code = $county)
-    GROUP BY ALL HAVING max(fill_count) >= 1
+    GROUP BY ALL HAVING sum(units_filled) >= 1
 ), present AS (  -- counties with form_counts in force in both months: the others compare nothing
-    SELECT county_code FROM form_counts
+    SELECT county_code FROM form_usage
     WHERE period IN ($period, $prev) AND ($county = '' OR county_code = $county)
     GROUP BY county_code HAVING count(DISTINCT period) = 2
 ), now AS (SELECT * FROM forms WHERE period = $period), prev AS (SELECT * FROM forms WHERE period = $prev)
