@@ -9,7 +9,7 @@ import pytest
 
 from builders import write_reference
 from jianfu.config import ConfigError
-from jianfu.reference import Codes, Reference
+from jianfu.reference import Codes, Reference, county_names
 
 
 def test_codes_hold_what_the_reference_holds(tmp_path):
@@ -22,6 +22,14 @@ def test_codes_hold_what_the_reference_holds(tmp_path):
     assert codes.dept_codes.to_pylist() == list(reference.departments)
     assert codes.county_codes == reference.county_codes
     assert Codes.of(reference) == codes
+
+
+def test_county_names_are_the_references_counties(tmp_path):
+    folder = write_reference(tmp_path / "reference")
+
+    names = county_names(folder)
+
+    assert names == Reference.load(folder).counties and names
 
 
 def test_spaces_a_bom_and_blank_optional_cells_are_read_as_an_office_writes_them(tmp_path):

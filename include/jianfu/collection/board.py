@@ -21,14 +21,13 @@ Decisions the SPEC leaves open, made here:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import RowMapping
 
 from ..ledger import ACCEPTED, ACCEPTED_STATUSES, ACCEPTED_WITH_WARNINGS, REJECTED, SUPERSEDED
-from ..reference import Reference
 from .schedule import KindSchedule, Schedule
 
 LATE = "late"
@@ -106,13 +105,12 @@ def cell_status(kind: KindSchedule, period: str, receipts: list[RowMapping], as_
     return (MISSING if as_of > due else PENDING), None
 
 
-def compute_cells(reference: Reference, schedule: Schedule, receipts: Iterable[RowMapping],
+def compute_cells(counties: Mapping[str, str], schedule: Schedule, receipts: Iterable[RowMapping],
                   as_of: date, office_date: Callable[[datetime], date]) -> list[Cell]:
-    """Every cell of the board, ordered by kind, county, period."""
-    counties = sorted(reference.county_codes)
+    """Every cell of the board, ordered by kind, county, period. `counties`: code -> name of every
+    county the office collects from (reference.county_names)."""
     kinds = {k.kind: k for k in schedule.kinds}
-    known = [r for r in receipts
-             if r["kind"] in kinds and r["county_code"] in reference.county_codes and r["period"]]
+    known = [r for r in receipts if r["kind"] in kinds and r["county_code"] in counties and r["period"]]
     starts = start_periods(schedule, known)
     seen = [r for r in known if office_date(r["received_at"]) <= as_of]
     by_cell: dict[tuple[str, str, str], list[RowMapping]] = {}
@@ -123,12 +121,12 @@ def compute_cells(reference: Reference, schedule: Schedule, receipts: Iterable[R
         kind = kinds[name]
         if name not in starts:
             continue
-        for county in counties:
+        for county in sorted(counties):
             for period in kind.periods(starts[name], as_of):
                 status, row = cell_status(kind, period, by_cell.get((name, county, period), []), as_of, office_date)
                 cells.append(Cell(
                     county_code=county,
-                    county_name=reference.county_name(county),
+                    county_name=counties[county],
                     kind=name,
                     period=period,
                     due_date=kind.due_date(period),

@@ -124,7 +124,7 @@ def status_board(settings: Settings, *, as_of: date, send_reminders: bool = Fals
         create_schema(engine)
         with engine.connect() as conn:
             receipts = all_submissions(conn)
-        board = StatusBoard(as_of, compute_cells(reference, schedule, receipts, as_of, settings.office_date), schedule,
+        board = StatusBoard(as_of, compute_cells(reference.counties, schedule, receipts, as_of, settings.office_date), schedule,
                             reminders_enabled=send_reminders)
         if send_reminders:
             board.reminders = reminding.send_reminders(engine, settings, reference, board.rows, as_of,

@@ -13,8 +13,7 @@ a snapshot moves, and holds at most CACHE_ROWS rows in all (least recently used 
 memory stays bounded whatever the warehouse's size.
 
 The ledger is read through jianfu.ledger.read_submissions (receipts for the collection board, never cached:
-a file may arrive at any moment); reference data through jianfu.reference, reloaded when a
-reference CSV changes.
+a file may arrive at any moment); the counties' names from units.csv, reloaded when it changes.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ import duckdb
 import pyarrow as pa
 
 from ..config import JianfuError, Settings
-from ..reference import Reference
+from ..reference import county_names
 from ..schema import ALERTS_SCHEMA
 from ..warehouse import views
 from ..warehouse.publish import Warehouse
@@ -52,8 +51,8 @@ class Store:
     settings: Settings
     _con: duckdb.DuckDBPyConnection | None = None
     _seen: dict[str, str] = field(default_factory=dict)
-    _reference: Reference | None = None
-    _reference_key: tuple = ()
+    _counties: dict[str, str] | None = None
+    _counties_key: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: OrderedDict = field(default_factory=OrderedDict)
     _cached_rows: int = 0
@@ -114,14 +113,16 @@ class Store:
             self._cached_rows -= len(dropped)
 
     @property
-    def reference(self) -> Reference:
-        """units.csv, departments.csv and quotas.csv, reloaded when one of them changes."""
-        ref = self.settings.reference
-        key = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(ref.glob("*.csv")))
-        if self._reference is None or key != self._reference_key:
-            self._reference = Reference.load(ref)
-            self._reference_key = key
-        return self._reference
+    def counties(self) -> dict[str, str]:
+        """County code -> name from units.csv, reloaded when the file changes. Only the counties:
+        the console names units and departments through the warehouse's tables, and a country's
+        units as objects would hold 400 MB in the server."""
+        units = self.settings.reference / "units.csv"
+        key = units.stat().st_mtime_ns if units.exists() else None
+        if self._counties is None or key != self._counties_key:
+            self._counties = county_names(self.settings.reference)
+            self._counties_key = key
+        return self._counties
 
     def close(self) -> None:
         if self._con is not None:

@@ -34,7 +34,7 @@ def cells(store: Store, as_of: date) -> list[Cell]:
     except NoSubmissionsTable:
         raise JianfuError(f"台账中还没有报送记录，请先运行 jianfu init 与 jianfu ingest。 / "
                           f"the ledger {settings.db_url} has no submissions: run `jianfu init` first") from None
-    return compute_cells(store.reference, load_schedule(settings), receipts, as_of, settings.office_date)
+    return compute_cells(store.counties, load_schedule(settings), receipts, as_of, settings.office_date)
 
 
 def cell_link(cell: Cell) -> str:

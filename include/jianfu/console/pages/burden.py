@@ -87,8 +87,8 @@ def render(req: Request) -> Result:
     unit = req.param("unit")
     unit_name = None
     if unit:
-        found = store.reference.units.get(unit)
-        unit_name = f"{found.unit_name} ({unit})" if found else unit
+        found = store.rows("SELECT unit_name FROM units WHERE unit_code = ?", [unit])
+        unit_name = f"{found[0]['unit_name']} ({unit})" if found else unit
         detail = unit_detail(store, unit)
         tables += [
             Table("forms", {"zh": "填报的报表", "en": "Forms filled"},

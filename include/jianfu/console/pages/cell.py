@@ -103,7 +103,7 @@ def render(req: Request) -> Result:
     cell = found[0] if found else None
     return Result(context={"cell": cell, "status_label": status_labels.get(cell.status) if cell else None,
                            "kind_label": charts.KIND_LABELS.get(req.lang, charts.KIND_LABELS["zh"]).get(kind, kind),
-                           "county_name": store.reference.county_name(county) if county else "",
+                           "county_name": store.counties.get(county, county) if county else "",
                            "county": county, "period": period, "reports": [t.name for t in tables]},
                   tables=[versions_table, *tables])
 
