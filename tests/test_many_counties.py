@@ -124,3 +124,14 @@ def test_a_province_bulletin_lists_its_counties():
     hebei = [r for r in COUNTIES if r["province_code"] == "13"]
 
     assert len(hebei) == 190 and by_province(_national_bulletin(hebei).sections[0]) is None
+
+
+def test_a_joint_visit_calendar_draws_the_counties_with_the_most_proposals():
+    proposals = [{"county": f"县 {c['county_code']}", "target": f"村 {c['county_code']}001", "proposed_date": "2026-12-10",
+                  "departments": 2, "dept_names": "甲、乙", "lead": "甲", "visits_merged": 2}
+                 for n, c in enumerate(COUNTIES) for _ in range(1 + (n == 5))]  # the sixth county has two
+
+    rows = drawn_rows(charts.joint_calendar(proposals))
+
+    counties = {r["county"] for r in rows}
+    assert len(counties) == charts.JOINT_COUNTIES_DRAWN and f"县 {COUNTIES[5]['county_code']}" in counties

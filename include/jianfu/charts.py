@@ -12,6 +12,7 @@ Labels are Chinese by default; `lang="en"` gives the English switch of the conso
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -354,12 +355,14 @@ _MORE_TEXT: dict[str, dict[str, str]] = {
     "zh": {"joint": "建议的联合检查", "date": "建议日期", "target": "检查对象", "departments": "参与部门数",
            "dept_names": "参与部门", "visits": "合并检查次数", "lead": "牵头部门",
            "reduction": "报表、填报与工作群逐月变化", "measure": "指标", "overlap": "可合并报表组的年度耗时",
-           "group": "重叠组", "hours": "近12个月耗时(小时)", "forms": "报表数"},
+           "group": "重叠组", "hours": "近12个月耗时(小时)", "forms": "报表数",
+           "most": "（建议最多的 {} 个县）"},
     "en": {"joint": "Joint visits proposed", "date": "Proposed date", "target": "Target", "departments": "Departments",
            "dept_names": "Departments joining", "visits": "Visits merged", "lead": "Lead department",
            "reduction": "Forms, fills and work groups by month", "measure": "Measure",
            "overlap": "Hours of the forms that could be merged", "group": "Overlap group",
-           "hours": "Hours, last 12 months", "forms": "Forms"},
+           "hours": "Hours, last 12 months", "forms": "Forms",
+           "most": " (the {} counties with the most)"},
 }
 
 
@@ -367,13 +370,25 @@ def _mt(lang: str, key: str) -> str:
     return _MORE_TEXT.get(lang, _MORE_TEXT["zh"])[key]
 
 
+#: Counties a joint-visit calendar draws, a panel each (a panel is as tall as its targets).
+JOINT_COUNTIES_DRAWN = 20
+
+
 def joint_calendar(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
     """Proposed joint visits on a calendar line per target, one panel per county.
 
     `rows`: county (label), target (label), proposed_date, departments (how many join),
     dept_names, lead, visits_merged. A mark is one proposal: the more departments join, the
-    bigger and darker it is, so the visits that spare a target most stand out.
+    bigger and darker it is, so the visits that spare a target most stand out. Of more than
+    JOINT_COUNTIES_DRAWN counties, those with the most proposals are drawn (the list has them all).
     """
+    rows = list(rows)
+    title = _mt(lang, "joint")
+    proposals = Counter(r["county"] for r in rows)
+    if len(proposals) > JOINT_COUNTIES_DRAWN:
+        drawn = {county for county, _ in sorted(proposals.items(), key=lambda c: (-c[1], c[0]))[:JOINT_COUNTIES_DRAWN]}
+        rows = [r for r in rows if r["county"] in drawn]
+        title += _mt(lang, "most").format(JOINT_COUNTIES_DRAWN)
     tooltip = [alt.Tooltip("county:N", title=_t(lang, "county")), alt.Tooltip("target:N", title=_mt(lang, "target")),
                alt.Tooltip("proposed_date:T", title=_mt(lang, "date"), format="%Y-%m-%d"),
                alt.Tooltip("lead:N", title=_mt(lang, "lead")),
@@ -391,7 +406,7 @@ def joint_calendar(rows: Rows, *, lang: str = "zh") -> alt.TopLevelMixin:
         tooltip=tooltip,
     ).properties(width=460, height=alt.Step(22))
     faceted = chart.facet(row=alt.Row("county:N", title=None, header=alt.Header(labelAngle=0, labelFontWeight="bold")),
-                          title=alt.TitleParams(_mt(lang, "joint"), anchor="start"))
+                          title=alt.TitleParams(title, anchor="start"))
     # Each county lists its own targets only.
     return _configure(faceted.resolve_scale(y="independent"))
 
