@@ -227,15 +227,6 @@ def kind(name: str) -> Kind:
         raise ValueError(f"unknown kind {name!r}: expected one of {', '.join(KINDS)}") from None
 
 
-def unit_level(unit_code: str) -> str:
-    """Level of a 12-digit unit code by its shape (SPEC.md section 2)."""
-    if unit_code.endswith("000000"):
-        return "county"
-    if unit_code.endswith("000"):
-        return "township"
-    return "village"
-
-
 def split_list(text: str | None) -> list[str]:
     """Split a data_items / joint_depts cell on any of the accepted separators, dropping blanks."""
     if not text:

@@ -57,11 +57,6 @@ WEBHOOK_PER_MINUTE = 20
 WEBHOOK_WINDOW = timedelta(seconds=60)
 
 
-def new_id(*parts: object) -> str:
-    """A notification id: a hash of what the message is about and when it was made (40 hex)."""
-    return hashlib.sha1("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()
-
-
 def _csv(values: Iterable[str]) -> str:
     return ",".join(values)
 
