@@ -34,11 +34,13 @@ FROM form_catalog AS c LEFT JOIN departments AS d USING (dept_code)
 WHERE list_contains(?, c.overlap_group)
 ORDER BY c.overlap_group, c.dept_code, c.form_id
 """
+#: Each member's data_items in its latest month (the months listed, so that only their partitions
+#: are read): joined in SQL, since a national group has thousands of members.
 ITEMS_SQL = """
 SELECT DISTINCT f.dept_code, f.form_id, f.data_items
-FROM form_counts AS f
-JOIN (SELECT unnest(?) AS dept_code, unnest(?) AS form_id, unnest(?) AS period) AS m USING (dept_code, form_id, period)
-WHERE list_contains(?, f.period)
+FROM form_catalog AS c
+JOIN form_counts AS f ON f.dept_code = c.dept_code AND f.form_id = c.form_id AND f.period = c.last_period
+WHERE list_contains(?, c.overlap_group) AND list_contains(?, f.period)
 ORDER BY f.dept_code, f.form_id, f.data_items
 """
 DEPTS_SQL = f"""
@@ -74,24 +76,32 @@ def catalog(store: Store, dept: str = "", active: str = "") -> list[dict[str, An
     return store.rows(CATALOG_SQL, [dept, dept, active, active])
 
 
-def union_items(store: Store, members: list[dict[str, Any]]) -> dict[tuple[str, str], list[str]]:
-    """Each member form's items in its latest period, de-duplicated by normalised name."""
+def union_items(store: Store, groups: list[str], members: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, str]]:
+    """Each member form's items in its latest period: normalised name -> the spelling first met.
+
+    A template's item list is the same text in every county that fills it, so each distinct
+    text is split and normalised once."""
     if not members:
         return {}
-    rows = store.rows(ITEMS_SQL, [[m["dept_code"] for m in members], [m["form_id"] for m in members],
-                                  [m["last_period"] for m in members], sorted({m["last_period"] for m in members})])
+    rows = store.rows(ITEMS_SQL, [groups, sorted({m["last_period"] for m in members})])
+    spelled: dict[str, dict[str, str]] = {}
     items: dict[tuple[str, str], dict[str, str]] = {}
     for r in rows:
+        text = r["data_items"]
+        if text not in spelled:
+            spelled[text] = {}
+            for item in split_list(text):
+                spelled[text].setdefault(norm_name(item), item)
         seen = items.setdefault((r["dept_code"], r["form_id"]), {})
-        for item in split_list(r["data_items"]):
-            seen.setdefault(norm_name(item), item)
-    return {key: list(found.values()) for key, found in items.items()}
+        for normalised, item in spelled[text].items():
+            seen.setdefault(normalised, item)
+    return items
 
 
 def overlap_groups(store: Store, groups: list[str]) -> list[dict[str, Any]]:
     """One row per overlap group: its forms, their combined responses and hours, the union of items."""
     members = store.rows(MEMBERS_SQL, [groups]) if groups else []
-    items = union_items(store, members)
+    items = union_items(store, groups, members)
     out: dict[str, dict[str, Any]] = {}
     for m in members:
         g = out.setdefault(m["overlap_group"], {"overlap_group": m["overlap_group"], "forms": 0, "depts": set(),
@@ -103,8 +113,8 @@ def overlap_groups(store: Store, groups: list[str]) -> list[dict[str, Any]]:
         g["members"].append(f"{m['dept']} {m['form_id']} {m['form_name'] or ''}".strip())
         g["responses_12m"] += m["responses_12m"] or 0
         g["hours_12m"] += m["hours_12m"] or 0.0
-        for item in items.get((m["dept_code"], m["form_id"]), []):
-            g["union"].setdefault(norm_name(item), item)
+        for normalised, item in items.get((m["dept_code"], m["form_id"]), {}).items():
+            g["union"].setdefault(normalised, item)
     rows = []
     for g in out.values():
         members = g["members"][:MEMBERS_LISTED]
