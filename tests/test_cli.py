@@ -24,6 +24,7 @@ def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     ["frobnicate"],
     ["ingest", "--kind", "forms"],
     ["status", "--as-of", "21/11/2026"],
+    ["status", "--area", "14x"],
     ["sample", "--scale", "planet"],
     ["query"],
 ])
@@ -263,6 +264,15 @@ def test_status_looks_without_sending_and_reads_county_dates(office_home, jianfu
     assert outbox_after_look == []
     assert send.returncode == 0, send.stderr
     assert "delivered" in send.stdout and list((office_home / "outbox").glob("*.eml"))
+
+
+def test_status_prints_one_area_and_still_reminds_every_county_due(office_home, jianfu_env):
+    area = run("status", "--as-of", "2026/12/20", "--area", "42", "--send-reminders", env=jianfu_env)
+
+    assert area.returncode == 0, area.stderr
+    assert "in 湖北省 42: 1 county(ies)" in area.stdout and "421127 黄梅县" in area.stdout
+    assert "140404" not in area.stdout.split("reminders:")[0]  # 上党区 (山西省) is not printed...
+    assert "140404 上党区" in area.stdout.split("reminders:")[1]  # ...and is still reminded
 
 
 @pytest.mark.parametrize(("text", "says"), [("2026-13-40", "is not a real date"), ("2026-02-30", "is not a real date"),

@@ -52,6 +52,14 @@ def _date(text: str) -> date:
     raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as 2026-11-21, 2026/11/21 or 2026年11月21日")
 
 
+def _area(text: str) -> str:
+    """A division code prefix: a province's 2 digits, a city's 4, a county's 6."""
+    if text.isdigit() and len(text) in (2, 4, 6):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not an area: a province's 2 digits, a city's 4 or a county's 6 "
+                                     f"(e.g. 14, 1404) / 地区代码应为省 2 位、市 4 位或县 6 位数字")
+
+
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     from .home import init_home
 
@@ -124,7 +132,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
     as_of = args.as_of or today(settings)  # the office's calendar day, not UTC's
     board = status_board(settings, as_of=as_of, send_reminders=args.send_reminders)
-    print(board.describe())
+    print(board.describe(args.area or ""))
     return 0
 
 
@@ -231,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, help="the day to judge due dates by (default: today)")
     p.add_argument("--send-reminders", action="store_true",
                    help="also send the reminders that are due (without it the board is only a look)")
+    p.add_argument("--area", type=_area, help="print only the counties of a province (2 digits), a city (4) or one county (6), e.g. 14; "
+                                  "reminders still go to every county due")
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("check-form", help="admission check (准入) of proposed new forms")

@@ -16,7 +16,7 @@ import pyarrow as pa
 from ..config import Settings
 from ..ledger import all_submissions, connect, create_schema
 from ..notify.mail import smtp_endpoint
-from ..reference import Reference
+from ..reference import Reference, area_name
 from ..schema import COLLECTION_STATUS_SCHEMA
 from ..warehouse.publish import Warehouse
 from . import reminders as reminding
@@ -53,15 +53,16 @@ class StatusBoard:
     reminders: list[ReminderNotice] = field(default_factory=list)
     reminders_enabled: bool = True
 
-    def counts(self) -> dict[str, int]:
-        counted = Counter(c.status for c in self.rows)
+    def counts(self, area: str = "") -> dict[str, int]:
+        counted = Counter(c.status for c in self.rows if c.county_code.startswith(area))
         return {s: counted[s] for s in STATUSES if counted[s]}
 
-    def as_table(self) -> str:
-        """One matrix per kind: counties down, periods across (the latest MAX_COLUMNS)."""
+    def as_table(self, area: str = "") -> str:
+        """One matrix per kind: counties down, periods across (the latest MAX_COLUMNS); only the
+        counties whose code starts with `area` (a province's two digits, a city's four)."""
         blocks = []
         for kind in self.schedule.kinds:
-            cells = [c for c in self.rows if c.kind == kind.kind]
+            cells = [c for c in self.rows if c.kind == kind.kind and c.county_code.startswith(area)]
             if not cells:
                 continue
             periods = sorted({c.period for c in cells})[-MAX_COLUMNS:]
@@ -80,11 +81,15 @@ class StatusBoard:
         legend = "ok = accepted, ok* = accepted with warnings, late = accepted after the due date"
         return "\n\n".join(blocks + [legend]) if blocks else "(no cells: nothing received yet and no start in collection.yaml)"
 
-    def describe(self) -> str:
-        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items()) or "no cells"
-        counties = len({c.county_code for c in self.rows})
-        lines = [f"collection status as of {self.as_of.isoformat()}: {counties} county(ies), "
-                 f"{len(self.rows)} cell(s): {counts}", "", self.as_table(), ""]
+    def describe(self, area: str = "") -> str:
+        """The board as the CLI prints it; `area` narrows the counts and the matrices (an office
+        above county level has thousands of counties), never the reminders sent."""
+        shown = [c for c in self.rows if c.county_code.startswith(area)]
+        counts = ", ".join(f"{n} {s}" for s, n in self.counts(area).items()) or "no cells"
+        counties = len({c.county_code for c in shown})
+        where = f" in {area_name(area)}" if area else ""
+        lines = [f"collection status as of {self.as_of.isoformat()}{where}: {counties} county(ies), "
+                 f"{len(shown)} cell(s): {counts}", "", self.as_table(area), ""]
         if not self.reminders_enabled:
             lines.append("reminders: none sent (a look at the board; `jianfu status --send-reminders` sends those due)")
         elif not self.reminders:
