@@ -13,7 +13,7 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -301,13 +301,10 @@ def _update_many(conn: Connection, changes: dict[str, dict]) -> None:
         conn.execute(statement, params)
 
 
-def in_force(conn: Connection, kind: str | None = None) -> list[RowMapping]:
-    """Every version in force (optionally of one kind), ordered for stable output."""
-    query = select(submissions).where(submissions.c.status.in_(ACCEPTED_STATUSES))
-    if kind:
-        query = query.where(submissions.c.kind == kind)
-    return list(conn.execute(query.order_by(submissions.c.kind, submissions.c.county_code,
-                                            submissions.c.period)).mappings())
+def in_force(receipts: Iterable[Mapping]) -> list[Mapping]:
+    """The versions in force among `receipts` (all_submissions' rows), by kind, county and period."""
+    current = [r for r in receipts if r["status"] in ACCEPTED_STATUSES]
+    return sorted(current, key=lambda r: (r["kind"], r["county_code"], r["period"]))
 
 
 class NoSubmissionsTable(JianfuError):
@@ -315,8 +312,8 @@ class NoSubmissionsTable(JianfuError):
 
 
 def read_submissions(db_url: str) -> tuple[list[dict], list[dict]]:
-    """(versions in force, ordered as `in_force` orders them; every receipt in receipt order),
-    from one read of the table, so they agree and a national ledger is fetched once.
+    """(versions in force, every receipt in receipt order), from one read of the table, so they
+    agree and a national ledger is fetched once.
 
     What the build and the console read; a ledger without its table is said to be one, not
     created as a side effect of looking."""
@@ -329,9 +326,7 @@ def read_submissions(db_url: str) -> tuple[list[dict], list[dict]]:
             receipts = [dict(r) for r in all_submissions(conn)]
     finally:
         engine.dispose()
-    current = [r for r in receipts if r["status"] in ACCEPTED_STATUSES]
-    current.sort(key=lambda r: (r["kind"], r["county_code"], r["period"]))
-    return current, receipts
+    return in_force(receipts), receipts
 
 
 def all_submissions(conn: Connection) -> list[RowMapping]:
