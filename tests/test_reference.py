@@ -27,9 +27,9 @@ def test_codes_hold_what_the_reference_holds(tmp_path):
 def test_county_names_are_the_references_counties(tmp_path):
     folder = write_reference(tmp_path / "reference")
 
-    names = county_names(folder)
+    names, reference = county_names(folder), Reference.load(folder)
 
-    assert names == Reference.load(folder).counties and names
+    assert names and names == {code: reference.county_name(code) for code in reference.county_codes}
 
 
 def test_spaces_a_bom_and_blank_optional_cells_are_read_as_an_office_writes_them(tmp_path):

@@ -160,11 +160,6 @@ class Reference:
     def county_codes(self) -> frozenset[str]:
         return frozenset(u.county_code for u in self.units.values() if u.level == "county")
 
-    @cached_property
-    def counties(self) -> dict[str, str]:
-        """County code -> name (as county_names reads them from the file)."""
-        return {code: self.county_name(code) for code in self.county_codes}
-
     def county_name(self, county_code: str) -> str:
         unit = self.units.get(county_code + "000000")
         return unit.unit_name if unit else county_code

@@ -16,7 +16,7 @@ import pyarrow as pa
 from ..config import Settings
 from ..ledger import all_submissions, connect, create_schema
 from ..notify.mail import smtp_endpoint
-from ..reference import Reference, area_name
+from ..reference import Reference, area_name, county_names
 from ..schema import COLLECTION_STATUS_SCHEMA
 from ..warehouse.publish import Warehouse
 from . import reminders as reminding
@@ -129,8 +129,8 @@ def status_board(settings: Settings, *, as_of: date, send_reminders: bool = Fals
         create_schema(engine)
         with engine.connect() as conn:
             receipts = all_submissions(conn)
-        board = StatusBoard(as_of, compute_cells(reference.counties, schedule, receipts, as_of, settings.office_date), schedule,
-                            reminders_enabled=send_reminders)
+        cells = compute_cells(county_names(settings.reference), schedule, receipts, as_of, settings.office_date)
+        board = StatusBoard(as_of, cells, schedule, reminders_enabled=send_reminders)
         if send_reminders:
             board.reminders = reminding.send_reminders(engine, settings, reference, board.rows, as_of,
                                                        schedule.reminder_interval_days)

@@ -52,16 +52,6 @@ class County:
         return [self.unit, *self.townships, *self.villages]
 
 
-def provinces() -> dict[str, str]:
-    """Two-digit province code -> name (the product's own table: jianfu.reference.area_names)."""
-    return {code: name for code, name in area_names().items() if len(code) == 2}
-
-
-def cities() -> dict[str, str]:
-    """Four-digit city code -> name (市辖区 and the like named by their province)."""
-    return {code: name for code, name in area_names().items() if len(code) == 4}
-
-
 @lru_cache(maxsize=1)
 def county_rows() -> list[dict[str, str]]:
     with (DATA / "counties.csv").open(encoding="utf-8", newline="") as fh:
@@ -69,14 +59,14 @@ def county_rows() -> list[dict[str, str]]:
 
 
 def _shell(code: str, name: str) -> County:
-    prov, city = provinces(), cities()
+    areas = area_names()  # the product's own table: provinces by 2 digits, cities by 4
     return County(
         code=code,
         name=name,
         city_code=code[:4] + "00",
-        city_name=city.get(code[:4], prov.get(code[:2], "")),
+        city_name=areas.get(code[:4], areas.get(code[:2], "")),
         province_code=code[:2] + "0000",
-        province_name=prov.get(code[:2], ""),
+        province_name=areas.get(code[:2], ""),
     )
 
 
@@ -132,6 +122,6 @@ def iter_counties(province: str | None = None) -> Iterator[County]:
 def province_for_scale(env_value: str | None) -> str:
     """The province of the province scale: JIANFU_SAMPLE_PROVINCE, else 42 湖北省 (105 counties)."""
     code = (env_value or "42").strip()[:2]
-    if code not in provinces():
+    if code not in area_names():  # two digits: a province's key
         raise ValueError(f"JIANFU_SAMPLE_PROVINCE={env_value!r} is not a province code (e.g. 42 for 湖北省)")
     return code
