@@ -100,9 +100,9 @@ def _national_bulletin(counties: list[dict]) -> Bulletin:
 
 
 def test_a_bulletin_of_more_counties_than_a_province_prints_provinces_and_keeps_every_county_in_xlsx(tmp_path):
-    counties = COUNTIES + COUNTIES[:MAX_COUNTIES_LISTED - len(COUNTIES) + 1]  # one past the limit
-    counties = [{**r, "county_code": r["county_code"] if i < len(COUNTIES) else f"99{i:04d}"}
-                for i, r in enumerate(counties)]
+    unknown = [{"county_code": f"99{n:04d}", "county_name": f"县{n}"} for n in range(3)]  # a province no list names
+    counties = COUNTIES + unknown
+    assert len(counties) > MAX_COUNTIES_LISTED
     bulletin = _national_bulletin(counties)
 
     printed = by_province(bulletin.sections[0])
