@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install demo test test-fast bench bench-national bench-double bench-airflow bench-console lint airflow lock clean
+.PHONY: help install demo test test-fast bench bench-national bench-double bench-year bench-airflow bench-console lint airflow lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ bench-national: install ## the national month (2,978 counties, ~10M rows; once e
 
 bench-double: install ## the national month doubled (~20M rows): ingest and build memory -> docs/BENCHMARKS-national-double.md
 	$(BIN)/python bench/double_month.py $(SAMPLE)
+
+bench-year: install ## twelve national months ingested month by month, built, one county resubmitted (~1 h, 50 GB) -> docs/BENCHMARKS-national-year.md
+	$(BIN)/python bench/year.py
 
 bench-airflow: install ## the national month: CLI vs jianfu_ingest -> jianfu_build in Airflow (SAMPLE=dir: another month) -> bench/out/airflow_path.json
 	$(BIN)/python bench/airflow_path.py $(SAMPLE)
