@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from collections import Counter
 
 import openpyxl
@@ -25,10 +26,10 @@ from jianfu.collection.admission import check_form
 from jianfu.collection.status import status_board
 from jianfu.config import JianfuError, Settings
 from jianfu.console import create_app
-from jianfu.console.pages import board, burden, discover, flags, overview, quota
+from jianfu.console.pages import Request, board, burden, discover, flags, overview, quota
 from jianfu.console.serve import serve_app
 from jianfu.console.store import Store
-from jianfu.console.tables import Column, Table, to_xlsx
+from jianfu.console.tables import SHOWN_ROWS, Column, Table, to_xlsx
 from jianfu.ingest.pipeline import ingest
 from jianfu.sample import generate
 from jianfu.warehouse.build import build
@@ -46,6 +47,23 @@ def pilot(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     ingest(settings)
     build(settings)
     run_alerts(settings)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def strict(pilot: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The pilot's warehouse as an office with strict thresholds builds it: thousands of flags."""
+    home = tmp_path_factory.mktemp("strict") / "home"
+    shutil.copytree(pilot.home, home, symlinks=True)
+    rules = home / "reference" / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    for default, strict_value in (("unit_monthly_fills_max: 60", "unit_monthly_fills_max: 1"),
+                                  ("zombie_days: 90", "zombie_days: 1")):
+        assert default in text
+        text = text.replace(default, strict_value)
+    rules.write_text(text, encoding="utf-8")
+    settings = Settings.from_env({"JIANFU_HOME": str(home), "JIANFU_NOW": NOW.isoformat()})
+    build(settings)
     return settings
 
 
@@ -207,6 +225,37 @@ def test_flags_export_is_a_workbook_of_the_filtered_rows(client, pilot):
     assert values[0][0] == "规则"
     assert len(values) - 1 == expected
     assert {v[0] for v in values[1:]} == {"僵尸工作群 GROUP_ZOMBIE"}
+
+
+def test_flags_page_reads_the_rows_it_shows_and_counts_every_flag(strict):
+    client = TestClient(create_app(strict))
+    total = query(strict, "SELECT count(*) AS n FROM flags")[0]["n"]
+    by_rule = {r["rule"]: r["n"] for r in query(strict, "SELECT rule, count(*) AS n FROM flags GROUP BY rule")}
+    assert total > 2 * SHOWN_ROWS  # the precondition: more flags than the page shows
+
+    store = Store(strict)
+    counted = flags.counts(store, {})
+    shown = flags.render(Request(store, "zh", {})).tables[0]
+    page = client.get("/flags")
+    listed = re.search(r'<section class="list" id="list-flags">.*?</section>', page.text, re.S).group(0)
+    export = openpyxl.load_workbook(io.BytesIO(client.get("/flags", params={"format": "xlsx"}).content)).active
+
+    assert {rule: sum(r["count"] for r in counted if r["rule"] == rule) for rule in by_rule} == by_rule
+    assert shown.count == total and len(shown.rows) == SHOWN_ROWS  # read: only the rows shown
+    assert [r["flag_id"] for r in shown.rows] == [r["flag_id"] for r in flags.flags(store, {})[:SHOWN_ROWS]]
+    assert f'<span class="count">({total})</span>' in listed
+    assert listed.count("<tr>") == SHOWN_ROWS + 1  # the header and the rows shown
+    assert f"仅显示前 {SHOWN_ROWS} 行" in listed
+    assert export.max_row - 1 == total
+
+
+def test_xlsx_says_what_a_sheet_could_not_take():
+    table = Table("t", {"zh": "t"}, [Column("name", "名称", "name")], [{"name": "a"}, {"name": "b"}], total=5)
+
+    sheet = openpyxl.load_workbook(io.BytesIO(to_xlsx([table], "en"))).active
+
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == \
+        ["a", "b", "3 more rows not written (a sheet takes 1,048,574): narrow the filter."]
 
 
 def test_xlsx_neutralises_formulas():

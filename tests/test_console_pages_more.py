@@ -21,7 +21,9 @@ from conftest import NOW
 from jianfu.cli import main
 from jianfu.config import Settings
 from jianfu.console import create_app
-from jianfu.console.pages import reduction
+from jianfu.console.pages import Request, catalog, reduction
+from jianfu.console.store import Store
+from jianfu.console.tables import SHOWN_ROWS
 from jianfu.flags.normalize import norm_name
 from jianfu.ingest.pipeline import ingest
 from jianfu.joint import joint_result
@@ -183,8 +185,6 @@ def test_reduction_page_shows_the_reduction_tables_month(client, cli):
 
 @pytest.mark.parametrize("period", ["2026-09", "2026-10"])
 def test_the_months_lists_are_as_long_as_the_reduction_tables_counts(pilot, cli, period):
-    from jianfu.console.store import Store
-
     counts = query(cli, f"""SELECT county_code, forms_cancelled, forms_less_frequent, groups_dissolved
                             FROM reduction WHERE period = '{period}'""")
 
@@ -222,6 +222,23 @@ def test_catalog_page_figures_equal_jianfu_query(client, cli):
     assert cards(html)[:2] == [str(expected["forms"]), str(expected["active"])]
     assert cards(html)[3] == str(expected["groups"]) and expected["groups"] > 0
     assert 'id="chart-overlap"' in html
+
+
+def test_catalog_lists_the_first_forms_and_exports_them_all(pilot, client, cli):
+    expected = query(cli, """SELECT dept_code, form_id FROM form_catalog
+                             ORDER BY hours_12m DESC NULLS LAST, dept_code, form_id""")
+    assert len(expected) > SHOWN_ROWS  # the precondition: more forms than the page shows
+
+    forms = catalog.render(Request(Store(pilot), "zh", {})).tables[0]
+    html = client.get("/catalog").text
+    listed = re.search(r'<section class="list" id="list-forms">.*?</section>', html, re.S).group(0)
+    sheets = workbook(client.get("/catalog", params={"format": "xlsx"}).content)
+
+    assert forms.count == len(expected) and len(forms.rows) == SHOWN_ROWS  # read: only the rows shown
+    assert f'<span class="count">({len(expected)})</span>' in listed
+    assert listed.count("<tr>") == SHOWN_ROWS + 1
+    header, *rows = sheets["forms"]
+    assert [r[header.index("报表编号")] for r in rows] == [e["form_id"] for e in expected]
 
 
 def test_catalog_overlap_groups_sum_their_members_and_unite_their_items(client, cli):

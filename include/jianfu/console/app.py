@@ -30,7 +30,7 @@ from . import assets
 from .pages import Page, Result, discover
 from .pages import Request as PageRequest
 from .store import Store
-from .tables import to_xlsx
+from .tables import SHOWN_ROWS, to_xlsx
 
 HERE = Path(__file__).parent
 LANG_COOKIE = "jianfu_lang"
@@ -44,6 +44,7 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = _num
+    env.globals["SHOWN_ROWS"] = SHOWN_ROWS
     return env
 
 

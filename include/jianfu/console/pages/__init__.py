@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store import Store
-from ..tables import Table
+from ..tables import SHOWN_ROWS, XLSX_ROWS, Table
 
 
 @dataclass
@@ -28,6 +28,11 @@ class Request:
     params: dict[str, str]
     upload: Path | None = None  # a temporary copy of the uploaded file (POST), deleted after the page
     upload_name: str | None = None
+
+    @property
+    def limit(self) -> int:
+        """Rows a list reads: what the page shows, or what a sheet of the XLSX export takes."""
+        return XLSX_ROWS if self.param("format") == "xlsx" else SHOWN_ROWS
 
     def param(self, name: str) -> str:
         return (self.params.get(name) or "").strip()

@@ -6,6 +6,11 @@ group shows its members' combined responses and hours and the union of their ite
 member's data_items in its latest period (the items its similarity was taken on), one entry per
 normalised item (the spelling first met is shown). Only the months some member was last seen in
 are read from form_counts.
+
+A national catalog holds about 100,000 forms, and a template every county fills makes a group of
+thousands: the page reads the first forms it lists (SHOWN_ROWS; the export, all), the filter's
+figures as sums, and each group as its sums, its first MEMBERS_LISTED members and the distinct
+texts of its items.
 """
 
 from __future__ import annotations
@@ -20,28 +25,58 @@ from ..store import Store
 from ..tables import Column, Table
 from . import Page, Request, Result
 
+#: The department and active filters of the page, on form_catalog AS c (parameters: dept twice,
+#: active twice).
+FILTER = "(? = '' OR c.dept_code = ?) AND (? = '' OR c.active = (? = 'yes'))"
+#: The forms of the filter, most hours first: the first {limit} chosen before names are joined.
 CATALOG_SQL = f"""
+WITH chosen AS (
+    SELECT * FROM form_catalog AS c WHERE {FILTER}
+    ORDER BY c.hours_12m DESC NULLS LAST, c.dept_code, c.form_id
+    {{limit}}
+)
 SELECT c.*, {queries.dept_label('d', 'c.dept_code')} AS dept
-FROM form_catalog AS c LEFT JOIN departments AS d USING (dept_code)
-WHERE (? = '' OR c.dept_code = ?) AND (? = '' OR c.active = (? = 'yes'))
+FROM chosen AS c LEFT JOIN departments AS d USING (dept_code)
 ORDER BY c.hours_12m DESC NULLS LAST, c.dept_code, c.form_id
 """
-#: Every form of the groups that hold one of the chosen forms (a group is shown whole).
+#: The cards of the filter, and the overlap groups that hold one of its forms.
+FIGURES_SQL = f"""
+SELECT count(*) AS forms, count(*) FILTER (WHERE c.active) AS active, coalesce(sum(c.hours_12m), 0) AS hours,
+       list_sort(list(DISTINCT c.overlap_group) FILTER (WHERE c.overlap_group IS NOT NULL)) AS groups
+FROM form_catalog AS c WHERE {FILTER}
+"""
+#: Each group shown whole: its forms, departments, responses and hours, and the name of the form
+#: it is named by.
+GROUPS_SQL = """
+SELECT c.overlap_group, count(*) AS forms, count(DISTINCT c.dept_code) AS departments,
+       coalesce(sum(c.responses_12m), 0) AS responses_12m, coalesce(sum(c.hours_12m), 0) AS hours_12m,
+       any_value(c.form_name) FILTER (WHERE c.dept_code || ':' || c.form_id = c.overlap_group) AS name
+FROM form_catalog AS c
+WHERE list_contains(?, c.overlap_group)
+GROUP BY c.overlap_group
+"""
+#: The first MEMBERS_LISTED forms of each group, named.
 MEMBERS_SQL = f"""
-SELECT c.overlap_group, c.dept_code, {queries.dept_label('d', 'c.dept_code')} AS dept, c.form_id, c.form_name,
-       c.last_period, c.counties, c.responses_12m, c.hours_12m
+SELECT c.overlap_group, {queries.dept_label('d', 'c.dept_code')} AS dept, c.form_id, c.form_name
 FROM form_catalog AS c LEFT JOIN departments AS d USING (dept_code)
 WHERE list_contains(?, c.overlap_group)
+QUALIFY row_number() OVER (PARTITION BY c.overlap_group ORDER BY c.dept_code, c.form_id) <= ?
 ORDER BY c.overlap_group, c.dept_code, c.form_id
 """
-#: Each member's data_items in its latest month (the months listed, so that only their partitions
-#: are read): joined in SQL, since a national group has thousands of members.
+#: Each distinct text of data_items the members of a group filled in their latest month, in the
+#: order of the first member that filled it (only the months listed are read): a template every
+#: county fills is one text, however many thousands of forms share it.
 ITEMS_SQL = """
-SELECT DISTINCT f.dept_code, f.form_id, f.data_items
+SELECT c.overlap_group, f.data_items, min(row(c.dept_code, c.form_id)) AS first_member
 FROM form_catalog AS c
 JOIN form_counts AS f ON f.dept_code = c.dept_code AND f.form_id = c.form_id AND f.period = c.last_period
 WHERE list_contains(?, c.overlap_group) AND list_contains(?, f.period)
-ORDER BY f.dept_code, f.form_id, f.data_items
+GROUP BY c.overlap_group, f.data_items
+ORDER BY c.overlap_group, first_member, f.data_items
+"""
+#: The months some member of the groups was last seen in.
+LAST_PERIODS_SQL = """
+SELECT DISTINCT last_period FROM form_catalog WHERE list_contains(?, overlap_group) ORDER BY 1
 """
 DEPTS_SQL = f"""
 SELECT DISTINCT c.dept_code, {queries.dept_label('d', 'c.dept_code')} AS dept
@@ -70,29 +105,37 @@ GROUP_COLUMNS = [
 ]
 
 
-def catalog(store: Store, dept: str = "", active: str = "") -> list[dict[str, Any]]:
-    """Catalog rows of one department (or all) and active yes / no (or both), most hours first."""
+def catalog(store: Store, dept: str = "", active: str = "", limit: int | None = None) -> list[dict[str, Any]]:
+    """Catalog rows of one department (or all) and active yes / no (or both), most hours first:
+    the first `limit` of them, or all."""
     active = active if active in ("yes", "no") else ""
-    return store.rows(CATALOG_SQL, [dept, dept, active, active])
+    return store.rows(CATALOG_SQL.format(limit="" if limit is None else f"LIMIT {int(limit)}"),
+                      [dept, dept, active, active])
 
 
-def union_items(store: Store, groups: list[str], members: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, str]]:
-    """Each member form's items in its latest period: normalised name -> the spelling first met.
+def figures(store: Store, dept: str = "", active: str = "") -> dict[str, Any]:
+    """Forms, active forms, hours and the overlap groups of the filter (as `catalog`)."""
+    active = active if active in ("yes", "no") else ""
+    return store.rows(FIGURES_SQL, [dept, dept, active, active])[0]
+
+
+def union_items(store: Store, groups: list[str]) -> dict[str, dict[str, str]]:
+    """Each group's items: normalised name -> the spelling first met, members in code order.
 
     A template's item list is the same text in every county that fills it, so each distinct
     text is split and normalised once."""
-    if not members:
+    if not groups:
         return {}
-    rows = store.rows(ITEMS_SQL, [groups, sorted({m["last_period"] for m in members})])
+    periods = [r["last_period"] for r in store.rows(LAST_PERIODS_SQL, [groups])]
     spelled: dict[str, dict[str, str]] = {}
-    items: dict[tuple[str, str], dict[str, str]] = {}
-    for r in rows:
+    items: dict[str, dict[str, str]] = {}
+    for r in store.rows(ITEMS_SQL, [groups, periods]):
         text = r["data_items"]
         if text not in spelled:
             spelled[text] = {}
             for item in split_list(text):
                 spelled[text].setdefault(norm_name(item), item)
-        seen = items.setdefault((r["dept_code"], r["form_id"]), {})
+        seen = items.setdefault(r["overlap_group"], {})
         for normalised, item in spelled[text].items():
             seen.setdefault(normalised, item)
     return items
@@ -100,51 +143,41 @@ def union_items(store: Store, groups: list[str], members: list[dict[str, Any]]) 
 
 def overlap_groups(store: Store, groups: list[str]) -> list[dict[str, Any]]:
     """One row per overlap group: its forms, their combined responses and hours, the union of items."""
-    members = store.rows(MEMBERS_SQL, [groups]) if groups else []
-    items = union_items(store, groups, members)
-    out: dict[str, dict[str, Any]] = {}
-    for m in members:
-        g = out.setdefault(m["overlap_group"], {"overlap_group": m["overlap_group"], "forms": 0, "depts": set(),
-                                                "members": [], "responses_12m": 0, "hours_12m": 0.0, "union": {}})
-        if f"{m['dept_code']}:{m['form_id']}" == m["overlap_group"]:  # the form the group is named by
-            g["name"] = m["form_name"]
-        g["forms"] += 1
-        g["depts"].add(m["dept_code"])
-        g["members"].append(f"{m['dept']} {m['form_id']} {m['form_name'] or ''}".strip())
-        g["responses_12m"] += m["responses_12m"] or 0
-        g["hours_12m"] += m["hours_12m"] or 0.0
-        for normalised, item in items.get((m["dept_code"], m["form_id"]), {}).items():
-            g["union"].setdefault(normalised, item)
+    if not groups:
+        return []
+    listed: dict[str, list[str]] = {}
+    for m in store.rows(MEMBERS_SQL, [groups, MEMBERS_LISTED]):
+        listed.setdefault(m["overlap_group"], []).append(f"{m['dept']} {m['form_id']} {m['form_name'] or ''}".strip())
+    items = union_items(store, groups)
     rows = []
-    for g in out.values():
-        members = g["members"][:MEMBERS_LISTED]
-        if len(g["members"]) > MEMBERS_LISTED:
-            members.append(f"……共 {len(g['members']):,} 张 / {len(g['members']):,} in all")
-        rows.append({"overlap_group": g["overlap_group"], "name": g.get("name"), "forms": g["forms"], "departments": len(g["depts"]),
-                     "members": "；".join(members), "responses_12m": g["responses_12m"],
-                     "hours_12m": round(g["hours_12m"], 1), "item_count": len(g["union"]),
-                     "items": "、".join(g["union"].values())})
+    for g in store.rows(GROUPS_SQL, [groups]):
+        members = listed.get(g["overlap_group"], [])
+        if g["forms"] > MEMBERS_LISTED:
+            members.append(f"……共 {g['forms']:,} 张 / {g['forms']:,} in all")
+        union = items.get(g["overlap_group"], {})
+        rows.append({**g, "members": "；".join(members), "hours_12m": round(g["hours_12m"], 1),
+                     "item_count": len(union), "items": "、".join(union.values())})
     return sorted(rows, key=lambda r: (-r["hours_12m"], r["overlap_group"]))
 
 
 def render(req: Request) -> Result:
     store = req.store
     dept, active = req.param("dept"), req.param("active")
-    forms = catalog(store, dept, active)
+    forms = catalog(store, dept, active, req.limit)
     for f in forms:
         f["frequency_label"] = f["frequency"] if req.lang == "en" or not f["frequency"] else \
             f"{FREQUENCY.get(f['frequency'], f['frequency'])} {f['frequency']}"
         f["active_label"] = req.t("是", "yes") if f["active"] else req.t("否", "no")
-    groups = overlap_groups(store, sorted({f["overlap_group"] for f in forms if f["overlap_group"]}))
-    tables = [Table("forms", {"zh": "报表目录", "en": "Forms"}, FORM_COLUMNS, forms),
+    counted = figures(store, dept, active)
+    groups = overlap_groups(store, counted["groups"])
+    tables = [Table("forms", {"zh": "报表目录", "en": "Forms"}, FORM_COLUMNS, forms, total=counted["forms"]),
               Table("overlap", {"zh": "可合并的重叠组(一表通候选)", "en": "Overlap groups (candidates for one form)"},
                     GROUP_COLUMNS, groups)]
     drawn = {"overlap": charts.overlap_hours(groups, lang=req.lang)} if groups else {}
-    figures = {"forms": len(forms), "active": sum(1 for f in forms if f["active"]), "groups": len(groups),
-               "hours": round(sum(f["hours_12m"] or 0 for f in forms), 1),
-               "group_hours": round(sum(g["hours_12m"] for g in groups), 1)}
+    figures_shown = {"forms": counted["forms"], "active": counted["active"], "groups": len(groups),
+                     "hours": round(counted["hours"], 1), "group_hours": round(sum(g["hours_12m"] for g in groups), 1)}
     return Result(context={"dept": dept, "active": active if active in ("yes", "no") else "",
-                           "depts": [(r["dept_code"], r["dept"]) for r in store.rows(DEPTS_SQL)], "figures": figures},
+                           "depts": [(r["dept_code"], r["dept"]) for r in store.rows(DEPTS_SQL)], "figures": figures_shown},
                   tables=tables, charts=drawn)
 
 

@@ -29,10 +29,9 @@ def render(req: Request) -> Result:
     names = queries.county_names(req.store)
     kinds = charts.KIND_LABELS.get(req.lang, charts.KIND_LABELS["zh"])
     statuses = LEDGER_STATUS.get(req.lang, LEDGER_STATUS["zh"])
+    matching = [r for r in reversed(receipts) if not any(v and (r.get(k) or "") != v for k, v in chosen.items())]
     rows = []
-    for r in reversed(receipts):
-        if any(v and (r.get(k) or "") != v for k, v in chosen.items()):
-            continue
+    for r in matching[:req.limit]:  # a national year's ledger holds 100,000 files
         county = r["county_code"]
         link = ("cell?" + urlencode({"county": county, "kind": r["kind"], "period": r["period"]})
                 if county and r["kind"] and r["period"] else None)
@@ -50,7 +49,7 @@ def render(req: Request) -> Result:
                    Column("period", "统计期", "period"), Column("status", "台账状态", "ledger status"),
                    Column("row_count", "行数", "rows"), Column("error_count", "错误", "errors"),
                    Column("warning_count", "警告", "warnings"), Column("reason", "原因", "reason")],
-                  rows, links={"file_name": "link"})
+                  rows, links={"file_name": "link"}, total=len(matching))
     options = {
         "county_code": sorted({(r["county_code"], f"{names.get(r['county_code'], '')} ({r['county_code']})")
                                for r in receipts if r["county_code"]}),

@@ -113,14 +113,16 @@ def reduction_rows(store: Store, county: str = "") -> list[dict[str, Any]]:
     return store.rows(REDUCTION_SQL, [county, county])
 
 
-def changes(store: Store, period: str, county: str = "") -> dict[str, list[dict[str, Any]]]:
-    """The month's cancelled and less frequent forms and dissolved groups, per county."""
+def changes(store: Store, period: str, county: str = "", limit: int | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The month's cancelled and less frequent forms and dissolved groups, per county: the first
+    `limit` of each list, or all (the reduction table counts them)."""
     params = {"period": period, "prev": month_before(period), "county": county}
+    cut = "" if limit is None else f"\nLIMIT {int(limit)}"
     with store.connection() as con:  # named parameters: the store's cache keys positional ones only
         out = {}
         for name, sql in (("cancelled", CANCELLED_SQL), ("less_frequent", LESS_FREQUENT_SQL),
                           ("dissolved", DISSOLVED_SQL)):
-            cursor = con.execute(sql, params)
+            cursor = con.execute(sql + cut, params)
             names = [d[0] for d in cursor.description]
             out[name] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     return out
@@ -139,7 +141,9 @@ def render(req: Request) -> Result:
     if period is None:
         return Result(context={"period": None, "county": county, "counties": queries.counties(store)})
     month = [r for r in rows if r["period"] == period]
-    found = changes(store, period, county)
+    totals = {k: sum(r[k] or 0 for r in month) for k in ("forms_cancelled", "forms_less_frequent", "forms_added",
+                                                         "groups_dissolved", "groups_created")}
+    found = changes(store, period, county, req.limit)
     for name in ("cancelled", "less_frequent"):
         for r in found[name]:
             r["frequency_prev"] = _frequency(r["frequency_prev"], req.lang)
@@ -151,21 +155,21 @@ def render(req: Request) -> Result:
     tables = [
         Table("month", {"zh": f"{period} 各县减负成效", "en": f"Reduction {period} by county"}, row_columns, month),
         Table("cancelled", {"zh": "取消填报的报表(上月填报、本月未填)", "en": "Forms cancelled (filled last month, not this)"},
-              form_columns, found["cancelled"]),
+              form_columns, found["cancelled"], total=totals["forms_cancelled"]),
         Table("less_frequent", {"zh": "降低频次的报表", "en": "Forms made less frequent"},
-              [*form_columns, Column("frequency", "本月频次", "frequency")], found["less_frequent"]),
+              [*form_columns, Column("frequency", "本月频次", "frequency")], found["less_frequent"],
+              total=totals["forms_less_frequent"]),
         Table("dissolved", {"zh": "解散的工作群(上月有、本月无)", "en": "Work groups dissolved (last month, not this)"},
               [COUNTY, Column("unit", "单位", "unit"), Column("group_id", "群编号", "group"),
                Column("group_name", "群名称", "name"), Column("owner", "建群部门", "owner"),
-               Column("last_active_date", "最近活跃", "last active")], found["dissolved"]),
+               Column("last_active_date", "最近活跃", "last active")], found["dissolved"],
+              total=totals["groups_dissolved"]),
         Table("trend", {"zh": "逐月", "en": "Month by month"}, [Column("period", "统计期", "period"), *row_columns], rows),
     ]
     trend = [{"period": r["period"], "county_code": r["county_code"], "county": r["county"],
               "measure": zh if req.lang == "zh" else en, "value": r[k]}
              for r in rows for k, zh, en in MEASURES if r[k] is not None]
     drawn = {"trend": charts.reduction_trend(trend, lang=req.lang)} if trend else {}
-    totals = {k: sum(r[k] or 0 for r in month) for k in ("forms_cancelled", "forms_less_frequent", "forms_added",
-                                                         "groups_dissolved", "groups_created")}
     return Result(context={"period": period, "periods": periods, "county": county,
                            "counties": queries.counties(store), "totals": totals},
                   tables=tables, charts=drawn)
