@@ -140,6 +140,9 @@ def test_quota_usage_items_and_alerts_equal_jianfu_query(pilot, store):
     # the items listed per department are exactly the ones its `used` counts
     per_dept = Counter(r["dept_code"] for r in items)
     assert all(per_dept[r["dept_code"]] == r["used"] for r in usage)
+    some = [r["dept_code"] for r in usage[:2]]  # what the page reads: the items of the departments it lists
+    assert quota.items(store, 2026, some) == [r for r in items if r["dept_code"] in some] != []
+    assert sum(quota.statuses(store, 2026).values()) == len(usage)
     assert {"warning", "exceeded"} <= {r["status"] for r in usage}
     assert len(alerts) == query(pilot, "SELECT count(*) AS n FROM alerts WHERE year = 2026")[0]["n"] > 0
 
