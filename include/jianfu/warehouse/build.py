@@ -6,7 +6,7 @@ Steps, under the warehouse's writer lock:
    force, rewritten only when the version in force changed (kinds.plan), each table published in
    one atomic step;
 3. units, departments, submissions: made and published only when the hash of what they are made
-   from (a reference CSV, the ledger's rows) differs from the one stamped in their file;
+   from (a reference CSV; the submissions table's own rows) differs from the one stamped in their file;
 4. flags, burden, reduction, form_usage: recomputed for the counties whose inputs changed, a step
    of counties at a time; quota_usage and form_catalog when any of their inputs changed
    (derived.py). DuckDB works under `Settings.build_memory_limit` and spills to a scratch
@@ -143,7 +143,8 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
             kind_sources.setdefault(row["kind"], set()).add(row["submission_id"])
         for kind_name in KINDS:
             rows = [r for r in in_force if r["kind"] == kind_name]
-            plan = kinds.plan(kind_name, rows, warehouse.files(kind_name), full=full, home=settings.home)
+            listing = warehouse.files(kind_name)
+            plan = kinds.plan(kind_name, rows, listing, full=full, home=settings.home)
             writes = sum(1 for c in plan.replace.values() if c is not None)
             say(f"{kind_name}: {writes} partition(s) to write, {len(plan.replace) - writes} to remove, "
                 f"{plan.unchanged} unchanged")
@@ -153,19 +154,19 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
                 wrap = _counting(say, kind_name, writes)
                 replace = {p: (None if c is None else {n: wrap(f) for n, f in c.items()})
                            for p, c in plan.replace.items()}
-                stats.add(warehouse.publish(kind_name, replace, only=plan.keep if full else None))
+                stats.add(warehouse.publish(kind_name, replace, only=plan.keep if full else None, listing=listing))
             stats.linked = plan.unchanged  # one file per partition
 
         # Whole tables: each file is stamped with a hash of what it is made from (a reference
-        # CSV, the ledger's rows), so an unchanged table is told by its stamp, not by its rows.
+        # CSV; the submissions table, its own rows), so an unchanged table is told by its stamp.
         digests = whole.reference_digests(settings.reference)
+        ledger_table = cache(lambda: whole.submissions_table(receipts))
         wholes = (
             ("units", lambda: whole.source_fingerprint(digests, "units"),
              lambda: whole.units_table(reference())),
             ("departments", lambda: whole.source_fingerprint(digests, "departments"),
              lambda: whole.departments_table(reference())),
-            ("submissions", lambda: whole.receipts_fingerprint(receipts),
-             lambda: whole.submissions_table(receipts)),
+            ("submissions", lambda: whole.table_fingerprint(ledger_table()), ledger_table),
         )
         for name, fingerprint, make in wholes:
             inputs = fingerprint()

@@ -380,6 +380,7 @@ class Warehouse:
         *,
         only: set[str] | None = None,
         merge: bool = False,
+        listing: dict[str, list[str]] | None = None,
     ) -> PublishResult:
         """Replace the contents of some partitions of `table` in one atomic step.
 
@@ -390,11 +391,12 @@ class Warehouse:
         `replace` are removed (used by a full rebuild). With `merge=True` a partition's contents
         are merged into its current files instead: the files named are replaced (or removed when
         mapped to None), the others kept — for tables stored as one file per province. With nothing
-        to change, nothing is written.
+        to change, nothing is written. `listing` is `files(table)` as the caller read it under this
+        warehouse's lock (a build lists a year's 36,000 partitions once, to plan and to publish).
         """
         if table in self._cleaning:
             self._cleaning.pop(table).result()
-        current = self.files(table)
+        current = self.files(table) if listing is None else listing
         dropped: list[str] = []
         if merge:
             replace, dropped = _merge(current, replace)
