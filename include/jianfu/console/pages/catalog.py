@@ -67,12 +67,16 @@ ORDER BY c.overlap_group, c.dept_code, c.form_id
 #: order of the first member that filled it (only the months listed are read): a template every
 #: county fills is one text, however many thousands of forms share it.
 ITEMS_SQL = """
-SELECT c.overlap_group, f.data_items, min(row(c.dept_code, c.form_id)) AS first_member
-FROM form_catalog AS c
-JOIN form_counts AS f ON f.dept_code = c.dept_code AND f.form_id = c.form_id AND f.period = c.last_period
-WHERE list_contains(?, c.overlap_group) AND list_contains(?, f.period)
-GROUP BY c.overlap_group, f.data_items
-ORDER BY c.overlap_group, first_member, f.data_items
+WITH texts AS (
+    SELECT DISTINCT f.dept_code, f.form_id, f.data_items
+    FROM form_catalog AS c
+    JOIN form_counts AS f ON f.dept_code = c.dept_code AND f.form_id = c.form_id AND f.period = c.last_period
+    WHERE list_contains(?, c.overlap_group) AND list_contains(?, f.period)
+)
+SELECT c.overlap_group, t.data_items, min(row(t.dept_code, t.form_id)) AS first_member
+FROM texts AS t JOIN form_catalog AS c USING (dept_code, form_id)
+GROUP BY c.overlap_group, t.data_items
+ORDER BY c.overlap_group, first_member, t.data_items
 """
 #: The months some member of the groups was last seen in.
 LAST_PERIODS_SQL = """
