@@ -259,6 +259,7 @@ def test_xlsx_says_what_a_sheet_could_not_take():
 
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == \
         ["a", "b", "3 more rows not written (a sheet takes 1,048,574): narrow the filter."]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:A3"  # the note is not a row of the list
 
 
 def test_xlsx_neutralises_formulas():
@@ -269,6 +270,7 @@ def test_xlsx_neutralises_formulas():
 
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == \
         ["'=HYPERLINK(\"http://x\")", "'+1", "'@SUM(A1)", "正常"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:A5"
 
 
 def test_admission_upload_shows_the_verdicts_of_check_form(client, pilot):

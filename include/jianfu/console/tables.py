@@ -79,12 +79,12 @@ def to_xlsx(tables: Sequence[Table], lang: str = "zh") -> bytes:
             sheet.append([_cell(row.get(c.key)) for c in table.columns])
         if table.columns:
             sheet.auto_filter.ref = sheet.dimensions
+            sheet.freeze_panes = "A2"
         left_out = table.count - min(len(table.rows), XLSX_ROWS)
-        if left_out > 0:
+        if left_out > 0:  # below the filtered range: a note, not a row of the list
             sheet.append([f"另有 {left_out:,} 行未写入(一张工作表最多 {XLSX_ROWS:,} 行)，请缩小筛选范围。"
                           if lang == "zh" else
                           f"{left_out:,} more rows not written (a sheet takes {XLSX_ROWS:,}): narrow the filter."])
-            sheet.freeze_panes = "A2"
     if not workbook.worksheets:
         workbook.create_sheet("empty")
     out = io.BytesIO()

@@ -3,7 +3,7 @@
 Filters are exact values of the flags table; an empty filter takes everything. The page reads the
 first SHOWN_ROWS flags of the filter and its counts by rule and county (as many rows as rules times
 counties), never every flag: an office whose thresholds fire often may hold hundreds of thousands.
-The XLSX export has every row of the filter.
+The XLSX export has every row of the filter that a sheet holds.
 """
 
 from __future__ import annotations
