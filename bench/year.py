@@ -70,7 +70,7 @@ def generate(now: datetime, folder: Path) -> Path:
     """The national sample pinned at `now` in `folder`, generated unless already there."""
     if now == LAST_NOW and (NATIONAL / "sample" / "landing").is_dir():
         return NATIONAL / "sample"
-    if (folder / ".done").exists():
+    if (folder / ".done").exists() and (folder / "landing").is_dir():  # a month ingested before was moved away
         return folder
     if folder.exists():
         shutil.rmtree(folder)
@@ -121,7 +121,7 @@ def resubmit_again(previous: dict) -> int:
     source = source or resubmit.largest_csv(home / "landing" / "form_counts")
     clock = datetime.fromisoformat(previous["resubmitted_at"]) + timedelta(hours=1)
     changed = resubmit.changed_copy(source, suffix=f"r{clock:%d%H}")
-    reference = NATIONAL / "sample" / "reference"
+    reference = Path(previous["reference"])
     later = _home_env(home, reference, clock.isoformat())
     resub_ingest = run_phase("resubmit_ingest", "ingest", {"data_docs": False}, out=OUT, env=later)
     resub_build = run_phase("resubmit_build", "build", {"full": False}, out=OUT, env=later)
@@ -130,7 +130,8 @@ def resubmit_again(previous: dict) -> int:
     history = [*previous.get("resubmissions", []), _measured(resub_build, codes["resubmission"])]
     (OUT / "results.json").write_text(json.dumps({"runs": [r.to_json() for r in runs], "resubmission": changed.path.name,
                                                   "resubmitted_at": clock.isoformat(), "commits": codes,
-                                                  "resubmissions": history}, indent=1, default=str))
+                                                  "resubmissions": history, "reference": str(reference)},
+                                                 indent=1, default=str))
     write_doc(runs, by_label["build"], resub_build, by_label["queries"], changed, codes, history)
     return 0 if resub_ingest.ok and resub_build.ok else 1
 
@@ -178,7 +179,8 @@ def main(argv: list[str]) -> int:
     history = [_measured(resub_build, codes["resubmission"])]
     (OUT / "results.json").write_text(json.dumps({"runs": [r.to_json() for r in runs], "resubmission": changed.path.name,
                                                   "resubmitted_at": clock.isoformat(), "commits": codes,
-                                                  "resubmissions": history}, indent=1, default=str))
+                                                  "resubmissions": history, "reference": str(reference)},
+                                                 indent=1, default=str))
     write_doc(runs, build, resub_build, queries, changed, codes, history)
     return 0 if all(r.ok for r in runs) else 1
 

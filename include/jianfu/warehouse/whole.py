@@ -1,9 +1,9 @@
 """Small whole tables: units, departments, submissions (and quotas, which only the flag SQL reads).
 
 Each is one file, stamped (Parquet key-value metadata `jianfu.inputs`) with a hash of what it is
-made from: the reference CSV, or (submissions) its own rows. A build makes and publishes a table only when
-that hash differs from the stamp of the file in the warehouse, so a build with no change writes
-nothing and reads no more than a footer per table.
+made from: the reference CSV, or (submissions) its own rows. A build makes and publishes a table
+only when that hash differs from the stamp of the file in the warehouse, so a build with no change
+writes nothing and reads no more than a footer per table.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def quotas_table(reference_dir: Path) -> pa.Table:
 
 def submissions_table(rows: list[Mapping]) -> pa.Table:
     """The ledger as SPEC.md section 7 shows it, in receipt order (the rows' other columns are
-    left out; a naive received_at, as SQLite returns it, is UTC)."""
+    left out). pyarrow takes a naive received_at, as SQLite returns it, as UTC: the ledger's zone."""
     return pa.Table.from_pylist(rows, schema=SUBMISSIONS_SCHEMA)
 
 
