@@ -175,6 +175,9 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
                 stats.linked = 1
                 continue
             stats.add(warehouse.publish_table(name, whole.stamp(make(), inputs)))
+        # A country's 660,000 units as parsed objects are not needed past this point: dropped
+        # before the flag steps, which hold a province's data at a time beside them.
+        reference.cache_clear()
 
         for leftover in settings.home.glob(f"{SCRATCH_PREFIX}*"):  # of a killed build: only space
             shutil.rmtree(leftover, ignore_errors=True)
