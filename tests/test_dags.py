@@ -335,8 +335,12 @@ def test_make_airflow_banner_loopback_and_one_ctrl_c(tmp_path: Path) -> None:
     env = airflow_env(airflow_home, AIRFLOW__API__PORT=str(port), JIANFU_HOME=str(tmp_path / "home"))
     for key in ("AIRFLOW__API__BASE_URL", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__API__HOST"):
         env.pop(key, None)  # derived from the port by the script, as for `make airflow`
+    # As from a terminal, SIGINT reaches the script with its default disposition: a non-interactive
+    # bash cannot trap a signal that was ignored when it started, and code run earlier in this test
+    # process may leave SIGINT ignored at the OS level (Python's own handler would not show it).
     script = subprocess.Popen(["bash", str(ROOT / "scripts" / "airflow_standalone.sh")], env=env, cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(script.stdout), daemon=True)
     reader.start()
