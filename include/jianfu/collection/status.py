@@ -53,16 +53,22 @@ class StatusBoard:
     reminders: list[ReminderNotice] = field(default_factory=list)
     reminders_enabled: bool = True
 
+    def cells_of(self, area: str = "") -> list[Cell]:
+        """The cells of the counties whose code starts with `area` (a province's two digits, a
+        city's four; '' for all)."""
+        return [c for c in self.rows if c.county_code.startswith(area)]
+
     def counts(self, area: str = "") -> dict[str, int]:
-        counted = Counter(c.status for c in self.rows if c.county_code.startswith(area))
+        counted = Counter(c.status for c in self.cells_of(area))
         return {s: counted[s] for s in STATUSES if counted[s]}
 
     def as_table(self, area: str = "") -> str:
         """One matrix per kind: counties down, periods across (the latest MAX_COLUMNS); only the
-        counties whose code starts with `area` (a province's two digits, a city's four)."""
+        counties of `area` (cells_of)."""
         blocks = []
+        shown = self.cells_of(area)
         for kind in self.schedule.kinds:
-            cells = [c for c in self.rows if c.kind == kind.kind and c.county_code.startswith(area)]
+            cells = [c for c in shown if c.kind == kind.kind]
             if not cells:
                 continue
             periods = sorted({c.period for c in cells})[-MAX_COLUMNS:]
@@ -84,7 +90,7 @@ class StatusBoard:
     def describe(self, area: str = "") -> str:
         """The board as the CLI prints it; `area` narrows the counts and the matrices (an office
         above county level has thousands of counties), never the reminders sent."""
-        shown = [c for c in self.rows if c.county_code.startswith(area)]
+        shown = self.cells_of(area)
         counts = ", ".join(f"{n} {s}" for s, n in self.counts(area).items()) or "no cells"
         counties = len({c.county_code for c in shown})
         where = f" in {area_name(area)}" if area else ""
@@ -122,7 +128,6 @@ def status_board(settings: Settings, *, as_of: date, send_reminders: bool = Fals
     """The board as of the end of `as_of` (office time zone); reminders due are sent only when asked."""
     if settings.smtp_url and send_reminders:
         smtp_endpoint(settings.smtp_url)
-    reference = Reference.load(settings.reference)
     schedule = load_schedule(settings)
     engine = connect(settings.db_url)
     try:
@@ -132,8 +137,10 @@ def status_board(settings: Settings, *, as_of: date, send_reminders: bool = Fals
         cells = compute_cells(county_names(settings.reference), schedule, receipts, as_of, settings.office_date)
         board = StatusBoard(as_of, cells, schedule, reminders_enabled=send_reminders)
         if send_reminders:
-            board.reminders = reminding.send_reminders(engine, settings, reference, board.rows, as_of,
-                                                       schedule.reminder_interval_days)
+            # the reference's contact addresses only when reminders go out: a look at the board
+            # reads the counties' names alone, not a country's 660,000 units as objects
+            board.reminders = reminding.send_reminders(engine, settings, Reference.load(settings.reference),
+                                                       board.rows, as_of, schedule.reminder_interval_days)
     finally:
         engine.dispose()
     warehouse = Warehouse(settings.warehouse)
