@@ -100,9 +100,8 @@ def _row(run: PhaseRun) -> str:
             f"{_fmt_bytes(run.peak_rss_bytes)} | {run.status} |")
 
 
-def _ratio(part: PhaseRun, whole: PhaseRun, attr: str) -> str:
-    a, b = getattr(part, attr), getattr(whole, attr)
-    return f"{100 * a / b:.2f}%" if part.ok and whole.ok and a and b else "—"
+def _share(part: float | None, whole: float | None) -> str:
+    return f"{100 * part / whole:.2f}%" if part and whole else "—"
 
 
 def commit() -> str:
@@ -225,10 +224,10 @@ def write_doc(runs: list[PhaseRun], build: PhaseRun, resub_build: PhaseRun, quer
         *(_row(r) for r in runs), "",
         "| one-county rebuild ÷ full build | year | national month (make bench-national) |",
         "|---|---:|---:|",
-        f"| work alone | {_ratio(resub_build, build, 'seconds')} ({_fmt_s(resub_build.seconds)} ÷ "
-        f"{_fmt_s(build.seconds)}) | {_month_ratio(month_resub, month_build, 'seconds')} |",
-        f"| wall (with the interpreter's start) | {_ratio(resub_build, build, 'wall_seconds')} | "
-        f"{_month_ratio(month_resub, month_build, 'wall_seconds')} |", "",
+        f"| work alone | {_share(resub_build.seconds, build.seconds)} ({_fmt_s(resub_build.seconds)} ÷ "
+        f"{_fmt_s(build.seconds)}) | {_share(month_resub.get('seconds'), month_build.get('seconds'))} |",
+        f"| wall (with the interpreter's start) | {_share(resub_build.wall_seconds, build.wall_seconds)} | "
+        f"{_share(month_resub.get('wall_seconds'), month_build.get('wall_seconds'))} |", "",
         "Every resubmission measured on this year (the first has no older snapshot of form_counts to delete; "
         "each after it deletes one, as an office's builds do):", "",
         "| date | commit | seconds (work) | wall | ÷ full build | peak memory | status |", "|---|---|---:|---:|---:|---:|---|",
@@ -243,11 +242,6 @@ def write_doc(runs: list[PhaseRun], build: PhaseRun, resub_build: PhaseRun, quer
     ]
     DOC.write_text("\n".join(lines))
     print(f"[bench] wrote {DOC}", file=sys.stderr)
-
-
-def _month_ratio(part: dict, whole: dict, key: str) -> str:
-    a, b = part.get(key), whole.get(key)
-    return f"{100 * a / b:.2f}%" if a and b else "—"
 
 
 if __name__ == "__main__":
