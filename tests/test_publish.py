@@ -12,7 +12,10 @@ import fsspec
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 from jianfu.config import Settings  # noqa: E402
@@ -108,15 +111,6 @@ def test_previous_snapshot_kept_older_ones_removed(tmp_path: Path):
     assert os.readlink(tmp_path / "wh" / "t").endswith("00000004")
 
 
-def test_background_cleanup_gives_the_same_tree(tmp_path: Path):
-    wh = Warehouse(str(tmp_path / "wh"))
-    with wh.background_cleanup():
-        for n in range(4):
-            wh.publish("t", {"k=1": {"a.parquet": t(n)}})
-    assert sorted(p.name for p in (tmp_path / "wh" / SNAPSHOTS / "t").iterdir()) == ["00000003", "00000004"]
-    assert rows(wh, "t") == [3]
-
-
 def test_crash_leftovers_are_invisible_and_recovered(tmp_path: Path):
     wh = Warehouse(str(tmp_path / "wh"))
     wh.publish("t", {"k=1": {"a.parquet": t(1)}})
@@ -150,6 +144,67 @@ def test_lock_is_reentrant(tmp_path: Path):
         with wh.lock():
             wh.publish("t", {"k=1": {"a.parquet": t(1)}})
     assert rows(wh, "t") == [1]
+
+
+def _tree_state(root: Path) -> dict[str, int]:
+    """Every file under a snapshot, relative path -> the value it holds."""
+    return {str(f.relative_to(root)): pq.read_table(f).column("v")[0].as_py()
+            for f in sorted(root.rglob("*")) if f.is_file()}
+
+
+def _model_apply(model: dict[str, dict[str, int]], change: dict[str, dict[str, int] | None],
+                 merge: bool) -> None:
+    for partition, files in change.items():
+        if files is None:
+            model.pop(partition, None)
+        elif merge:
+            merged = {**model.get(partition, {}), **{n: v for n, v in files.items() if v is not None}}
+            for name in [n for n, v in files.items() if v is None]:
+                merged.pop(name, None)
+            if merged:
+                model[partition] = merged
+            else:
+                model.pop(partition, None)
+        else:
+            model[partition] = dict(files)
+
+
+_partitions = st.sampled_from(["c=1/p=1", "c=1/p=2", "c=2/p=1", "c=3/p=9", ""])
+_files = st.dictionaries(st.sampled_from(["a.parquet", "b.parquet"]), st.integers(0, 3), min_size=1, max_size=2)
+_changes = st.lists(st.tuples(st.dictionaries(_partitions, st.one_of(st.none(), _files), max_size=3),
+                              st.booleans()), min_size=1, max_size=7)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=_changes)
+def test_every_publish_leaves_exactly_the_tables_state_and_the_one_before_untouched(tmp_path: Path, changes):
+    """Whatever sequence of publishes (the snapshot before last is reused for the next one), the
+    live snapshot holds exactly the model's files, unchanged files keep their inode, and the
+    snapshot a reader may still be on is as it was."""
+    root = tmp_path / f"wh{abs(hash(repr(changes)))}"
+    wh = Warehouse(str(root))
+    model: dict[str, dict[str, int]] = {}
+    for change, merge in changes:
+        before = _tree_state(root / "t") if (root / "t").exists() else {}
+        inodes = {p: inode(root / "t" / p) for p in before}
+        previous = os.path.realpath(root / "t") if (root / "t").exists() else None
+        wh.publish("t", {p: (None if files is None else {n: t(v) for n, v in files.items()})
+                         for p, files in change.items()}, merge=merge)
+        _model_apply(model, {p: (None if f is None else dict(f)) for p, f in change.items()}, merge)
+        expected = {_rel_path(p, n): v for p, files in model.items() for n, v in files.items()}
+        if (root / "t").exists():
+            assert _tree_state(root / "t") == expected
+            assert not [d for d in (root / "t").rglob("*") if d.is_dir() and not any(d.iterdir())]
+            rewritten = {_rel_path(p, n) for p, files in change.items() if files for n in files}
+            for path, ino in inodes.items():
+                if path in expected and path not in rewritten:
+                    assert inode(root / "t" / path) == ino, path
+        if previous is not None and os.path.realpath(root / "t") != previous:
+            assert _tree_state(Path(previous)) == before
+
+
+def _rel_path(partition: str, name: str) -> str:
+    return f"{partition}/{name}" if partition else name
 
 
 # ------------------------------------------------------------------------------ object stores

@@ -1,7 +1,7 @@
 """What the console reads, opened once per process (SPEC.md section 16).
 
 One DuckDB connection per process holds a view per warehouse table (jianfu.warehouse.views). A
-publish swaps a table's snapshot link and later deletes the snapshot before last, so a view
+publish swaps a table's snapshot link and later reuses the snapshot before last, so a view
 resolved once would soon point at nothing: before each page the store compares every table's
 resolved snapshot with the one its views were made from, and re-creates the views only when one
 moved. Pages take the store's lock while they query: a DuckDB connection is not shared between

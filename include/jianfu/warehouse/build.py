@@ -131,7 +131,7 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
     rules = load_rules(settings.reference)
     result = BuildResult(settings.warehouse)
 
-    with warehouse.lock(), warehouse.background_cleanup():
+    with warehouse.lock():
         result.recovered = len(warehouse.recover())
         in_force, receipts = ledger.read_submissions(settings.db_url)
 

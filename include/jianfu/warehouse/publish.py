@@ -11,7 +11,9 @@ did — makes the new files durable (fsync), and then swaps the link with one re
 resolves the link once and sees wholly the old or wholly the new table; a crash at any moment
 leaves the old link in place, and the next publish (or `recover()`) clears the unfinished
 snapshot. The previous snapshot is kept so a reader that resolved the old link just before the
-swap can finish; older ones are removed.
+swap can finish; at the publish after, it is renamed to be the next snapshot and brought to the
+new state by the differences alone, rather than deleted while a new tree of thousands of
+partition directories is made (a mkdir each).
 
 Object-store URLs have no links or renames: there, `publish` writes each new file under its final
 name (an object PUT is atomic per file) and then deletes the files it replaces — readers may see a
@@ -33,7 +35,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,8 +147,6 @@ class Warehouse:
             self.root = str(Path(root.removeprefix("file://")).absolute())
             self.local = True
         self._lock_depth = 0
-        self._cleaner: ThreadPoolExecutor | None = None
-        self._cleaning: dict[str, Future] = {}
 
     @classmethod
     def on_filesystem(cls, filesystem: pafs.FileSystem, root: str) -> Warehouse:
@@ -156,7 +156,7 @@ class Warehouse:
         """
         wh = cls.__new__(cls)
         wh.root_uri, wh.fs, wh.root, wh.local, wh._lock_depth = root, filesystem, root.rstrip("/"), False, 0
-        wh._cleaner, wh._cleaning, wh.pause_after_write = None, {}, None
+        wh.pause_after_write = None
         return wh
 
     # ------------------------------------------------------------------ reading the current state
@@ -317,30 +317,6 @@ class Warehouse:
                 self._lock_depth -= 1
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    @contextmanager
-    def background_cleanup(self) -> Iterator[None]:
-        """Remove superseded snapshots in background threads until the block ends.
-
-        Deleting a snapshot costs a syscall per directory and file — as much as the table is big,
-        not as much as it changed — so a build lets it overlap the work that follows (the flag
-        SQL) and waits for it at the end. Two threads: the last publishes of a build (flags and
-        burden) come together, and their old snapshots, in two directories, go side by side
-        rather than one after the other while the build waits. A table's next publish waits for
-        its own cleanup first.
-        """
-        if self._cleaner is not None:
-            yield
-            return
-        self._cleaner = ThreadPoolExecutor(2, thread_name_prefix="jianfu-gc")
-        try:
-            yield
-        finally:
-            pool, self._cleaner = self._cleaner, None
-            pool.shutdown(wait=True)
-            pending, self._cleaning = self._cleaning, {}
-            for future in pending.values():
-                future.result()
-
     def recover(self) -> list[str]:
         """Remove what a killed publish left behind; returns what was removed. Call under lock().
 
@@ -394,8 +370,6 @@ class Warehouse:
         to change, nothing is written. `listing` is `files(table)` as the caller read it under this
         warehouse's lock (a build lists a year's 36,000 partitions once, to plan and to publish).
         """
-        if table in self._cleaning:
-            self._cleaning.pop(table).result()
         current = self.files(table) if listing is None else listing
         dropped: list[str] = []
         if merge:
@@ -426,32 +400,69 @@ class Warehouse:
             raise RuntimeError(f"{link} is a plain directory, not a jianfu table; move it away first")
         live = os.path.realpath(link) if os.path.islink(link) else None
         previous = _snapshot_number(live) if live else 0
-        number = max([previous] + [_snapshot_number(p) for p in os.listdir(snap_root)]) + 1
+        numbers = [_snapshot_number(p) for p in os.listdir(snap_root)]
+        number = max([previous, *numbers]) + 1
         target = os.path.join(snap_root, f"{number:08d}")
-        os.makedirs(target)
-        # Carry over unchanged partitions by hard link: no bytes copied, inode and mtime kept.
+        # The snapshot before last, which this publish would delete, becomes the new one: renamed
+        # (a reader still on it fails as it would on a deleted one) and brought to the new state
+        # by the differences alone. A national table has thousands of partition directories, and
+        # making them anew for every publish costs a mkdir each, however little changed.
+        spare = max((n for n in numbers if 0 < n < previous), default=0)
+        if spare:
+            os.rename(os.path.join(snap_root, f"{spare:08d}"), target)
+            held, dirs = _tree(target)
+        else:
+            os.mkdir(target)
+            held, dirs = {}, {""}
+
+        # What the new snapshot holds: partition -> file name -> a live file to link, or contents.
+        wanted: dict[str, dict[str, str | FileContents]] = {}
         for partition, names in current.items():
-            if partition in replace or partition in doomed:
-                continue
-            os.makedirs(os.path.join(target, partition), exist_ok=True)
-            for name in names:
-                os.link(os.path.join(live, partition, name), os.path.join(target, partition, name))
-                result.linked += 1
-        jobs: list[tuple[str, FileContents]] = []
-        new_dirs = {target}
-        for partition, contents in sorted(replace.items()):
+            if partition not in replace and partition not in doomed:
+                wanted[partition] = {name: os.path.join(live, partition, name) for name in names}
+        for partition, contents in replace.items():
             if contents is None:
                 result.removed.append(partition)
                 continue
-            directory = os.path.join(target, partition)
-            os.makedirs(directory, exist_ok=True)
-            new_dirs.add(directory)
-            for name, data in contents.items():
-                if isinstance(data, _Keep):
-                    os.link(os.path.join(live, partition, name), os.path.join(directory, name))
-                    result.linked += 1
-                else:
-                    jobs.append((_rel(partition, name), data))
+            wanted[partition] = {name: os.path.join(live, partition, name) if isinstance(data, _Keep) else data
+                                 for name, data in contents.items()}
+
+        needed = {""} | {"/".join(p.split("/")[:i]) for p in wanted for i in range(1, p.count("/") + 2)}
+        for directory in sorted(dirs - needed):  # partitions no longer in the table
+            if directory in dirs:
+                shutil.rmtree(os.path.join(target, directory))
+                dirs -= {d for d in dirs if d == directory or d.startswith(f"{directory}/")}
+        touched = {snap_root} if spare else set()
+
+        def directory_of(partition: str) -> str:
+            path = os.path.join(target, partition) if partition else target
+            if partition not in dirs:
+                directory_of(os.path.dirname(partition))
+                os.mkdir(path)
+                dirs.add(partition)
+            return path
+
+        jobs: list[tuple[str, FileContents]] = []
+        for partition in sorted(set(held) - set(wanted)):  # files of the spare beside the partitions
+            if partition in dirs:
+                for name in held[partition]:
+                    os.unlink(os.path.join(target, partition, name))
+                touched.add(os.path.join(target, partition) if partition else target)
+        for partition, files in sorted(wanted.items()):
+            directory = directory_of(partition)
+            present = held.get(partition, {})
+            in_place = {name for name, inode in present.items()
+                        if isinstance(files.get(name), str) and os.stat(files[name]).st_ino == inode}
+            for name in present.keys() - in_place:  # the spare's files that are not the new ones
+                os.unlink(os.path.join(directory, name))
+                touched.add(directory)
+            for name, source in files.items():
+                if not isinstance(source, str):
+                    jobs.append((_rel(partition, name), source))
+                    touched.add(directory)
+                elif name not in in_place:  # carried over by hard link: inode and mtime kept
+                    os.link(source, os.path.join(directory, name))
+            result.linked += sum(1 for source in files.values() if isinstance(source, str))
 
         def write(job: tuple[str, FileContents]) -> str:
             rel, data = job
@@ -467,10 +478,11 @@ class Warehouse:
         result.removed.extend(sorted(doomed))
         # New directory entries must be durable before the link points at them.
         synced: set[str] = set()
-        for directory in new_dirs:
+        for directory in touched | {target}:
             while directory.startswith(target) and directory not in synced:
                 synced.add(directory)
                 directory = os.path.dirname(directory)
+        synced |= touched
         # Independent fsyncs: let the disk take them together rather than one at a time.
         if len(synced) > 1 and self.workers > 1:
             with ThreadPoolExecutor(self.workers) as pool:
@@ -487,12 +499,9 @@ class Warehouse:
         _fsync_dir(self.root)
         result.snapshot = target
         # Keep the new snapshot and the one just replaced (a reader may have resolved the link
-        # to it a moment ago); everything else — older ones, crash leftovers — goes.
+        # to it a moment ago); everything else — crash leftovers, mostly — goes.
         keep = {number, previous} if live else {number}
-        if self._cleaner is not None:
-            self._cleaning[table] = self._cleaner.submit(self._collect_garbage, snap_root, keep)
-        else:
-            self._collect_garbage(snap_root, keep)
+        self._collect_garbage(snap_root, keep)
         return result
 
     @staticmethod
@@ -535,6 +544,25 @@ class Warehouse:
                     self.fs.delete_file(f"{base}/{name}")
             result.removed.append(partition)
         return result
+
+
+def _tree(top: str) -> tuple[dict[str, dict[str, int]], set[str]]:
+    """Everything under `top`: files by directory (relative; '' for top) with their inodes, and
+    every directory. Read with scandir alone: a directory entry carries its inode."""
+    files: dict[str, dict[str, int]] = {}
+    dirs = {""}
+    stack = [("", top)]
+    while stack:
+        rel, path = stack.pop()
+        with os.scandir(path) as entries:
+            for entry in entries:
+                child = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.add(child)
+                    stack.append((child, entry.path))
+                else:
+                    files.setdefault(rel, {})[entry.name] = entry.inode()
+    return files, dirs
 
 
 def _filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
