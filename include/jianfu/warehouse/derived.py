@@ -54,7 +54,7 @@ from .. import flags
 from ..schema import FLAGS_SCHEMA, FORM_CATALOG_SCHEMA, FORM_USAGE_SCHEMA
 from . import views
 from .publish import FileContents, PublishResult, Warehouse, write_parquet
-from .whole import INPUTS_KEY, stamp
+from .whole import INPUTS_KEY, stamp, table_fingerprint
 
 #: Bump when the way derived tables are stored changes: every file is recomputed once.
 FORMAT = "3"
@@ -271,17 +271,22 @@ def _set_aside(scratch: Path, table: str, name: str, data: pa.Table) -> FileCont
 
 def _catalog_files(warehouse: Warehouse, catalog: pa.Table, full: bool) -> dict[str, pa.Table | None]:
     """The catalog split by province (dept_code's first two digits): only the files whose rows
-    changed, and None for a province none of whose forms is in the catalog any more."""
+    changed, and None for a province none of whose forms is in the catalog any more.
+
+    Each file is stamped with a hash of its own rows, so telling an unchanged province costs a
+    footer, not a read of the file: a county's resubmission changes one province's rows of a
+    country-wide catalog."""
     provinces = pc.utf8_slice_codeunits(catalog.column("dept_code"), 0, 2)
-    present = set(warehouse.files(CATALOG).get("", []))
-    files: dict[str, pa.Table | None] = {name: None for name in present}
+    stored = _stored_inputs(warehouse, CATALOG)
+    files: dict[str, pa.Table | None] = {name: None for name in stored}
     for code in sorted(set(provinces.to_pylist())):
         name = province_file(code)
         part = catalog.filter(pc.equal(provinces, code)).cast(FORM_CATALOG_SCHEMA)
-        if not full and name in present and _same(warehouse, CATALOG, name, part):
+        rows = table_fingerprint(part)
+        if not full and stored.get(name) == rows:
             del files[name]
             continue
-        files[name] = part
+        files[name] = stamp(part, rows)
     return files
 
 
