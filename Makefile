@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install demo test test-fast bench bench-national bench-double bench-year bench-airflow bench-console lint airflow lock clean
+.PHONY: help install demo test test-fast bench bench-national bench-double bench-year bench-publish bench-airflow bench-console lint airflow lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ bench-double: install ## the national month doubled (~20M rows): ingest and buil
 
 bench-year: install ## twelve national months ingested month by month, built, one county resubmitted (~1 h, 50 GB) -> docs/BENCHMARKS-national-year.md
 	$(BIN)/python bench/year.py
+
+bench-publish: install ## a one-partition publish on a national month's and a national year's form_counts (seconds printed)
+	$(BIN)/python bench/publish_growth.py
 
 bench-airflow: install ## the national month: CLI vs jianfu_ingest -> jianfu_build in Airflow (SAMPLE=dir: another month) -> bench/out/airflow_path.json
 	$(BIN)/python bench/airflow_path.py $(SAMPLE)
