@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: 14 山西省: 121 counties, 23,368 units, 363 files a month — the province the issue describes
 #: (~120 counties, ~23k units, ~360 files). It holds three of the pilot counties.
 DEFAULT_PROVINCE = "14"
+#: One-county resubmissions measured in a row at every scale; their median is judged.
+RESUBMISSIONS = 3
 #: What a jianfu run imports, cheapest first, so that each line times only what it adds.
 IMPORTS = ["pyarrow.csv", "pyarrow.parquet", "duckdb", "pandas", "sqlalchemy", "jianfu.validate",
            "jianfu.ingest.pipeline", "jianfu.warehouse.build", "jianfu.warehouse.query"]
@@ -239,9 +241,12 @@ def main(argv: list[str]) -> int:
             run("baseline_3", "baseline", base_args, {})
 
         # The largest county resends its form counts three times, one value changed each time; the
-        # median of the three builds is judged.
+        # median of the three builds is judged, at every scale (BENCH_REPEATS=1 included): the first
+        # publish after a fresh build makes each changed table's snapshot anew, a mkdir per partition
+        # directory, while an office's everyday build reuses the snapshot before last.
         source = resubmit.largest_csv(home / "landing" / "form_counts")
-        for repeat in range(1, cfg.phase_repeats + 1):
+        resubmissions = max(cfg.phase_repeats, RESUBMISSIONS)
+        for repeat in range(1, resubmissions + 1):
             suffix = "" if repeat == 1 else f"_{repeat}"
             if runs["build"].ok:
                 resub = resubmit.changed_copy(source, suffix="resubmitted" if repeat == 1 else "again")
@@ -249,7 +254,7 @@ def main(argv: list[str]) -> int:
                 if repeat == 1:
                     results["resubmission"] = {"original": resub.original.name, "file": resub.path.name,
                                                "line": resub.row, "old": resub.old_value, "new": resub.new_value,
-                                               "repeats": cfg.phase_repeats}
+                                               "repeats": resubmissions}
             later = _home_env(home, reference, cfg.later(repeat))
             run(f"resubmit_ingest{suffix}", "ingest", {"data_docs": True}, later, needs=("build",))
             run(f"resubmit_build{suffix}", "build", {"full": False}, later, needs=(f"resubmit_ingest{suffix}",))
