@@ -374,10 +374,17 @@ def _plan_batches(receipts: list[_Receipt], batch_bytes: int) -> list[list[_Rece
 
 
 def _check(batch: list[_Receipt], codes: Codes, settings: Settings) -> list[_Receipt]:
-    """Steps 3-4 for one batch: read, validate and stage its files; their tables are let go."""
+    """Steps 3-4 for one batch: read, validate and stage its files; their tables are let go.
+
+    A GX run leaves reference cycles behind, which only the cycle collector frees, and that seldom
+    runs its oldest generation: without a collection after each batch, a process's memory grows
+    with the files it checks instead of holding one batch. The collection is cheap because
+    _check_all froze what was loaded before (gc.freeze).
+    """
     for receipt in batch:
         _read_one(receipt, codes)
     _validate_and_stage(batch, codes, settings)
+    gc.collect()
     return batch
 
 
@@ -406,20 +413,21 @@ def _check_all(receipts: list[_Receipt], codes: Codes, settings: Settings, progr
     batches = _plan_batches(receipts, batch_bytes)
     workers = min(workers, len(batches))
     checked: list[_Receipt] = []
-    if workers <= 1:
-        for batch in batches:
-            checked.extend(_check(batch, codes, settings))
-            progress(f"checked {len(checked)}/{len(receipts)} files")
-        return checked
-    # What the workers share stays shared: the codes' index is built before they fork, and frozen
-    # objects are left alone by their garbage collector (which would copy every page it touches);
-    # see gc.freeze. A worker still copies, page by page, the parent's memory it writes into, and
-    # the more batches it checks the more it has copied: after BATCHES_PER_PROCESS batches a fresh
-    # fork takes over, so a month twice as long does not need more memory (the standard
-    # max_tasks_per_child does the same, but not for a pool that forks).
+    # What is loaded by now (GX, the reference codes and their index) lives as long as the process:
+    # frozen, the garbage collector leaves it alone, so the collection after each batch (_check)
+    # stays cheap, and forked workers do not copy every page of it that a collection would touch.
+    # A worker still copies, page by page, the parent's memory it writes into, and the more batches
+    # it checks the more it has copied: after BATCHES_PER_PROCESS batches a fresh fork takes over,
+    # so a month twice as long does not need more memory (the standard max_tasks_per_child does
+    # the same, but not for a pool that forks).
     reference_index(codes)
     gc.freeze()
     try:
+        if workers <= 1:
+            for batch in batches:
+                checked.extend(_check(batch, codes, settings))
+                progress(f"checked {len(checked)}/{len(receipts)} files")
+            return checked
         fork = multiprocessing.get_context("fork")
         step = workers * BATCHES_PER_PROCESS
         for start in range(0, len(batches), step):
