@@ -427,12 +427,13 @@ class Warehouse:
             wanted[partition] = {name: os.path.join(live, partition, name) if isinstance(data, _Keep) else data
                                  for name, data in contents.items()}
 
+        touched = {snap_root} if spare else set()  # directories whose entries changed
         needed = {""} | {"/".join(p.split("/")[:i]) for p in wanted for i in range(1, p.count("/") + 2)}
         for directory in sorted(dirs - needed):  # partitions no longer in the table
             if directory in dirs:
                 shutil.rmtree(os.path.join(target, directory))
                 dirs -= {d for d in dirs if d == directory or d.startswith(f"{directory}/")}
-        touched = {snap_root} if spare else set()
+                touched.add(os.path.dirname(os.path.join(target, directory)))
 
         def directory_of(partition: str) -> str:
             path = os.path.join(target, partition) if partition else target
