@@ -170,7 +170,9 @@ def _model_apply(model: dict[str, dict[str, int]], change: dict[str, dict[str, i
 
 
 _partitions = st.sampled_from(["c=1/p=1", "c=1/p=2", "c=2/p=1", "c=3/p=9", ""])
-_files = st.dictionaries(st.sampled_from(["a.parquet", "b.parquet"]), st.integers(0, 3), min_size=1, max_size=2)
+#: a file's value, or None: with merge=True that one file goes (without merge, None values are dropped)
+_files = st.dictionaries(st.sampled_from(["a.parquet", "b.parquet"]), st.one_of(st.integers(0, 3), st.none()),
+                         min_size=1, max_size=2)
 _changes = st.lists(st.tuples(st.dictionaries(_partitions, st.one_of(st.none(), _files), max_size=3),
                               st.booleans()), min_size=1, max_size=7)
 
@@ -185,10 +187,13 @@ def test_every_publish_leaves_exactly_the_tables_state_and_the_one_before_untouc
     wh = Warehouse(str(root))
     model: dict[str, dict[str, int]] = {}
     for change, merge in changes:
+        if not merge:  # a whole partition's contents: files only (an empty one would be an empty directory)
+            change = {p: (None if files is None else {n: v for n, v in files.items() if v is not None} or {"a.parquet": 0})
+                      for p, files in change.items()}
         before = _tree_state(root / "t") if (root / "t").exists() else {}
         inodes = {p: inode(root / "t" / p) for p in before}
         previous = os.path.realpath(root / "t") if (root / "t").exists() else None
-        wh.publish("t", {p: (None if files is None else {n: t(v) for n, v in files.items()})
+        wh.publish("t", {p: (None if files is None else {n: None if v is None else t(v) for n, v in files.items()})
                          for p, files in change.items()}, merge=merge)
         _model_apply(model, {p: (None if f is None else dict(f)) for p, f in change.items()}, merge)
         expected = {_rel_path(p, n): v for p, files in model.items() for n, v in files.items()}
