@@ -40,7 +40,7 @@ from pathlib import Path
 import machine
 import resubmit
 from harness import PhaseRun, run_phase
-from report import _fmt_bytes, _fmt_s
+from report import _fmt_bytes, _fmt_s, _run
 from run import DEFAULT_PROVINCE, _home_env, init_home
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,12 +198,11 @@ def write_doc(runs: list[PhaseRun], build: PhaseRun, resub_build: PhaseRun, quer
     for r in ingests:
         for status, count in r.result.get("statuses", {}).items():
             statuses[status] = statuses.get(status, 0) + count
-    national = {}
     results_file = NATIONAL / "results.json"
-    if results_file.exists():
-        national = {r["label"]: r for r in json.loads(results_file.read_text()).get("runs", {}).values()}
-    month_build = national.get("build", {})
-    month_resub = national.get("resubmit_build", {})
+    national = json.loads(results_file.read_text()) if results_file.exists() else {"runs": {}}
+    # as BENCHMARKS-national.md judges them: the median of the repeats (three resubmissions)
+    month_build = _run(national, "build") or {}
+    month_resub = _run(national, "resubmit_build") or {}
     p50 = {name: entry["native"]["p50_ms"] for name, entry in queries.result.get("queries", {}).items()
            if isinstance(entry.get("native"), dict) and "p50_ms" in entry["native"]}
     steps = "\n".join([*(f"    {t:7.3f} s  {m}" for t, m in resub_build.result.get("progress", [])),
