@@ -199,27 +199,16 @@ class Warehouse:
         if not self.exists(table):
             return out
         if self.local:
-            # A build lists every table (thousands of partitions) to decide what changed: scandir
-            # makes that one syscall per directory.
+            # A build lists every table (thousands of partitions) to decide what changed.
             top = os.path.realpath(base)
             if under:
                 top = os.path.join(top, under)
                 if not os.path.isdir(top):
                     return out
-            stack = [(under, top)]
-            while stack:
-                rel, path = stack.pop()
-                names = []
-                with os.scandir(path) as entries:
-                    for entry in entries:
-                        if entry.name.startswith(("_", ".")):
-                            continue
-                        if entry.is_dir(follow_symlinks=False):
-                            stack.append((f"{rel}/{entry.name}" if rel else entry.name, entry.path))
-                        elif entry.name.endswith(".parquet"):
-                            names.append(entry.name)
+            for rel, held in _tree(top, visible=True)[0].items():
+                names = sorted(name for name in held if name.endswith(".parquet"))
                 if names:
-                    out[rel] = sorted(names)
+                    out["/".join(p for p in (under, rel) if p)] = names
             return dict(sorted(out.items()))
         top = f"{base}/{under}" if under else base
         for info in self.fs.get_file_info(pafs.FileSelector(top, recursive=True, allow_not_found=True)):
@@ -547,9 +536,10 @@ class Warehouse:
         return result
 
 
-def _tree(top: str) -> tuple[dict[str, dict[str, int]], set[str]]:
+def _tree(top: str, *, visible: bool = False) -> tuple[dict[str, dict[str, int]], set[str]]:
     """Everything under `top`: files by directory (relative; '' for top) with their inodes, and
-    every directory. Read with scandir alone: a directory entry carries its inode."""
+    every directory; with `visible`, what engines read only (no name starting with '_' or '.').
+    Read with scandir alone, one syscall per directory: a directory entry carries its inode."""
     files: dict[str, dict[str, int]] = {}
     dirs = {""}
     stack = [("", top)]
@@ -557,6 +547,8 @@ def _tree(top: str) -> tuple[dict[str, dict[str, int]], set[str]]:
         rel, path = stack.pop()
         with os.scandir(path) as entries:
             for entry in entries:
+                if visible and entry.name.startswith(("_", ".")):
+                    continue
                 child = f"{rel}/{entry.name}" if rel else entry.name
                 if entry.is_dir(follow_symlinks=False):
                     dirs.add(child)
