@@ -130,6 +130,15 @@ def similarity(a: dict, b: dict) -> float:
     return 1.0 if a["name_norm"] and a["name_norm"] == b["name_norm"] else 0.0
 
 
+def assert_same_catalog_row(got: dict, want: dict) -> None:
+    """Equal catalog rows: hours to rounding, the list of items exactly."""
+    import pytest
+
+    assert got["items"] == want["items"], want
+    assert {k: v for k, v in got.items() if k != "items"} == pytest.approx(
+        {k: v for k, v in want.items() if k != "items"}), want
+
+
 def catalog(forms: list[dict], similarity_min: float) -> list[dict]:
     """The form_catalog table, sorted by dept_code and form_id."""
     if not forms:
@@ -191,5 +200,6 @@ def catalog(forms: list[dict], similarity_min: float) -> list[dict]:
             for i in group:
                 rows[i]["overlap_group"] = name
     for r in rows:
-        del r["items"], r["name_norm"], r["token"]
+        r["items"] = sorted(r["items"])
+        del r["name_norm"], r["token"]
     return rows

@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from jianfu.config import RULE_DEFAULTS
-from jianfu.flags import form_catalog, form_usage, relations
+from jianfu.flags import form_catalog, form_facts, form_usage, relations
 from jianfu.schema import FORM_CATALOG_SCHEMA
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -46,7 +48,7 @@ def catalog_of(con, forms, rules=None) -> dict[tuple[str, str], dict]:
     con.register("_jf_usage", form_usage(con, rules))
     con.execute("CREATE OR REPLACE TABLE form_usage AS SELECT * FROM _jf_usage")
     con.unregister("_jf_usage")
-    table = form_catalog(con, rules)
+    table = form_catalog(con, rules, form_facts(con, rules))
     assert table.schema == FORM_CATALOG_SCHEMA
     return {(r["dept_code"], r["form_id"]): r for r in table.to_pylist()}
 
@@ -184,4 +186,61 @@ def test_catalog_equals_the_oracle(con, data):
 
     assert sorted(got) == [(r["dept_code"], r["form_id"]) for r in expected]
     for row in expected:
-        assert got[(row["dept_code"], row["form_id"])] == pytest.approx(row), row
+        oracle.assert_same_catalog_row(got[(row["dept_code"], row["form_id"])], row)
+
+
+# ------------------------------------------------------------------ the catalog a build keeps up to date
+def _usage_forms(seed: int, county: str, draw) -> list[dict]:
+    """One county-month of form_counts: forms of the county's two departments and one city form
+    (shared with the other counties), with items, names and fills the test draws."""
+    from test_warehouse import CITY, county_units
+
+    units = [u[0] for u in county_units(county) if u[2] != "county"][:2]
+    rows = []
+    for dept, form_id in draw(st.sets(st.sampled_from(((f"{county}-AGRI", "F1"), (f"{county}-EDU", "F1"),
+                                                        (f"{county}-EDU", "F2"), (f"{CITY}-HEALTH", "F1"))),
+                                      min_size=1)):
+        items = draw(st.lists(st.sampled_from(ITEMS[:5]), max_size=4).map("；".join))
+        name = draw(st.sampled_from(NAMES[:3]))
+        for unit in units:
+            rows.append({"county_code": county, "unit_code": unit, "form_id": form_id, "form_name": name,
+                         "dept_code": dept, "frequency": "monthly", "fill_count": draw(st.integers(0, 3)),
+                         "field_count": 5, "hours_spent": 1.0, "channel": None, "data_items": items or None})
+    return rows
+
+
+# Not shrunk: every example runs builds, and a failing one's draws are shown as they were.
+@settings(max_examples=10, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_build_recomputes_only_the_forms_whose_use_changed_and_equals_a_whole_catalog(tmp_path_factory, data):
+    """Resubmissions change forms' items, names and fills, drop forms and add them; after each build
+    the stored catalog equals one computed from every county's form_usage from scratch, and a build
+    that only replaced counties' rows of the months already there computes just their forms."""
+    from test_warehouse import WarehouseHome
+
+    home = WarehouseHome(tmp_path_factory.mktemp("catalog"), counties=("421127", "421182", "421183"))
+    for county in home.counties:
+        home.submit("form_counts", county, "2026-08", rows=[{**r, "period": "2026-08"}
+                                                          for r in _usage_forms(0, county, data.draw)])
+    home.build()
+    months = {"2026-08"}
+    for step in range(data.draw(st.integers(1, 3), label="resubmissions")):
+        county = data.draw(st.sampled_from(home.counties), label="county")
+        period = data.draw(st.sampled_from(("2026-08", "2026-08", "2026-09")), label="period")
+        home.submit("form_counts", county, period,
+                    rows=[{**r, "period": period} for r in _usage_forms(step, county, data.draw)])
+        said: list[str] = []
+
+        home.build(progress=said.append)
+
+        stored = duckdb.connect()
+        relations.load(stored)
+        stored.execute(f"CREATE TABLE form_usage AS SELECT * FROM '{home.settings.warehouse}/form_usage/*.parquet'")
+        whole = form_catalog(stored, dict(RULE_DEFAULTS), form_facts(stored, dict(RULE_DEFAULTS)))
+        files = sorted((Path(home.settings.warehouse) / "form_catalog").glob("*.parquet"))
+        got = pa.concat_tables([pq.read_table(f).cast(FORM_CATALOG_SCHEMA) for f in files])
+        assert got.to_pylist() == whole.to_pylist()  # the same rows, in the same order
+        if period in months:  # the same latest month: only the forms of the resubmitted rows
+            assert any("whose use changed" in line for line in said), said
+        months.add(period)

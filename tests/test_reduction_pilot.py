@@ -72,7 +72,7 @@ def test_form_catalog_answers_and_equals_the_oracle(pilot):
 
     assert len(got) == len(expected) > 0
     for row, want in zip(got, expected, strict=True):
-        assert row == pytest.approx(want), want
+        oracle.assert_same_catalog_row(row, want)
 
 
 def test_the_sample_plants_a_case_of_every_column(pilot):

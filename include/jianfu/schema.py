@@ -313,7 +313,8 @@ REDUCTION_SCHEMA = pa.schema([
     *(pa.field(name, pa.int64()) for name in (
         "groups", "groups_prev", "groups_dissolved", "groups_created", "zombie_groups", "visits")),
 ])
-#: SPEC 15.
+#: SPEC 15, and each form's normalised items of its latest period (what its overlap group was
+#: found from): a later build links the forms it recomputes to these without recomputing the rest.
 FORM_CATALOG_SCHEMA = pa.schema([
     pa.field("dept_code", pa.string(), nullable=False),
     pa.field("form_id", pa.string(), nullable=False),
@@ -329,6 +330,7 @@ FORM_CATALOG_SCHEMA = pa.schema([
     pa.field("last_period", pa.string(), nullable=False),
     pa.field("active", pa.bool_(), nullable=False),
     pa.field("overlap_group", pa.string()),
+    pa.field("items", pa.list_(pa.string())),
 ])
 
 #: What the form catalog is computed from (flags/sql/form_usage.sql): one row per county, month,

@@ -13,8 +13,9 @@ calls:
   (a city department's item seen in two counties counts once).
 - `burden(con, rules, counties)` and `reduction(con, rules, counties)`: per county too.
 - `form_usage(con, rules, counties)`: per county, what the form catalog is computed from.
-- `form_catalog(con, rules)`: the inventory of forms, across all counties (SPEC 15), from the
-  relation `form_usage` on `con` (the warehouse's table of that name).
+- `form_facts(con, rules, forms)` and `form_catalog(con, rules, facts)`: the inventory of forms
+  (SPEC 15), each form's own columns from the relation `form_usage` on `con` (the warehouse's
+  table of that name), of every form or of some, then the overlap groups across all of them.
 
 `rules` is the mapping of config.load_rules (thresholds of rules.yaml; missing keys take the
 defaults of config.RULE_DEFAULTS).
@@ -41,6 +42,7 @@ __all__ = [
     "county_flags",
     "county_tables",
     "form_catalog",
+    "form_facts",
     "form_usage",
     "norm_group_name",
     "norm_name",
@@ -51,6 +53,12 @@ __all__ = [
 
 COUNTY_RULES = [r.name for r in FLAG_RULES.values() if r.per_county]
 QUOTA_RULES = [r.name for r in FLAG_RULES.values() if not r.per_county]
+
+
+#: The key of a form: which forms form_facts computes.
+FORM_KEYS = pa.schema([pa.field("dept_code", pa.string()), pa.field("form_id", pa.string())])
+#: A catalog row but its overlap group.
+FORM_FACTS_SCHEMA = FORM_CATALOG_SCHEMA.remove(FORM_CATALOG_SCHEMA.get_field_index("overlap_group"))
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -112,7 +120,24 @@ def form_usage(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
     return county_tables(con, rules, counties, ["form_usage"])["form_usage"]
 
 
-def form_catalog(con, rules: dict) -> pa.Table:
-    """The form catalog (SPEC.md section 15), across every county, from the relation form_usage."""
+def form_facts(con, rules: dict, forms: pa.Table | None = None) -> pa.Table:
+    """Each form's catalog row but its overlap group (flags/sql/form_facts.sql), from the relation
+    form_usage on `con`: of every form, or of the forms (dept_code, form_id) of `forms` only."""
     prepare(con, rules, None, unit_labels=False)
-    return _conform(run(con, "form_catalog"), FORM_CATALOG_SCHEMA)
+    con.execute("SET VARIABLE all_forms = ?", [forms is None])
+    con.register("catalog_scope", forms if forms is not None else FORM_KEYS.empty_table())
+    try:
+        return _conform(run(con, "form_facts"), FORM_FACTS_SCHEMA)
+    finally:
+        con.unregister("catalog_scope")
+
+
+def form_catalog(con, rules: dict, facts: pa.Table) -> pa.Table:
+    """The form catalog (SPEC.md section 15): the rows of form_facts with each form's overlap group,
+    found across all of them."""
+    prepare(con, rules, None, unit_labels=False)
+    con.register("form_facts", facts)
+    try:
+        return _conform(run(con, "form_catalog"), FORM_CATALOG_SCHEMA)
+    finally:
+        con.unregister("form_facts")

@@ -27,12 +27,14 @@ Counties are computed a province at a time, each on its own connection holding o
 province's partitions, and each file is set aside on disk until its table is published: memory
 holds one province, whatever the size of the month.
 
-The form catalog reads every county (overlap groups cross counties), so its fingerprint covers
-every form_counts submission in force; stamping it into each file would rewrite them all whenever
-any county resubmits. It is kept instead as a note beside the tables (Warehouse.write_note),
-written after the catalog is published: each file is rewritten only when its rows changed. It is
-computed from form_usage, published just before it: a few rows per county and form, so a
-country-wide catalog costs little more than one county's.
+The form catalog reads every county (overlap groups cross counties), so it is not stamped per
+county: a note beside the tables (Warehouse.write_note), written after the catalog is published,
+records the form_usage it was computed from (a hash of form_usage's county stamps) and the latest
+month. When the note matches form_usage as it stood before this build, only the forms in the
+form_usage rows this build replaced are computed again (a form's row depends on its own rows
+alone), the others keep their stored rows, and the overlap groups are found again over all forms
+(from the `items` each row stores); a new month, other rules, or any doubt recompute every form.
+Each province file is rewritten only when its rows changed.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import flags
+from ..flags import FORM_KEYS
 from ..schema import FLAGS_SCHEMA, FORM_CATALOG_SCHEMA, FORM_USAGE_SCHEMA
 from . import views
 from .publish import FileContents, PublishResult, Warehouse, write_parquet
@@ -152,12 +155,14 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
     stamped = {table: _county_inputs(stored[table]) for table in PER_COUNTY}
     stale = {table: {c for c, fp in wanted.items() if full or stamped[table].get(c) != fp} for table in PER_COUNTY}
     gone = {table: {c for c in stamped[table] if c not in wanted} for table in PER_COUNTY}
+    usage_before = _usage_state(stamped["form_usage"])
+    catalog_note = _catalog_note(warehouse)
     quota_inputs = fingerprint(base, ["inspections", *kind_sources.get("inspections", ())])
     quota_stale = full or stored["flags"].get(QUOTA_FILE) != quota_inputs
     stored_usage = _stored_inputs(warehouse, "quota_usage").get(WHOLE_FILE)
     usage_stale = full or stored_usage != quota_inputs
-    catalog_inputs = fingerprint(base, [CATALOG, *kind_sources.get("form_counts", ())])
-    catalog_stale = full or warehouse.read_note(CATALOG) != catalog_inputs or not warehouse.exists(CATALOG)
+    catalog_stale = full or not warehouse.exists(CATALOG) or \
+        (catalog_note.get("base"), catalog_note.get("usage")) != (base, usage_before)
     counties = sorted(set().union(*stale.values()))
     out.recomputed_counties = set(counties)
     touched = sorted({province_file(c) for c in set().union(*stale.values(), *gone.values())})
@@ -165,6 +170,7 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
         return out
 
     files: dict[str, dict[str, FileContents | None]] = {t: {} for t in PER_COUNTY}
+    usage_changes: list[pa.Table] = []  # (dept_code, form_id) of the form_usage rows replaced
     by_province = {name: list(group) for name, group in groupby(counties, key=province_file)}
     for number, name in enumerate(touched, 1):
         step = by_province.get(name, [])
@@ -174,6 +180,8 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
         computed = _compute(connect, rules, step, stale, out.pairs_cut) if step else {}
         for table in PER_COUNTY:
             rows = computed.get(table, PER_COUNTY[table].empty_table())
+            if table == "form_usage" and not full:
+                usage_changes.append(_forms_replaced(warehouse, name, rows, stale[table] | gone[table] | set(step)))
             merged = _merge_province(warehouse, table, name, rows, stale[table] | gone[table], wanted, full)
             if merged is not False:
                 files[table][name] = None if merged is None else _set_aside(scratch, table, name, merged)
@@ -203,17 +211,102 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
     elif not warehouse.exists("quota_usage"):
         out.results.append(warehouse.publish("quota_usage", {}))
 
-    if catalog_stale:  # from form_usage as just published: a few rows per county and form
-        progress("form catalog")
+    usage_after = _usage_state(_county_inputs(_stored_inputs(warehouse, "form_usage"))) if touched else usage_before
+    if catalog_stale or catalog_note.get("usage") != usage_after:
         con = connect(set(), set())
         try:
             views.register(con, warehouse, ["form_usage"], {"form_usage": FORM_USAGE_SCHEMA})
-            catalog = flags.form_catalog(con, rules)
+            latest = con.sql("SELECT max(period) FROM form_usage").fetchall()[0][0]
+            note = {"base": base, "usage": usage_after, "latest": latest}
+            if not full and warehouse.exists(CATALOG) and catalog_note == {**note, "usage": usage_before}:
+                forms = pa.concat_tables([FORM_KEYS.empty_table(), *usage_changes]).group_by(FORM_KEYS.names).aggregate([])
+                progress(f"form catalog: {forms.num_rows} form(s) whose use changed")
+                files = _catalog_update(warehouse, con, rules, forms)
+            else:
+                progress("form catalog")
+                files = _catalog_files(warehouse, flags.form_catalog(con, rules, flags.form_facts(con, rules)), full)
         finally:
             con.close()
-        out.results.append(_publish_files(warehouse, CATALOG, _catalog_files(warehouse, catalog, full)))
-        warehouse.write_note(CATALOG, catalog_inputs)
+        out.results.append(_publish_files(warehouse, CATALOG, files))
+        warehouse.write_note(CATALOG, json.dumps(note, sort_keys=True))
     return out
+
+
+def _usage_state(stamps: Mapping[str, str]) -> str:
+    """One hash of form_usage's county stamps: which inputs a catalog was computed from."""
+    return hashlib.sha256(json.dumps(sorted(stamps.items())).encode()).hexdigest()
+
+
+def _catalog_note(warehouse: Warehouse) -> dict:
+    """The catalog's note ({} when there is none or it is not this build's kind of note)."""
+    try:
+        note = json.loads(warehouse.read_note(CATALOG) or "{}")
+    except ValueError:
+        return {}
+    return note if isinstance(note, dict) else {}
+
+
+def _forms_replaced(warehouse: Warehouse, name: str, rows: pa.Table, counties: set[str]) -> pa.Table:
+    """(dept_code, form_id) of the form_usage rows of `counties` in one province file, as stored and
+    as computed now (`rows`): the forms whose catalog rows this build may change."""
+    parts = [rows.select(FORM_KEYS.names)]
+    old = _read(warehouse, "form_usage", name)
+    if old is not None and counties:
+        mask = pc.is_in(old.column("county_code"), pa.array(sorted(counties), pa.string()))
+        parts.append(old.filter(mask).select(FORM_KEYS.names))
+    return pa.concat_tables(parts).cast(FORM_KEYS)
+
+
+def _catalog_update(warehouse: Warehouse, con: duckdb.DuckDBPyConnection, rules: Mapping,
+                    forms: pa.Table) -> dict[str, pa.Table | None]:
+    """The catalog files a build changes when only `forms` were used otherwise: those forms'
+    rows computed again, every other row as stored.
+
+    The overlap groups depend only on which forms there are and on each one's department, name
+    and items: when none of those changed for `forms`, every stored group holds and only the
+    provinces of `forms` are read and written; otherwise the groups are found again across the
+    whole catalog."""
+    facts = flags.form_facts(con, rules, forms)
+    changed = {province_file(d) for d in pc.unique(forms.column("dept_code")).to_pylist()}
+    stored = _read_catalog(warehouse, changed)
+    in_scope = _keys_in(stored, forms)
+    before = stored.filter(in_scope)
+    if _descriptions(before) == _descriptions(facts):
+        groups = dict(zip(_tokens(before), before.column("overlap_group").to_pylist(), strict=True))
+        facts = facts.append_column("overlap_group", pa.array([groups[t] for t in _tokens(facts)], pa.string()))
+        catalog = pa.concat_tables([stored.filter(pc.invert(in_scope)), facts.select(FORM_CATALOG_SCHEMA.names)
+                                    .cast(FORM_CATALOG_SCHEMA)])
+        catalog = catalog.sort_by([("dept_code", "ascending"), ("form_id", "ascending")])  # as a whole one is
+        return _catalog_files(warehouse, catalog, False, only=changed)
+    stored = _read_catalog(warehouse, None)
+    kept = stored.filter(pc.invert(_keys_in(stored, forms))).drop_columns(["overlap_group"])
+    return _catalog_files(warehouse, flags.form_catalog(con, rules, pa.concat_tables([kept, facts])), False)
+
+
+def _read_catalog(warehouse: Warehouse, names: set[str] | None) -> pa.Table:
+    """The stored catalog rows of the province files `names` (None: of every file)."""
+    present = warehouse.files(CATALOG).get("", [])
+    chosen = [n for n in present if names is None or n in names]
+    return pa.concat_tables([FORM_CATALOG_SCHEMA.empty_table(), *(
+        warehouse.read_file(CATALOG, "", n).select(FORM_CATALOG_SCHEMA.names).cast(FORM_CATALOG_SCHEMA)
+        for n in chosen)])
+
+
+def _tokens(table: pa.Table) -> list[str]:
+    return [f"{d}:{f}" for d, f in zip(table.column("dept_code").to_pylist(), table.column("form_id").to_pylist(),
+                                       strict=True)]
+
+
+def _keys_in(table: pa.Table, forms: pa.Table) -> pa.ChunkedArray:
+    """Which rows of `table` are of the forms (dept_code, form_id) of `forms`."""
+    return pc.is_in(pa.array(_tokens(table), pa.string()), pa.array(_tokens(forms), pa.string()))
+
+
+def _descriptions(rows: pa.Table) -> set[tuple]:
+    """What overlap groups are found from: each form, its normalised name and its items."""
+    return {(token, flags.norm_name(name or ""), tuple(items or ()))
+            for token, name, items in zip(_tokens(rows), rows.column("form_name").to_pylist(),
+                                          rows.column("items").to_pylist(), strict=True)}
 
 
 def _compute(connect: ConnectionFactory, rules: dict, step: list[str], stale: Mapping[str, set[str]],
@@ -269,22 +362,23 @@ def _set_aside(scratch: Path, table: str, name: str, data: pa.Table) -> FileCont
     return partial(pq.read_table, str(path))
 
 
-def _catalog_files(warehouse: Warehouse, catalog: pa.Table, full: bool) -> dict[str, pa.Table | None]:
+def _catalog_files(warehouse: Warehouse, catalog: pa.Table, full: bool,
+                   only: set[str] | None = None) -> dict[str, pa.Table | None]:
     """The catalog split by province (dept_code's first two digits): only the files whose rows
-    changed, and None for a province none of whose forms is in the catalog any more.
+    changed, and None for a province none of whose forms is in the catalog any more. With `only`,
+    `catalog` holds the rows of those province files alone, and no other file is touched.
 
     Each file is stamped with a hash of its own rows, so telling an unchanged province costs a
-    footer, not a read of the file: a county's resubmission changes one province's rows of a
-    country-wide catalog."""
+    footer, not a read of the file."""
     provinces = pc.utf8_slice_codeunits(catalog.column("dept_code"), 0, 2)
     stored = _stored_inputs(warehouse, CATALOG)
-    files: dict[str, pa.Table | None] = {name: None for name in stored}
+    files: dict[str, pa.Table | None] = {name: None for name in stored if only is None or name in only}
     for code in sorted(set(provinces.to_pylist())):
         name = province_file(code)
         part = catalog.filter(pc.equal(provinces, code)).cast(FORM_CATALOG_SCHEMA)
         rows = table_fingerprint(part)
         if not full and stored.get(name) == rows:
-            del files[name]
+            files.pop(name, None)
             continue
         files[name] = stamp(part, rows)
     return files

@@ -1,92 +1,27 @@
 -- form_catalog — one row per form (dept_code, form_id) seen in form_counts in force in the 12
--- months up to the latest period in the warehouse (any row, fill_count 0 included): the burden
--- inventory an office keeps, like the US PRA inventory with its burden hours. SPEC.md section 15.
--- Read from form_usage (form_usage.sql: one row per county, month, form and form name), which
--- sums form_counts without losing anything these columns need.
+-- months up to the latest period in the warehouse: the burden inventory an office keeps, like the
+-- US PRA inventory with its burden hours. SPEC.md section 15. Each form's own columns come from the
+-- relation form_facts (form_facts.sql, one row per form); this file adds
 --
---   form_name           of its latest period: the most common name among that period's rows
---                       (ties: the first in sort order)
---   frequency           of its latest period, the highest (daily > ... > once > adhoc)
---   field_count         of its latest period, the highest
---   counties            counties whose form_counts hold it in the 12 months
---   units_latest        units with fill_count >= 1 in its latest period
---   responses_12m       sum of fill_count over the 12 months
---   hours_12m           sum of hours_spent over the 12 months (blanks skipped; NULL if all blank)
---   hours_per_response  hours_12m / responses_12m, NULL when there are no responses
---   first_period        the first month any form_counts in force holds it (not only the 12)
---   last_period         its latest month; active = last_period is the warehouse's latest month
 --   overlap_group       forms of different departments whose similarity (section 8: Jaccard of
 --                       the normalised items, each form's items being the union over its rows of
 --                       its latest period; equal normalised names when one lists none) is >=
 --                       form_similarity_min are linked; a connected set of two or more forms,
 --                       across counties too, is one group, named by its smallest `dept:form_id`
--- Thresholds: form_similarity_min. Reads every county (it is prepared with no county scope).
-WITH RECURSIVE bounds AS (
-    SELECT
-        max(period) AS latest,
-        strftime(CAST(max(period) || '-01' AS DATE) - INTERVAL 11 MONTH, '%Y-%m') AS first_month
-    FROM form_usage
-),
+-- Thresholds: form_similarity_min.
 
-seen AS (
-    SELECT f.*
-    FROM form_usage AS f, bounds AS b
-    WHERE f.period BETWEEN b.first_month AND b.latest
-),
-
-totals AS (
-    SELECT
-        dept_code, form_id,
-        count(DISTINCT county_code) AS counties,
-        CAST(sum(fills) AS BIGINT) AS responses_12m,
-        CAST(sum(hours) AS DOUBLE) AS hours_12m,
-        max(period) AS last_period
-    FROM seen
-    GROUP BY ALL
-),
-
-first_seen AS (
-    SELECT dept_code, form_id, min(period) AS first_period
-    FROM form_usage
-    GROUP BY ALL
-),
-
-latest_rows AS (
-    SELECT s.*
-    FROM seen AS s
-    JOIN totals AS t ON t.dept_code = s.dept_code AND t.form_id = s.form_id AND s.period = t.last_period
-),
-
-latest_name AS (
-    SELECT dept_code, form_id, form_name
-    FROM (SELECT dept_code, form_id, form_name, sum(rows) AS uses FROM latest_rows GROUP BY ALL)
-    QUALIFY row_number() OVER (PARTITION BY dept_code, form_id ORDER BY uses DESC, form_name) = 1
-),
-
-latest_facts AS (
-    SELECT
-        dept_code, form_id,
-        arg_max(frequency, coalesce(frequency_rank(frequency), 0)) AS frequency,
-        max(field_count) AS field_count,
-        CAST(sum(units_filled) AS BIGINT) AS units_latest,
-        list_sort(list_distinct(flatten(list(items)))) AS items
-    FROM latest_rows
-    GROUP BY ALL
-),
-
--- Overlap groups. Similarity depends only on a form's normalised name and items, and the
+-- Similarity depends only on a form's normalised name and items, and the
 -- template one department issues is usually filled in every county, so forms that read alike
 -- share one description and descriptions, not forms, are compared: the work grows with the
 -- number of different descriptions, not of forms.
 -- A description is keyed by one string: normalised text holds no punctuation, so '#' and '|'
 -- cannot occur in it and the key is unambiguous (and far cheaper to group by than a list).
-described AS MATERIALIZED (
+WITH RECURSIVE described AS MATERIALIZED (
     SELECT
         dept_code, token, name_norm, items, name_norm || '#' || array_to_string(items, '|') AS description
     FROM (
-        SELECT f.dept_code, f.dept_code || ':' || f.form_id AS token, norm_name(n.form_name) AS name_norm, f.items
-        FROM latest_facts AS f
-        JOIN latest_name AS n USING (dept_code, form_id)
+        SELECT dept_code, dept_code || ':' || form_id AS token, norm_name(form_name) AS name_norm, items
+        FROM form_facts
     )
 ),
 
@@ -201,24 +136,9 @@ form_groups AS (
 )
 
 SELECT
-    t.dept_code,
-    t.form_id,
-    n.form_name,
-    l.frequency,
-    l.field_count,
-    t.counties,
-    l.units_latest,
-    t.responses_12m,
-    t.hours_12m,
-    CASE WHEN t.responses_12m > 0 THEN t.hours_12m / t.responses_12m END AS hours_per_response,
-    fs.first_period,
-    t.last_period,
-    t.last_period = b.latest AS active,
-    g.overlap_group
-FROM totals AS t
-CROSS JOIN bounds AS b
-JOIN latest_name AS n USING (dept_code, form_id)
-JOIN latest_facts AS l USING (dept_code, form_id)
-JOIN first_seen AS fs USING (dept_code, form_id)
-LEFT JOIN form_groups AS g ON g.token = t.dept_code || ':' || t.form_id
-ORDER BY t.dept_code, t.form_id
+    f.* EXCLUDE (items),
+    g.overlap_group,
+    f.items
+FROM form_facts AS f
+LEFT JOIN form_groups AS g ON g.token = f.dept_code || ':' || f.form_id
+ORDER BY f.dept_code, f.form_id
