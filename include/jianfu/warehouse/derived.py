@@ -53,7 +53,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import flags
-from ..flags import FORM_KEYS
 from ..schema import FLAGS_SCHEMA, FORM_CATALOG_SCHEMA, FORM_USAGE_SCHEMA
 from . import views
 from .publish import FileContents, PublishResult, Warehouse, write_parquet
@@ -219,7 +218,7 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
             latest = con.sql("SELECT max(period) FROM form_usage").fetchall()[0][0]
             note = {"base": base, "usage": usage_after, "latest": latest}
             if not full and warehouse.exists(CATALOG) and catalog_note == {**note, "usage": usage_before}:
-                forms = pa.concat_tables([FORM_KEYS.empty_table(), *usage_changes]).group_by(FORM_KEYS.names).aggregate([])
+                forms = pa.concat_tables([flags.FORM_KEYS.empty_table(), *usage_changes]).group_by(flags.FORM_KEYS.names).aggregate([])
                 progress(f"form catalog: {forms.num_rows} form(s) whose use changed")
                 files = _catalog_update(warehouse, con, rules, forms)
             else:
@@ -249,12 +248,12 @@ def _catalog_note(warehouse: Warehouse) -> dict:
 def _forms_replaced(warehouse: Warehouse, name: str, rows: pa.Table, counties: set[str]) -> pa.Table:
     """(dept_code, form_id) of the form_usage rows of `counties` in one province file, as stored and
     as computed now (`rows`): the forms whose catalog rows this build may change."""
-    parts = [rows.select(FORM_KEYS.names)]
+    parts = [rows.select(flags.FORM_KEYS.names)]
     old = _read(warehouse, "form_usage", name)
     if old is not None and counties:
         mask = pc.is_in(old.column("county_code"), pa.array(sorted(counties), pa.string()))
-        parts.append(old.filter(mask).select(FORM_KEYS.names))
-    return pa.concat_tables(parts).cast(FORM_KEYS)
+        parts.append(old.filter(mask).select(flags.FORM_KEYS.names))
+    return pa.concat_tables(parts).cast(flags.FORM_KEYS)
 
 
 def _catalog_update(warehouse: Warehouse, con: duckdb.DuckDBPyConnection, rules: Mapping,
@@ -293,6 +292,7 @@ def _read_catalog(warehouse: Warehouse, names: set[str] | None) -> pa.Table:
 
 
 def _tokens(table: pa.Table) -> list[str]:
+    """`dept_code:form_id` of each row: a form's key as one string."""
     return [f"{d}:{f}" for d, f in zip(table.column("dept_code").to_pylist(), table.column("form_id").to_pylist(),
                                        strict=True)]
 
