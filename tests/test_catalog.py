@@ -190,7 +190,7 @@ def test_catalog_equals_the_oracle(con, data):
 
 
 # ------------------------------------------------------------------ the catalog a build keeps up to date
-def _usage_forms(seed: int, county: str, draw) -> list[dict]:
+def _usage_forms(county: str, draw) -> list[dict]:
     """One county-month of form_counts: forms of the county's two departments and one city form
     (shared with the other counties), with items, names and fills the test draws."""
     from test_warehouse import CITY, county_units
@@ -228,14 +228,14 @@ def test_a_build_recomputes_only_the_forms_whose_use_changed_and_equals_a_whole_
     home = WarehouseHome(tmp_path_factory.mktemp("catalog"), counties=("421127", "421182", "421183"))
     for county in home.counties:
         home.submit("form_counts", county, "2026-08", rows=[{**r, "period": "2026-08"}
-                                                          for r in _usage_forms(0, county, data.draw)])
+                                                          for r in _usage_forms(county, data.draw)])
     home.build()
     months = {"2026-08"}
-    for step in range(data.draw(st.integers(1, 3), label="resubmissions")):
+    for _ in range(data.draw(st.integers(1, 3), label="resubmissions")):
         county = data.draw(st.sampled_from(home.counties), label="county")
         period = data.draw(st.sampled_from(("2026-08", "2026-08", "2026-09")), label="period")
         home.submit("form_counts", county, period,
-                    rows=[{**r, "period": period} for r in _usage_forms(step, county, data.draw)])
+                    rows=[{**r, "period": period} for r in _usage_forms(county, data.draw)])
         said: list[str] = []
         before = _catalog_files(home)
 
