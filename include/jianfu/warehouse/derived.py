@@ -179,9 +179,10 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
         computed = _compute(connect, rules, step, stale, out.pairs_cut) if step else {}
         for table in PER_COUNTY:
             rows = computed.get(table, PER_COUNTY[table].empty_table())
+            old = None if full else _read(warehouse, table, name)
             if table == "form_usage" and not full:
-                usage_changes.append(_forms_replaced(warehouse, name, rows, stale[table] | gone[table] | set(step)))
-            merged = _merge_province(warehouse, table, name, rows, stale[table] | gone[table], wanted, full)
+                usage_changes.append(_forms_replaced(old, rows, stale[table] | gone[table] | set(step)))
+            merged = _merge_province(warehouse, table, name, old, rows, stale[table] | gone[table], wanted)
             if merged is not False:
                 files[table][name] = None if merged is None else _set_aside(scratch, table, name, merged)
     if out.pairs_cut:
@@ -245,11 +246,10 @@ def _catalog_note(warehouse: Warehouse) -> dict:
     return note if isinstance(note, dict) else {}
 
 
-def _forms_replaced(warehouse: Warehouse, name: str, rows: pa.Table, counties: set[str]) -> pa.Table:
-    """(dept_code, form_id) of the form_usage rows of `counties` in one province file, as stored and
-    as computed now (`rows`): the forms whose catalog rows this build may change."""
+def _forms_replaced(old: pa.Table | None, rows: pa.Table, counties: set[str]) -> pa.Table:
+    """(dept_code, form_id) of the form_usage rows of `counties` in one province file, as stored
+    (`old`) and as computed now (`rows`): the forms whose catalog rows this build may change."""
     parts = [rows.select(flags.FORM_KEYS.names)]
-    old = _read(warehouse, "form_usage", name)
     if old is not None and counties:
         mask = pc.is_in(old.column("county_code"), pa.array(sorted(counties), pa.string()))
         parts.append(old.filter(mask).select(flags.FORM_KEYS.names))
@@ -323,15 +323,15 @@ def _compute(connect: ConnectionFactory, rules: dict, step: list[str], stale: Ma
         con.close()
 
 
-def _merge_province(warehouse: Warehouse, table: str, name: str, rows: pa.Table, replaced: set[str],
-                    wanted: Mapping[str, str], full: bool) -> pa.Table | None | bool:
+def _merge_province(warehouse: Warehouse, table: str, name: str, old: pa.Table | None, rows: pa.Table,
+                    replaced: set[str], wanted: Mapping[str, str]) -> pa.Table | None | bool:
     """A province file's new contents: `rows` (counties recomputed: those of `replaced` and any
-    other the step computed along), plus its stored rows of every other county still in force,
-    sorted by county, stamped with each county's fingerprint.
+    other the step computed along), plus the rows of every other county still in force from `old`,
+    the file as stored (None on a full build, or when there is none), sorted by county, stamped
+    with each county's fingerprint.
 
     Returns False when the file would not change, None when no county is left in it.
     """
-    old = None if full else _read(warehouse, table, name)
     computed = set(pc.unique(rows.column("county_code")).to_pylist()) if rows.num_rows else set()
     redone = {c for c in replaced if province_file(c) == name and c in wanted} | computed
     parts = [rows]
