@@ -59,13 +59,16 @@ def _usable(run: dict | None) -> bool:
 REPEATED = ("baseline", "ingest", "build", "resubmit_ingest", "resubmit_build")
 
 
+def _repeats(results: dict, label: str) -> list[dict]:
+    """The usable runs of a phase and of its repeats (label, label_2, ...), in the order they ran."""
+    return [r for k, r in results["runs"].items()
+            if (k == label or k.startswith(f"{label}_") and k[len(label) + 1:].isdigit()) and _usable(r)]
+
+
 def _run(results: dict, label: str) -> dict | None:
     """A phase's run; for a REPEATED phase, the median of its repeats (label, label_2, ...)."""
     if label in REPEATED:
-        repeats = sorted((r for k, r in results["runs"].items()
-                          if (k == label or k.startswith(f"{label}_") and k[len(label) + 1:].isdigit())
-                          and _usable(r)),
-                         key=lambda r: r["seconds"])
+        repeats = sorted(_repeats(results, label), key=lambda r: r["seconds"])
         return repeats[(len(repeats) - 1) // 2] if repeats else None
     run = results["runs"].get(label)
     return run if _usable(run) else None
@@ -407,8 +410,7 @@ def _resubmission(results: dict) -> list[str]:
         lines.append(f"- ingest of the landing directory: {ing['seconds']:.2f} s ({statuses}; "
                      f"{ing['result']['already_seen']} files already received, skipped)")
     if b:
-        each = [results["runs"][k]["seconds"] for k in ("resubmit_build", "resubmit_build_2", "resubmit_build_3")
-                if _usable(results["runs"].get(k))]
+        each = [r["seconds"] for r in _repeats(results, "resubmit_build")]
         lines.append(f"- build: {b['seconds']:.2f} s" + (f" (each in turn: {', '.join(f'{x:.2f}' for x in each)} s)"
                                                          if len(each) > 1 else ""))
         lines += ["", "```", b["result"].get("describe", ""), "```"]
