@@ -8,6 +8,7 @@ boundaries (> vs >=, days in month, inclusive windows) are where a rule is most 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 
 import duckdb
@@ -16,6 +17,8 @@ import pytest
 
 from jianfu.config import RULE_DEFAULTS, load_rules
 from jianfu.flags import (
+    COUNTY_TABLES,
+    READS,
     burden,
     county_flags,
     norm_group_name,
@@ -25,6 +28,7 @@ from jianfu.flags import (
     relations,
     runner,
 )
+from jianfu.flags.runner import sql_text
 from jianfu.schema import BURDEN_SCHEMA, FLAG_RULES, QUOTA_USAGE_SCHEMA
 from jianfu.schema import FLAGS_SCHEMA as FLAG_SCHEMA
 
@@ -598,3 +602,25 @@ def test_form_duplicates_are_capped_per_county_month_most_similar_first(con):
     ties = sorted([pair("A", "C"), pair("B", "C"), pair("C", "D")])
     assert set(table.column("subject").to_pylist()) == {pair("A", "B"), pair("A", "D"), pair("B", "D"), ties[0]}
     assert cut == {(COUNTY, "2024-02"): 2}
+
+
+#: The relations of the SQL files that come from each submission table (_staging.sql's views and
+#: the quota usage made from the visits).
+_FROM_KIND = {"form_rows": "form_counts", "form_counts": "form_counts", "group_rows": "work_groups",
+              "work_groups": "work_groups", "visits": "inspections", "all_visits": "inspections",
+              "inspections": "inspections", "jf_quota_usage": "inspections"}
+
+
+def _kinds_read(stem: str) -> set[str]:
+    code = "\n".join(line.split("--", 1)[0] for line in sql_text(stem).splitlines())
+    return {kind for name, kind in _FROM_KIND.items() if re.search(rf"\b{name}\b", code)}
+
+
+def test_each_rule_and_table_reads_exactly_the_submission_tables_the_build_recomputes_it_for():
+    """The build runs a county's rule again only when the table FlagRule.reads names changed, and a
+    per-county table only for the tables of READS: a rule file reading another table would keep
+    stale flags."""
+    assert {name: _kinds_read(rule.sql) for name, rule in FLAG_RULES.items()} == \
+        {name: {rule.reads} for name, rule in FLAG_RULES.items()}
+    assert {table: _kinds_read(table) for table in COUNTY_TABLES} == \
+        {table: set(READS[table]) for table in COUNTY_TABLES}

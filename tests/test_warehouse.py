@@ -24,7 +24,7 @@ import pytest
 
 from jianfu import ledger
 from jianfu.config import Settings
-from jianfu.schema import KINDS
+from jianfu.schema import FLAG_RULES, KINDS
 from jianfu.warehouse.build import build
 from jianfu.warehouse.kinds import stage_partition_file
 from jianfu.warehouse.publish import Warehouse
@@ -320,6 +320,53 @@ def test_incremental_build_equals_clean_build(home: WarehouseHome, tmp_path: Pat
         for name in home.warehouse.files(table)[""]:
             mine, theirs = (pq.read_table(Path(root) / table / name) for root in (home.settings.warehouse, clean))
             assert mine.equals(theirs) and mine.schema.metadata == theirs.schema.metadata, (table, name)
+
+
+def _flag_rows(root: str | Path, county: str, kind: str) -> list[dict]:
+    """A county's flags of the rules reading `kind`, in file order, from province file 42."""
+    flags = pq.read_table(Path(root) / "flags" / "42.parquet").to_pylist()
+    return [r for r in flags if r["county_code"] == county and FLAG_RULES[r["rule"]].reads == kind]
+
+
+def test_a_county_resending_one_kind_runs_only_the_rules_that_read_it(home: WarehouseHome, tmp_path: Path):
+    """SPEC 7: a build's cost follows what changed. A county that resends its work groups gets its
+    group flags, burden and reduction again; its form and inspection flags are carried as stored
+    (a stored form flag marked by hand survives), and its form usage and the form catalog are not
+    touched. Resending its form counts then runs the form rules, and the marked flag is gone."""
+    home.build()
+    root = Path(home.settings.warehouse)
+    stored = pq.read_table(root / "flags" / "42.parquet")
+    kinds = {FLAG_RULES[r].reads for r in stored.column("rule").to_pylist()}
+    assert {"form_counts", "work_groups"} <= kinds  # the fixture's data raise both kinds of flags
+    marked = [r | {"detail": "marked by hand"} if r["county_code"] == "421182" and FLAG_RULES[r["rule"]].reads
+              == "form_counts" else r for r in stored.to_pylist()]
+    path = os.path.realpath(root / "flags") + "/42.parquet"
+    pq.write_table(pa.Table.from_pylist(marked, schema=stored.schema), path + ".tmp")
+    os.replace(path + ".tmp", path)
+    usage_before = file_state(root)["form_usage/42.parquet"]
+    groups_before = _flag_rows(root, "421182", "work_groups")
+
+    home.submit("work_groups", "421182", "2026-09", seed=7)
+    said: list[str] = []
+    home.build(progress=said.append)
+
+    clean = tmp_path / "clean"
+    build(Settings.from_env({**home.env, "JIANFU_WAREHOUSE": str(clean)}), full=True)
+    assert {r["detail"] for r in _flag_rows(root, "421182", "form_counts")} == {"marked by hand"}
+    assert _flag_rows(root, "421182", "work_groups") == _flag_rows(clean, "421182", "work_groups") != groups_before
+    assert _flag_rows(root, "421182", "inspections") == _flag_rows(clean, "421182", "inspections")
+    assert _flag_rows(root, "421127", "form_counts") == _flag_rows(clean, "421127", "form_counts")
+    for table in ("burden", "reduction"):
+        assert pq.read_table(root / table / "42.parquet").equals(pq.read_table(clean / table / "42.parquet")), table
+    assert file_state(root)["form_usage/42.parquet"] == usage_before
+    assert not [m for m in said if m.startswith("form catalog")], said
+
+    home.submit("form_counts", "421182", "2026-09", seed=2)
+    home.build()
+
+    build(Settings.from_env({**home.env, "JIANFU_WAREHOUSE": str(clean)}), full=True)
+    mine, theirs = (pq.read_table(Path(r) / "flags" / "42.parquet") for r in (root, clean))
+    assert mine.equals(theirs) and mine.schema.metadata == theirs.schema.metadata
 
 
 def test_rules_change_recomputes_every_county(home: WarehouseHome):

@@ -385,27 +385,29 @@ BUILT_TABLE_SCHEMAS: dict[str, pa.Schema] = {
 # --------------------------------------------------------------------------- flag rules (SPEC 8)
 @dataclass(frozen=True)
 class FlagRule:
-    """One rule of SPEC 8: its name, severity, the SQL file that finds it, and its reach."""
+    """One rule of SPEC 8: its name, severity, the SQL file that finds it, the submission table it
+    reads (a build recomputes a county's rule only when that table changed), and its reach."""
 
     name: str
     severity: str  # critical | warning | info
     sql: str  # stem of include/jianfu/flags/sql/<sql>.sql
+    reads: str  # form_counts | work_groups | inspections
     per_county: bool = True  # False: across every county (the department quota rules)
     notifies: bool = False  # raises an alert through the channels (SPEC 9)
 
 
 FLAG_RULES: dict[str, FlagRule] = {r.name: r for r in (
-    FlagRule("FORM_OVER_FREQUENCY", "warning", "form_over_frequency"),
-    FlagRule("FORM_DUPLICATE_ACROSS_DEPTS", "warning", "form_duplicate_across_depts"),
-    FlagRule("UNIT_REPORTING_OVERLOAD", "warning", "unit_reporting_overload"),
-    FlagRule("GROUP_ZOMBIE", "warning", "group_zombie"),
-    FlagRule("GROUP_TEMPORARY_OVERDUE", "warning", "group_temporary_overdue"),
-    FlagRule("GROUP_DUPLICATE", "warning", "group_duplicate"),
-    FlagRule("UNIT_GROUP_OVERLOAD", "info", "unit_group_overload"),
-    FlagRule("INSPECTION_TARGET_OVERFREQUENT", "warning", "inspection_target_overfrequent"),
-    FlagRule("INSPECTION_UNCOORDINATED", "info", "inspection_uncoordinated"),
-    FlagRule("INSPECTION_UNPLANNED", "warning", "inspection_unplanned"),
-    FlagRule("INSPECTION_REPEATED_TOPIC", "warning", "inspection_repeated_topic"),
-    FlagRule("DEPT_QUOTA_WARNING", "warning", "dept_quota_warning", per_county=False, notifies=True),
-    FlagRule("DEPT_QUOTA_EXCEEDED", "critical", "dept_quota_exceeded", per_county=False, notifies=True),
+    FlagRule("FORM_OVER_FREQUENCY", "warning", "form_over_frequency", "form_counts"),
+    FlagRule("FORM_DUPLICATE_ACROSS_DEPTS", "warning", "form_duplicate_across_depts", "form_counts"),
+    FlagRule("UNIT_REPORTING_OVERLOAD", "warning", "unit_reporting_overload", "form_counts"),
+    FlagRule("GROUP_ZOMBIE", "warning", "group_zombie", "work_groups"),
+    FlagRule("GROUP_TEMPORARY_OVERDUE", "warning", "group_temporary_overdue", "work_groups"),
+    FlagRule("GROUP_DUPLICATE", "warning", "group_duplicate", "work_groups"),
+    FlagRule("UNIT_GROUP_OVERLOAD", "info", "unit_group_overload", "work_groups"),
+    FlagRule("INSPECTION_TARGET_OVERFREQUENT", "warning", "inspection_target_overfrequent", "inspections"),
+    FlagRule("INSPECTION_UNCOORDINATED", "info", "inspection_uncoordinated", "inspections"),
+    FlagRule("INSPECTION_UNPLANNED", "warning", "inspection_unplanned", "inspections"),
+    FlagRule("INSPECTION_REPEATED_TOPIC", "warning", "inspection_repeated_topic", "inspections"),
+    FlagRule("DEPT_QUOTA_WARNING", "warning", "dept_quota_warning", "inspections", per_county=False, notifies=True),
+    FlagRule("DEPT_QUOTA_EXCEEDED", "critical", "dept_quota_exceeded", "inspections", per_county=False, notifies=True),
 )}

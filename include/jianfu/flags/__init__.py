@@ -23,6 +23,8 @@ defaults of config.RULE_DEFAULTS).
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import pyarrow as pa
 
 from ..schema import (
@@ -30,6 +32,7 @@ from ..schema import (
     FLAG_RULES,
     FORM_CATALOG_SCHEMA,
     FORM_USAGE_SCHEMA,
+    KINDS,
     QUOTA_USAGE_SCHEMA,
     REDUCTION_SCHEMA,
 )
@@ -38,6 +41,7 @@ from .runner import materialise_quota_usage, prepare, rows, run, run_rules
 
 __all__ = [
     "COUNTY_TABLES",
+    "READS",
     "burden",
     "county_flags",
     "county_tables",
@@ -68,15 +72,21 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 #: The tables computed per county, with their schemas (the flags' is FLAGS_SCHEMA).
 COUNTY_TABLES = {"burden": BURDEN_SCHEMA, "reduction": REDUCTION_SCHEMA, "form_usage": FORM_USAGE_SCHEMA}
+#: The submission tables each per-county table is computed from: a build recomputes a county's
+#: rows of a table only when one of them changed (each flag rule reads one: FlagRule.reads).
+READS = {"flags": tuple(KINDS), "burden": tuple(KINDS), "reduction": tuple(KINDS), "form_usage": ("form_counts",)}
 
 
 def county_tables(con, rules: dict, counties: list[str] | None, tables: list[str],
-                  cut: dict[tuple[str, str], int] | None = None) -> dict[str, pa.Table]:
+                  cut: dict[tuple[str, str], int] | None = None,
+                  kinds: Collection[str] | None = None) -> dict[str, pa.Table]:
     """Several per-county tables ("flags" and those of COUNTY_TABLES) of `counties` (None: all),
     computed on one preparation of `con` (the builder's step: preparing reads the counties' unit
-    labels). `cut` as for county_flags."""
+    labels). The flags are those of the rules reading one of `kinds` (None: every rule); `cut` as
+    for county_flags."""
     prepare(con, rules, counties)
-    return {name: run_rules(con, COUNTY_RULES, cut) if name == "flags"
+    chosen = [name for name in COUNTY_RULES if kinds is None or FLAG_RULES[name].reads in kinds]
+    return {name: run_rules(con, chosen, cut) if name == "flags"
             else _conform(run(con, name), COUNTY_TABLES[name]) for name in tables}
 
 

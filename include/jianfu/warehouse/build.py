@@ -136,10 +136,10 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         in_force, receipts = ledger.read_submissions(settings.db_url)
 
         changed: set[str] = set()
-        county_sources: dict[str, set[str]] = {}
+        county_sources: dict[str, dict[str, set[str]]] = {}
         kind_sources: dict[str, set[str]] = {}
         for row in in_force:
-            county_sources.setdefault(row["county_code"], set()).add(row["submission_id"])
+            county_sources.setdefault(row["county_code"], {}).setdefault(row["kind"], set()).add(row["submission_id"])
             kind_sources.setdefault(row["kind"], set()).add(row["submission_id"])
         for kind_name in KINDS:
             rows = [r for r in in_force if r["kind"] == kind_name]

@@ -13,11 +13,13 @@ A file per province, not per county: a national month is a few dozen files per t
 thousands, and a file costs the same to write and to read the footer of whatever its rows.
 
 How a build knows what is stale, with no side state to drift from the tree: every province file
-carries, in its Parquet key-value metadata (`jianfu.inputs`), the fingerprint each of its counties
-was computed from — the rules, the reference files, the SQL and code of jianfu.flags, and the
-submission ids of the county in force. A county whose fingerprint differs from the one the current
-inputs give, or with data but no rows stamped, is recomputed; a county with no data any more loses
-its rows. The quota files carry one fingerprint of every county's inspections. So a build that died
+carries, in its Parquet key-value metadata (`jianfu.inputs`), the fingerprints each of its counties
+was computed from: one per submission table the file's table reads (flags.READS), of the rules, the
+reference files, the SQL and code of jianfu.flags, and the county's submission ids in force in that
+table. A county whose fingerprints differ from those the current inputs give, or with data but no
+rows stamped, is recomputed; a county with no data any more loses its rows. Of the flags, only the
+rules reading a changed table are run again (a county that resent its form counts keeps its group
+and inspection flags as stored). The quota files carry one fingerprint of every county's inspections. So a build that died
 after publishing the submission tables but before these is finished by the next one, and a change
 of rules.yaml or of the reference recomputes everything. A province file is rewritten only if its
 rows or its fingerprints changed: the recomputed counties' rows replace theirs, the others' are
@@ -53,13 +55,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import flags
-from ..schema import FLAGS_SCHEMA, FORM_CATALOG_SCHEMA, FORM_USAGE_SCHEMA
+from ..schema import FLAG_RULES, FLAGS_SCHEMA, FORM_CATALOG_SCHEMA, FORM_USAGE_SCHEMA, KINDS
 from . import views
 from .publish import FileContents, PublishResult, Warehouse, write_parquet
 from .whole import INPUTS_KEY, stamp, table_fingerprint
 
 #: Bump when the way derived tables are stored changes: every file is recomputed once.
-FORMAT = "3"
+FORMAT = "4"
 QUOTA_FILE = "quota.parquet"
 WHOLE_FILE = "part-0.parquet"
 CATALOG = "form_catalog"
@@ -98,6 +100,20 @@ def fingerprint(base: str, submission_ids: Iterable[str]) -> str:
     return hashlib.sha256("\n".join([base, *sorted(submission_ids)]).encode()).hexdigest()
 
 
+def county_fingerprints(base: str, sources: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """A county's inputs, one fingerprint per submission table: `base` and the county's submission
+    ids in force in that table (`sources`: kind -> ids)."""
+    return {kind: fingerprint(f"{base}\n{kind}", sources.get(kind, ())) for kind in KINDS}
+
+
+def _stale_kinds(stamped: object, wanted: Mapping[str, str]) -> set[str]:
+    """The submission tables whose fingerprint in a county's stamp is not the wanted one (all of
+    them when the county has no stamp, or one of another format)."""
+    if not isinstance(stamped, dict):
+        return set(wanted)
+    return {kind for kind, value in wanted.items() if stamped.get(kind) != value}
+
+
 def _stored_inputs(warehouse: Warehouse, table: str) -> dict[str, str | None]:
     """File name -> the `jianfu.inputs` it was stamped with (None when unreadable), for one table."""
     out: dict[str, str | None] = {}
@@ -107,9 +123,9 @@ def _stored_inputs(warehouse: Warehouse, table: str) -> dict[str, str | None]:
     return out
 
 
-def _county_inputs(stored: Mapping[str, str | None]) -> dict[str, str]:
-    """County -> fingerprint, from the stamps of a per-county table's province files."""
-    out: dict[str, str] = {}
+def _county_inputs(stored: Mapping[str, str | None]) -> dict[str, dict[str, str]]:
+    """County -> its fingerprints, from the stamps of a per-county table's province files."""
+    out: dict[str, dict[str, str]] = {}
     for name, value in stored.items():
         if name != QUOTA_FILE and value:
             try:
@@ -138,22 +154,27 @@ ConnectionFactory = Callable[[set[str], set[str]], duckdb.DuckDBPyConnection]
 
 
 def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mapping, base: str,
-                  county_sources: Mapping[str, set[str]], kind_sources: Mapping[str, set[str]], *,
+                  county_sources: Mapping[str, Mapping[str, set[str]]], kind_sources: Mapping[str, set[str]], *,
                   full: bool, progress: Callable[[str], None], scratch: Path) -> DerivedResult:
     """Bring the derived tables up to date with the submission tables just published.
 
-    `county_sources` maps every county with data in force to the submission ids it has in force;
-    `kind_sources` maps each kind to all its submission ids in force; `base` is the
+    `county_sources` maps every county with data in force to the submission ids it has in force,
+    by kind; `kind_sources` maps each kind to all its submission ids in force; `base` is the
     global_fingerprint; `scratch` is an empty directory the build owns, for files made before
     their table is published.
     """
     out = DerivedResult()
     rules = dict(rules)
-    wanted = {c: fingerprint(base, ids) for c, ids in county_sources.items()}
+    everything = {c: county_fingerprints(base, sources) for c, sources in county_sources.items()}
+    wanted = {table: {c: {k: fps[k] for k in flags.READS[table]} for c, fps in everything.items()}
+              for table in PER_COUNTY}
     stored = {table: _stored_inputs(warehouse, table) for table in PER_COUNTY}
     stamped = {table: _county_inputs(stored[table]) for table in PER_COUNTY}
-    stale = {table: {c for c, fp in wanted.items() if full or stamped[table].get(c) != fp} for table in PER_COUNTY}
-    gone = {table: {c for c in stamped[table] if c not in wanted} for table in PER_COUNTY}
+    stale_kinds = {table: {c: kinds for c, fps in wanted[table].items()
+                           if (kinds := set(fps) if full else _stale_kinds(stamped[table].get(c), fps))}
+                   for table in PER_COUNTY}
+    stale = {table: set(stale_kinds[table]) for table in PER_COUNTY}
+    gone = {table: {c for c in stamped[table] if c not in everything} for table in PER_COUNTY}
     usage_before = _usage_state(stamped["form_usage"])
     catalog_note = _catalog_note(warehouse)
     quota_inputs = fingerprint(base, ["inspections", *kind_sources.get("inspections", ())])
@@ -176,13 +197,18 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
         if step:
             progress(f"flags, burden, reduction, form usage: {len(step)} count{'y' if len(step) == 1 else 'ies'} "
                      f"of province {name.removesuffix('.parquet')} ({number} of {len(touched)})")
-        computed = _compute(connect, rules, step, stale, out.pairs_cut) if step else {}
+        # Of the flags, the rules reading a table changed in one of the step's counties.
+        kinds = set().union(*(stale_kinds["flags"].get(c, set()) for c in step))
+        computed = _compute(connect, rules, step, stale, kinds, out.pairs_cut) if step else {}
         for table in PER_COUNTY:
             rows = computed.get(table, PER_COUNTY[table].empty_table())
             old = None if full else _read(warehouse, table, name)
             if table == "form_usage" and not full:
-                usage_changes.append(_forms_replaced(old, rows, stale[table] | gone[table] | set(step)))
-            merged = _merge_province(warehouse, table, name, old, rows, stale[table] | gone[table], wanted)
+                along = set(step) if table in computed else set()
+                usage_changes.append(_forms_replaced(old, rows, stale[table] | gone[table] | along))
+            carried = [r for r in flags.COUNTY_RULES if FLAG_RULES[r].reads not in kinds] if table == "flags" else []
+            merged = _merge_province(warehouse, table, name, old, rows, stale[table] | gone[table],
+                                     wanted[table], carried)
             if merged is not False:
                 files[table][name] = None if merged is None else _set_aside(scratch, table, name, merged)
     if out.pairs_cut:
@@ -234,7 +260,7 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
 
 def _usage_state(stamps: Mapping[str, str]) -> str:
     """One hash of form_usage's county stamps: which inputs a catalog was computed from."""
-    return hashlib.sha256(json.dumps(sorted(stamps.items())).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(sorted(stamps.items()), sort_keys=True).encode()).hexdigest()
 
 
 def _catalog_note(warehouse: Warehouse) -> dict:
@@ -310,44 +336,53 @@ def _descriptions(rows: pa.Table) -> set[tuple]:
 
 
 def _compute(connect: ConnectionFactory, rules: dict, step: list[str], stale: Mapping[str, set[str]],
-             cut: dict[tuple[str, str], int]) -> dict[str, pa.Table]:
+             kinds: set[str], cut: dict[tuple[str, str], int]) -> dict[str, pa.Table]:
     """The per-county tables with a stale county in `step`, on one connection holding only the
-    step's partitions. Each is computed for every county of the step (a county stale in one table
-    is normally stale in all); the merge puts a fresh county's new rows, equal to its stored ones,
-    in their place."""
+    step's partitions; of the flags, the rules reading one of `kinds`. Each is computed for every
+    county of the step (a county stale in one table is normally stale in all); the merge puts a
+    fresh county's new rows, equal to its stored ones, in their place."""
     tables = [t for t in PER_COUNTY if stale[t] & set(step)]
     con = connect(set(step), set())
     try:
-        return flags.county_tables(con, rules, step, tables, cut=cut)
+        return flags.county_tables(con, rules, step, tables, cut=cut, kinds=kinds)
     finally:
         con.close()
 
 
 def _merge_province(warehouse: Warehouse, table: str, name: str, old: pa.Table | None, rows: pa.Table,
-                    replaced: set[str], wanted: Mapping[str, str]) -> pa.Table | None | bool:
+                    replaced: set[str], wanted: Mapping[str, dict[str, str]],
+                    carried: list[str]) -> pa.Table | None | bool:
     """A province file's new contents: `rows` (counties recomputed: those of `replaced` and any
     other the step computed along), plus the rows of every other county still in force from `old`,
-    the file as stored (None on a full build, or when there is none), sorted by county, stamped
-    with each county's fingerprint.
+    the file as stored (None on a full build, or when there is none), and, of the recomputed
+    counties, their stored flags of the `carried` rules (not run: their table did not change);
+    sorted by county (flags then by rule, in SPEC order), stamped with each county's fingerprints.
 
     Returns False when the file would not change, None when no county is left in it.
     """
     computed = set(pc.unique(rows.column("county_code")).to_pylist()) if rows.num_rows else set()
     redone = {c for c in replaced if province_file(c) == name and c in wanted} | computed
     parts = [rows]
-    kept_inputs: dict[str, str] = {}
+    kept_inputs: dict[str, dict[str, str]] = {}
     if old is not None:
         old_inputs = _county_inputs({name: (old.schema.metadata or {}).get(INPUTS_KEY, b"").decode() or None})
         keep = sorted(c for c in old_inputs if c not in redone and c not in replaced and c in wanted)
         kept_inputs = {c: old_inputs[c] for c in keep}
         if keep:
             parts.append(old.filter(pc.is_in(old.column("county_code"), pa.array(keep, pa.string()))))
+        if carried and redone:
+            parts.append(old.filter(pc.and_(pc.is_in(old.column("county_code"), pa.array(sorted(redone), pa.string())),
+                                            pc.is_in(old.column("rule"), pa.array(carried, pa.string())))))
     inputs = {**kept_inputs, **{c: wanted[c] for c in redone}}
     if not inputs:  # no county left: the file goes (if there is one)
         return None if name in warehouse.files(table).get("", []) else False
     merged = pa.concat_tables([p.select(PER_COUNTY[table].names).cast(PER_COUNTY[table]) for p in parts])
-    merged = merged.take(pc.sort_indices(merged, [("county_code", "ascending")]))  # stable: keeps each county's order
-    merged = stamp(merged.replace_schema_metadata(None), json.dumps(dict(sorted(inputs.items()))))
+    order = [("county_code", "ascending")]
+    if table == "flags":  # within a county, rule by rule as a run of every rule gives them
+        merged = merged.append_column("_rank", pc.index_in(merged.column("rule"), pa.array(flags.COUNTY_RULES)))
+        order.append(("_rank", "ascending"))
+    merged = merged.take(pc.sort_indices(merged, order)).select(PER_COUNTY[table].names)  # stable
+    merged = stamp(merged.replace_schema_metadata(None), json.dumps(dict(sorted(inputs.items())), sort_keys=True))
     if old is not None and old.equals(merged) and old.schema.metadata == merged.schema.metadata:
         return False
     return merged
