@@ -147,9 +147,11 @@ def test_lock_is_reentrant(tmp_path: Path):
 
 
 def _tree_state(root: Path) -> dict[str, int]:
-    """Every file under a snapshot, relative path -> the value it holds."""
+    """Every file under a snapshot that engines read (no name starting with '.' or '_'), relative
+    path -> the value it holds."""
     return {str(f.relative_to(root)): pq.read_table(f).column("v")[0].as_py()
-            for f in sorted(root.rglob("*")) if f.is_file()}
+            for f in sorted(root.rglob("*"))
+            if f.is_file() and not any(part.startswith((".", "_")) for part in f.relative_to(root).parts)}
 
 
 def _model_apply(model: dict[str, dict[str, int]], change: dict[str, dict[str, int] | None],
@@ -173,23 +175,43 @@ _partitions = st.sampled_from(["c=1/p=1", "c=1/p=2", "c=2/p=1", "c=3/p=9", ""])
 #: a file's value, or None: with merge=True that one file goes (without merge, None values are dropped)
 _files = st.dictionaries(st.sampled_from(["a.parquet", "b.parquet"]), st.one_of(st.integers(0, 3), st.none()),
                          min_size=1, max_size=2)
+#: Between publishes, a hand may put a file into a live partition or take the first file out
+#: (the tree is the truth: the next publish carries what it finds).
+_hands = st.one_of(st.none(), st.tuples(st.just("add"), _partitions), st.just(("drop", "")))
 _changes = st.lists(st.tuples(st.dictionaries(_partitions, st.one_of(st.none(), _files), max_size=3),
-                              st.booleans()), min_size=1, max_size=7)
+                              st.booleans(), _hands), min_size=1, max_size=7)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def _by_hand(root: Path, model: dict[str, dict[str, int]], hand: tuple[str, str] | None) -> None:
+    """Apply a hand edit to the live snapshot of table t, and to the model."""
+    if hand is None or not (root / "t").exists():
+        return
+    action, partition = hand
+    if action == "add" and partition in model:
+        pq.write_table(t(7), root / "t" / _rel_path(partition, "z.parquet"))
+        model[partition]["z.parquet"] = 7
+    elif action == "drop" and (crowded := [p for p, files in model.items() if len(files) > 1]):
+        partition = min(crowded)  # one with a file left: no empty directory is made by hand
+        name = min(model[partition])
+        (root / "t" / _rel_path(partition, name)).unlink()
+        del model[partition][name]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=_changes)
 def test_every_publish_leaves_exactly_the_tables_state_and_the_one_before_untouched(tmp_path: Path, changes):
-    """Whatever sequence of publishes (the snapshot before last is reused for the next one), the
-    live snapshot holds exactly the model's files, unchanged files keep their inode, and the
-    snapshot a reader may still be on is as it was."""
+    """Whatever sequence of publishes (the snapshot before last is reused for the next one, by its
+    record or, after a hand edit of the live files, by walking it), the live snapshot holds exactly
+    the model's files, unchanged files keep their inode, and the snapshot a reader may still be on
+    is as it was."""
     root = tmp_path / f"wh{abs(hash(repr(changes)))}"
     wh = Warehouse(str(root))
     model: dict[str, dict[str, int]] = {}
-    for change, merge in changes:
+    for change, merge, hand in changes:
         if not merge:  # a whole partition's contents: files only (an empty one would be an empty directory)
             change = {p: (None if files is None else {n: v for n, v in files.items() if v is not None} or {"a.parquet": 0})
                       for p, files in change.items()}
+        _by_hand(root, model, hand)
         before = _tree_state(root / "t") if (root / "t").exists() else {}
         inodes = {p: inode(root / "t" / p) for p in before}
         previous = os.path.realpath(root / "t") if (root / "t").exists() else None

@@ -369,6 +369,29 @@ def test_a_county_resending_one_kind_runs_only_the_rules_that_read_it(home: Ware
     assert mine.equals(theirs) and mine.schema.metadata == theirs.schema.metadata
 
 
+def test_a_table_is_walked_only_when_its_versions_in_force_changed(home: WarehouseHome):
+    """Each snapshot records the files it was published with: a build whose versions in force are
+    those leaves the table's directories unwalked. A file put into a partition by hand shows to
+    readers at once and is set right by the next build that changes that table."""
+    home.build()
+    root = Path(home.settings.warehouse)
+    partition = "county_code=421127/period=2026-09"
+    live = Path(os.path.realpath(root / "work_groups")) / partition
+    (version,) = os.listdir(live)
+    os.link(live / version, live / "by-hand.parquet")
+
+    home.submit("form_counts", "421182", "2026-09", seed=2)
+    result = home.build()
+
+    assert result.tables["form_counts"].written == 1 and result.tables["work_groups"].written == 0
+    assert home.warehouse.files("work_groups")[partition] == sorted(["by-hand.parquet", version])
+
+    home.submit("work_groups", "421182", "2026-09", seed=3)
+    home.build()
+
+    assert home.warehouse.files("work_groups")[partition] == [version]
+
+
 def test_rules_change_recomputes_every_county(home: WarehouseHome):
     home.build()
     (home.settings.reference / "rules.yaml").write_text("zombie_days: 30\n", encoding="utf-8")

@@ -4,7 +4,8 @@ Steps, under the warehouse's writer lock:
 1. clear what a killed build left behind (unfinished snapshots: invisible, only space);
 2. the submission tables form_counts, work_groups, inspections: one partition per version in
    force, rewritten only when the version in force changed (kinds.plan), each table published in
-   one atomic step;
+   one atomic step; a table whose live snapshot records that it was published holding exactly the
+   versions in force (publish.RECORD) is current without a walk of its directories;
 3. units, departments, submissions: made and published only when the hash of what they are made
    from (a reference CSV; the submissions table's own rows) differs from the one stamped in their file;
 4. flags, burden, reduction, form_usage: recomputed for the counties whose inputs changed, a step
@@ -12,9 +13,12 @@ Steps, under the warehouse's writer lock:
    (derived.py). DuckDB works under `Settings.build_memory_limit` and spills to a scratch
    directory in the home that the build removes (a killed build's is removed by the next).
 
-Every decision is read from the tree and the ledger, never from a record of the last build, so a
-build killed at any moment is finished by the next one, and a build with nothing to do writes no
-file. The Airflow task and the CLI call `build` alike.
+Every decision is read from the tree (its files, the stamps in their footers, the record in each
+snapshot of what it was published holding) and the ledger, never from a record of the last build,
+so a build killed at any moment is finished by the next one, and a build with nothing to do writes
+no file. A file put into or taken out of a submission table by hand shows to readers at once and is
+set right by the next build that changes that table (or `--full`). The Airflow task and the CLI
+call `build` alike.
 """
 
 from __future__ import annotations
@@ -143,7 +147,11 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
             kind_sources.setdefault(row["kind"], set()).add(row["submission_id"])
         for kind_name in KINDS:
             rows = [r for r in in_force if r["kind"] == kind_name]
-            listing = warehouse.files(kind_name)
+            # A table whose live snapshot records that it was published holding exactly the
+            # versions in force is current: its thousands of directories are not walked.
+            expected = kinds.expected_files(kind_name, rows)
+            listing = expected if not full and warehouse.published_as(kind_name, expected) \
+                else warehouse.files(kind_name)
             plan = kinds.plan(kind_name, rows, listing, full=full, home=settings.home)
             writes = sum(1 for c in plan.replace.values() if c is not None)
             say(f"{kind_name}: {writes} partition(s) to write, {len(plan.replace) - writes} to remove, "

@@ -68,6 +68,12 @@ class KindPlan:
     changed_counties: set[str] = field(default_factory=set)
 
 
+def expected_files(kind_name: str, in_force: list[Mapping]) -> dict[str, list[str]]:
+    """The table's files when it holds exactly the versions in force: partition -> [file name]."""
+    return {partition_dir(kind_name, row["county_code"], row["period"]): [file_name(row["submission_id"])]
+            for row in in_force}
+
+
 def plan(kind_name: str, in_force: list[Mapping], current: dict[str, list[str]], *, full: bool,
          home: Path) -> KindPlan:
     """Compare the versions in force with the partitions present; schedule the differences.

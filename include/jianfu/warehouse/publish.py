@@ -13,7 +13,11 @@ leaves the old link in place, and the next publish (or `recover()`) clears the u
 snapshot. The previous snapshot is kept so a reader that resolved the old link just before the
 swap can finish; at the publish after, it is renamed to be the next snapshot and brought to the
 new state by the differences alone, rather than deleted while a new tree of thousands of
-partition directories is made (a mkdir each).
+partition directories is made (a mkdir each). Each snapshot carries a hidden record (RECORD): the
+snapshot it was made from, the partitions that publish changed, and a digest of its files. It
+tells the publish after next what that reused snapshot holds without walking it, and a build
+that a table holds exactly the versions in force (`published_as`); a digest that no longer
+matches the files (someone put one in by hand) falls back to walking.
 
 Object-store URLs have no links or renames: there, `publish` writes each new file under its final
 name (an object PUT is atomic per file) and then deletes the files it replaces — readers may see a
@@ -30,11 +34,13 @@ set in production.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +52,8 @@ import pyarrow.parquet as pq
 
 SNAPSHOTS = ".snapshots"
 NOTES = ".inputs"
+#: Hidden file in each local snapshot: what the publish that made it changed (see _spare_state).
+RECORD = ".published.json"
 #: Parquet writer settings used for every warehouse file.
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1}
 
@@ -220,6 +228,19 @@ class Warehouse:
                 continue
             out.setdefault("/".join(parts[:-1]), []).append(parts[-1])
         return {k: sorted(v) for k, v in sorted(out.items())}
+
+    def published_as(self, table: str, listing: Mapping[str, Iterable[str]]) -> bool:
+        """Whether the table's live snapshot was published holding exactly the files of `listing`
+        (partition -> file names), by the record it carries: how a build tells a table of thousands
+        of partitions is current without walking it. False without a record (an object store, a
+        table last published by an older jianfu) or when the record says otherwise."""
+        if not self.local or not os.path.islink(self.table_path(table)):
+            return False
+        try:
+            with open(os.path.join(self.resolved_path(table), RECORD), encoding="utf-8") as handle:
+                return json.load(handle).get("files") == listing_digest(listing)
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def file_path(self, table: str, partition: str, name: str) -> str:
         """Path of one current file, inside the live snapshot for a local warehouse."""
@@ -399,7 +420,7 @@ class Warehouse:
         spare = max((n for n in numbers if 0 < n < previous), default=0)
         if spare:
             os.rename(os.path.join(snap_root, f"{spare:08d}"), target)
-            held, dirs = _tree(target)
+            held, dirs = _spare_state(target, live, spare, current)
         else:
             os.mkdir(target)
             held, dirs = {}, {""}
@@ -441,8 +462,8 @@ class Warehouse:
         for partition, files in sorted(wanted.items()):
             directory = directory_of(partition)
             present = held.get(partition, {})
-            in_place = {name for name, inode in present.items()
-                        if isinstance(files.get(name), str) and os.stat(files[name]).st_ino == inode}
+            in_place = {name for name, inode in present.items() if isinstance(files.get(name), str)
+                        and (inode == _LIVE or os.stat(files[name]).st_ino == inode)}
             for name in present.keys() - in_place:  # the spare's files that are not the new ones
                 os.unlink(os.path.join(directory, name))
                 touched.add(directory)
@@ -466,6 +487,7 @@ class Warehouse:
         else:
             result.written.extend(write(job) for job in jobs)
         result.removed.extend(sorted(doomed))
+        _write_record(target, previous, sorted({*replace, *doomed}), wanted)
         # New directory entries must be durable before the link points at them.
         synced: set[str] = set()
         for directory in touched | {target}:
@@ -534,6 +556,74 @@ class Warehouse:
                     self.fs.delete_file(f"{base}/{name}")
             result.removed.append(partition)
         return result
+
+
+#: In a spare snapshot's state: this file is the live snapshot's file of the same name (a hard link).
+_LIVE = -1
+
+
+def listing_digest(listing: Mapping[str, Iterable[str]]) -> str:
+    """A hash of a table's visible Parquet files (Warehouse.files' answer), partition by partition."""
+    text = json.dumps(sorted((p, sorted(n for n in names if n.endswith(".parquet"))) for p, names in listing.items()
+                             if any(n.endswith(".parquet") for n in names)))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _write_record(target: str, previous: int, changed: list[str], wanted: Mapping[str, Mapping]) -> None:
+    """Record in the new snapshot which snapshot it was made from, the partitions whose files it
+    changed, and a digest of its files, so that the publish after next, which reuses that older
+    snapshot as its spare, knows the spare's state without walking it."""
+    record = {"from": previous, "changed": changed, "files": listing_digest(wanted)}
+    with open(os.path.join(target, RECORD), "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _spare_state(target: str, live: str | None, spare: int, current: Mapping[str, list[str]]
+                 ) -> tuple[dict[str, dict[str, int]], set[str]]:
+    """What the renamed spare snapshot at `target` holds, as _tree gives it (a file known to be
+    the live one's file of the same name marked _LIVE), and its directories.
+
+    The live snapshot was made from the spare by the last publish, which recorded the partitions it
+    changed. When its record names the spare and its digest of the files still matches the live
+    files (`current`, as listed for this publish: nothing was put in or taken out by hand since),
+    the spare holds exactly the live files outside those partitions, by hard link: only those
+    partitions are read from disk, not a national table's thousands of directories. Otherwise
+    the spare is walked."""
+    try:
+        with open(os.path.join(live or "", RECORD), encoding="utf-8") as handle:
+            record = json.load(handle)
+        trusted = record["from"] == spare and record["files"] == listing_digest(current)
+        changed = set(record["changed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        trusted = False
+    if not trusted:
+        return _tree(target)
+    held: dict[str, dict[str, int]] = {}
+    dirs = {""}
+    for partition, names in current.items():
+        if partition not in changed:
+            held[partition] = dict.fromkeys(names, _LIVE)
+            dirs.update(_ancestors(partition))
+    for partition in changed:
+        for directory in _ancestors(partition):
+            if directory not in dirs and os.path.isdir(os.path.join(target, directory)):
+                dirs.add(directory)
+        path = os.path.join(target, partition) if partition else target
+        if partition in dirs:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):  # a table's partitions are its leaves
+                        return _tree(target)
+                    held.setdefault(partition, {})[entry.name] = entry.inode()
+    return held, dirs
+
+
+def _ancestors(partition: str) -> list[str]:
+    """'c=1/p=2' -> ['c=1', 'c=1/p=2'] (and '' -> [])."""
+    parts = partition.split("/") if partition else []
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
 def _tree(top: str, *, visible: bool = False) -> tuple[dict[str, dict[str, int]], set[str]]:
