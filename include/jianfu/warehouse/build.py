@@ -37,7 +37,7 @@ import duckdb
 from .. import ledger
 from ..config import Settings, load_rules
 from ..reference import Reference
-from ..schema import KINDS, QUOTAS_SCHEMA
+from ..schema import KINDS, QUOTAS_SCHEMA, SUBMISSIONS_SCHEMA
 from . import derived, kinds, views, whole
 from .kinds import BuildError
 from .publish import PublishResult, Warehouse
@@ -137,7 +137,7 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
 
     with warehouse.lock():
         result.recovered = len(warehouse.recover())
-        in_force, receipts = ledger.read_submissions(settings.db_url)
+        in_force, receipts = ledger.read_submissions(settings.db_url, [*SUBMISSIONS_SCHEMA.names, "staged_path"])
 
         changed: set[str] = set()
         county_sources: dict[str, dict[str, set[str]]] = {}
