@@ -15,7 +15,8 @@ calls:
 - `form_usage(con, rules, counties)`: per county, what the form catalog is computed from.
 - `form_facts(con, rules, forms)` and `form_catalog(con, rules, facts)`: the inventory of forms
   (SPEC 15), each form's own columns from the relation `form_usage` on `con` (the warehouse's
-  table of that name), of every form or of some, then the overlap groups across all of them.
+  table of that name, the only relation they need), of every form or of some, then the overlap
+  groups across all of them.
 
 `rules` is the mapping of config.load_rules (thresholds of rules.yaml; missing keys take the
 defaults of config.RULE_DEFAULTS).
@@ -133,7 +134,7 @@ def form_usage(con, rules: dict, counties: list[str] | None = None) -> pa.Table:
 def form_facts(con, rules: dict, forms: pa.Table | None = None) -> pa.Table:
     """Each form's catalog row but its overlap group (flags/sql/form_facts.sql), from the relation
     form_usage on `con`: of every form, or of the forms (dept_code, form_id) of `forms` only."""
-    prepare(con, rules, None, unit_labels=False)
+    prepare(con, rules, None, relations=False)
     con.execute("SET VARIABLE all_forms = ?", [forms is None])
     con.register("catalog_scope", forms if forms is not None else FORM_KEYS.empty_table())
     try:
@@ -145,7 +146,7 @@ def form_facts(con, rules: dict, forms: pa.Table | None = None) -> pa.Table:
 def form_catalog(con, rules: dict, facts: pa.Table) -> pa.Table:
     """The form catalog (SPEC.md section 15): the rows of form_facts with each form's overlap group,
     found across all of them."""
-    prepare(con, rules, None, unit_labels=False)
+    prepare(con, rules, None, relations=False)
     con.register("form_facts", facts)
     try:
         return _conform(run(con, "form_catalog"), FORM_CATALOG_SCHEMA)

@@ -55,14 +55,15 @@ def _frequency_rank_macro() -> str:
 
 
 def prepare(con: duckdb.DuckDBPyConnection, rules: dict, counties: Iterable[str] | None = None, *,
-            unit_labels: bool = True) -> None:
+            unit_labels: bool = True, relations: bool = True) -> None:
     """Make `con` ready for the SQL files: thresholds, county scope, helpers, staging views, labels.
 
     Every rules.yaml key is set (missing keys take their defaults), so a file never meets an unset
     variable. Unknown keys are ignored here; config.load_rules rejects them where the file is read.
     The relations form_counts, work_groups, inspections, units, departments and quotas must be on
     `con` already: the labels are made from units and departments (units only if `unit_labels`:
-    work that names no unit skips them).
+    work that names no unit skips them). With `relations` False, the helpers alone, for SQL that
+    reads none of them (the form catalog reads form_usage only).
     """
     normalize.register(con)
     for key, default in RULE_DEFAULTS.items():
@@ -79,7 +80,7 @@ def prepare(con: duckdb.DuckDBPyConnection, rules: dict, counties: Iterable[str]
     con.execute("SET VARIABLE label_units = ?", [unit_labels])
     con.execute(_split_list_macro())
     con.execute(_frequency_rank_macro())
-    for stem in ("_setup", "_staging", "_labels"):
+    for stem in ("_setup", "_staging", "_labels") if relations else ("_setup",):
         con.execute(sql_text(stem))
 
 

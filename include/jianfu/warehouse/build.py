@@ -193,10 +193,12 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         settings.home.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=settings.home))
 
-        def connection(counties: set[str], whole_kinds: set[str]) -> duckdb.DuckDBPyConnection:
+        def connection(counties: set[str] | None, whole_kinds: set[str]) -> duckdb.DuckDBPyConnection:
             con = duckdb.connect(":memory:", config={"memory_limit": settings.build_memory_limit,
                                                      "temp_directory": str(scratch / "duckdb")})
             con.execute("SET enable_progress_bar = false")  # the build reports its own progress
+            if counties is None:
+                return con
             views.register(con, warehouse, ["units", "departments"])
             quotas = (whole.quotas_table(settings.reference) if "inspections" in whole_kinds
                       else QUOTAS_SCHEMA.empty_table())

@@ -19,11 +19,11 @@ reference files, the SQL and code of jianfu.flags, and the county's submission i
 table. A county whose fingerprints differ from those the current inputs give, or with data but no
 rows stamped, is recomputed; a county with no data any more loses its rows. Of the flags, only the
 rules reading a changed table are run again (a county that resent its form counts keeps its group
-and inspection flags as stored). The quota files carry one fingerprint of every county's inspections. So a build that died
-after publishing the submission tables but before these is finished by the next one, and a change
-of rules.yaml or of the reference recomputes everything. A province file is rewritten only if its
-rows or its fingerprints changed: the recomputed counties' rows replace theirs, the others' are
-carried over from the file.
+and inspection flags as stored). The quota files carry one fingerprint of every county's
+inspections. So a build that died after publishing the submission tables but before these is
+finished by the next one, and a change of rules.yaml or of the reference recomputes everything.
+A province file is rewritten only if its rows or its fingerprints changed: the recomputed counties'
+rows replace theirs, the others' are carried over from the file.
 
 Counties are computed a province at a time, each on its own connection holding only that
 province's partitions, and each file is set aside on disk until its table is published: memory
@@ -149,8 +149,9 @@ def _same(warehouse: Warehouse, table: str, name: str, data: pa.Table) -> bool:
 
 #: What build_derived asks of its caller: `(counties, whole_kinds)` -> a DuckDB connection holding
 #: the relations the SQL reads, with at least the rows of `counties` and every row of the
-#: submission tables named in `whole_kinds` (and the quotas when inspections is among them).
-ConnectionFactory = Callable[[set[str], set[str]], duckdb.DuckDBPyConnection]
+#: submission tables named in `whole_kinds` (and the quotas when inspections is among them);
+#: `counties` None -> one holding no relation (the form catalog registers form_usage itself).
+ConnectionFactory = Callable[[set[str] | None, set[str]], duckdb.DuckDBPyConnection]
 
 
 def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mapping, base: str,
@@ -239,7 +240,7 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
 
     usage_after = _usage_state(_county_inputs(_stored_inputs(warehouse, "form_usage"))) if touched else usage_before
     if catalog_stale or catalog_note.get("usage") != usage_after:
-        con = connect(set(), set())
+        con = connect(None, set())
         try:
             views.register(con, warehouse, ["form_usage"], {"form_usage": FORM_USAGE_SCHEMA})
             latest = con.sql("SELECT max(period) FROM form_usage").fetchall()[0][0]
@@ -258,7 +259,7 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
     return out
 
 
-def _usage_state(stamps: Mapping[str, str]) -> str:
+def _usage_state(stamps: Mapping[str, Mapping[str, str]]) -> str:
     """One hash of form_usage's county stamps: which inputs a catalog was computed from."""
     return hashlib.sha256(json.dumps(sorted(stamps.items()), sort_keys=True).encode()).hexdigest()
 
