@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -204,7 +205,7 @@ def test_every_publish_leaves_exactly_the_tables_state_and_the_one_before_untouc
     record or, after a hand edit of the live files, by walking it), the live snapshot holds exactly
     the model's files, unchanged files keep their inode, and the snapshot a reader may still be on
     is as it was."""
-    root = tmp_path / f"wh{abs(hash(repr(changes)))}"
+    root = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example: hypothesis runs many in one test
     wh = Warehouse(str(root))
     model: dict[str, dict[str, int]] = {}
     for change, merge, hand in changes:
