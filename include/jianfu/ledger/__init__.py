@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 
 from sqlalchemy import Engine, bindparam, create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Connection, RowMapping
@@ -304,7 +305,7 @@ def _update_many(conn: Connection, changes: dict[str, dict]) -> None:
 def in_force(receipts: Iterable[Mapping]) -> list[Mapping]:
     """The versions in force among `receipts` (all_submissions' rows), by kind, county and period."""
     current = [r for r in receipts if r["status"] in ACCEPTED_STATUSES]
-    return sorted(current, key=lambda r: (r["kind"], r["county_code"], r["period"]))
+    return sorted(current, key=itemgetter("kind", "county_code", "period"))
 
 
 class NoSubmissionsTable(JianfuError):

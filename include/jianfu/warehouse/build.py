@@ -142,11 +142,13 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         changed: set[str] = set()
         county_sources: dict[str, dict[str, set[str]]] = {}
         kind_sources: dict[str, set[str]] = {}
+        kind_rows: dict[str, list[dict]] = {kind_name: [] for kind_name in KINDS}
         for row in in_force:
             county_sources.setdefault(row["county_code"], {}).setdefault(row["kind"], set()).add(row["submission_id"])
             kind_sources.setdefault(row["kind"], set()).add(row["submission_id"])
+            kind_rows[row["kind"]].append(row)
         for kind_name in KINDS:
-            rows = [r for r in in_force if r["kind"] == kind_name]
+            rows = kind_rows[kind_name]
             # A table whose live snapshot records that it was published holding exactly the
             # versions in force is current: its thousands of directories are not walked.
             expected = kinds.expected_files(kind_name, rows)

@@ -109,6 +109,8 @@ def county_fingerprints(base: str, sources: Mapping[str, Iterable[str]]) -> dict
 def _stale_kinds(stamped: object, wanted: Mapping[str, str]) -> set[str]:
     """The submission tables whose fingerprint in a county's stamp is not the wanted one (all of
     them when the county has no stamp, or one of another format)."""
+    if stamped == wanted:  # most counties, at once
+        return set()
     if not isinstance(stamped, dict):
         return set(wanted)
     return {kind for kind, value in wanted.items() if stamped.get(kind) != value}
@@ -167,7 +169,8 @@ def build_derived(warehouse: Warehouse, connect: ConnectionFactory, rules: Mappi
     out = DerivedResult()
     rules = dict(rules)
     everything = {c: county_fingerprints(base, sources) for c, sources in county_sources.items()}
-    wanted = {table: {c: {k: fps[k] for k in flags.READS[table]} for c, fps in everything.items()}
+    wanted = {table: everything if set(flags.READS[table]) == set(KINDS)
+              else {c: {k: fps[k] for k in flags.READS[table]} for c, fps in everything.items()}
               for table in PER_COUNTY}
     stored = {table: _stored_inputs(warehouse, table) for table in PER_COUNTY}
     stamped = {table: _county_inputs(stored[table]) for table in PER_COUNTY}

@@ -564,9 +564,12 @@ _LIVE = -1
 
 def listing_digest(listing: Mapping[str, Iterable[str]]) -> str:
     """A hash of a table's visible Parquet files (Warehouse.files' answer), partition by partition."""
-    text = json.dumps(sorted((p, sorted(n for n in names if n.endswith(".parquet"))) for p, names in listing.items()
-                             if any(n.endswith(".parquet") for n in names)))
-    return hashlib.sha256(text.encode()).hexdigest()
+    parts = []
+    for partition, names in listing.items():
+        kept = sorted(n for n in names if n.endswith(".parquet"))
+        if kept:
+            parts.append((partition, kept))
+    return hashlib.sha256(json.dumps(sorted(parts)).encode()).hexdigest()
 
 
 def _write_record(target: str, previous: int, changed: list[str], wanted: Mapping[str, Mapping]) -> None:
