@@ -52,12 +52,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from .. import flags
 from ..schema import FLAG_RULES, FLAGS_SCHEMA, FORM_CATALOG_SCHEMA, FORM_USAGE_SCHEMA, KINDS
 from . import views
-from .publish import FileContents, PublishResult, Warehouse, write_parquet
+from .publish import ExistingFile, FileContents, PublishResult, Warehouse, write_parquet
 from .whole import INPUTS_KEY, stamp, table_fingerprint
 
 #: Bump when the way derived tables are stored changes: every file is recomputed once.
@@ -393,12 +392,14 @@ def _merge_province(warehouse: Warehouse, table: str, name: str, old: pa.Table |
 
 
 def _set_aside(scratch: Path, table: str, name: str, data: pa.Table) -> FileContents:
-    """Write a file made for a later publish to `scratch`, and return what reads it back then:
-    a build of every county holds one province's rows in memory, not the whole month's."""
+    """Write a file made for a later publish to `scratch`, and return what the publish takes it
+    as: the file itself, linked into the new snapshot (copied to another file system, read and
+    written to an object store) rather than read back and encoded again. A build of every county
+    holds one province's rows in memory, not the whole month's."""
     path = scratch / table / name
     path.parent.mkdir(parents=True, exist_ok=True)
     write_parquet(data, str(path))
-    return partial(pq.read_table, str(path))
+    return partial(ExistingFile, str(path))
 
 
 def _catalog_files(warehouse: Warehouse, catalog: pa.Table, full: bool,
