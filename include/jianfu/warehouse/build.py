@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -135,7 +136,10 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
     rules = load_rules(settings.reference)
     result = BuildResult(settings.warehouse)
 
-    with warehouse.lock():
+    with warehouse.lock(), ThreadPoolExecutor(1) as hasher:
+        # The reference files (tens of MB for a country) are hashed while the ledger is read and
+        # the tables planned: hashlib lets go of the GIL, so the two share the machine's cores.
+        hashed = hasher.submit(whole.reference_digests, settings.reference)
         result.recovered = len(warehouse.recover())
         in_force, receipts = ledger.read_submissions(settings.db_url, [*SUBMISSIONS_SCHEMA.names, "staged_path"])
 
@@ -152,9 +156,11 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
             # A table whose live snapshot records that it was published holding exactly the
             # versions in force is current: its thousands of directories are not walked.
             expected = kinds.expected_files(kind_name, rows)
-            listing = expected if not full and warehouse.published_as(kind_name, expected) \
-                else warehouse.files(kind_name)
-            plan = kinds.plan(kind_name, rows, listing, full=full, home=settings.home)
+            if not full and warehouse.published_as(kind_name, expected):
+                listing, plan = expected, kinds.KindPlan(kind_name, unchanged=len(rows))
+            else:
+                listing = warehouse.files(kind_name)
+                plan = kinds.plan(kind_name, rows, listing, full=full, home=settings.home)
             writes = sum(1 for c in plan.replace.values() if c is not None)
             say(f"{kind_name}: {writes} partition(s) to write, {len(plan.replace) - writes} to remove, "
                 f"{plan.unchanged} unchanged")
@@ -169,7 +175,7 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
 
         # Whole tables: each file is stamped with a hash of what it is made from (a reference
         # CSV; the submissions table, its own rows), so an unchanged table is told by its stamp.
-        digests = whole.reference_digests(settings.reference)
+        digests = hashed.result()
         ledger_table = cache(lambda: whole.submissions_table(receipts))
         wholes = (
             ("units", lambda: whole.source_fingerprint(digests, "units"),

@@ -64,7 +64,6 @@ class KindPlan:
     replace: dict[str, dict[str, FileContents] | None] = field(default_factory=dict)
     keep: set[str] = field(default_factory=set)  # partitions in force (for a full rebuild's `only`)
     unchanged: int = 0
-    counties: set[str] = field(default_factory=set)  # counties with data in force
     changed_counties: set[str] = field(default_factory=set)
 
 
@@ -85,7 +84,6 @@ def plan(kind_name: str, in_force: list[Mapping], current: dict[str, list[str]],
         partition = partition_dir(kind_name, row["county_code"], row["period"])
         name = file_name(row["submission_id"])
         result.keep.add(partition)
-        result.counties.add(row["county_code"])
         if not full and current.get(partition) == [name]:
             result.unchanged += 1
             continue
