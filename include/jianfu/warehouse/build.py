@@ -150,7 +150,7 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         for row in in_force:
             county_sources.setdefault(row["county_code"], {}).setdefault(row["kind"], set()).add(row["submission_id"])
             kind_sources.setdefault(row["kind"], set()).add(row["submission_id"])
-            kind_rows[row["kind"]].append(row)
+            kind_rows.setdefault(row["kind"], []).append(row)
         for kind_name in KINDS:
             rows = kind_rows[kind_name]
             # A table whose live snapshot records that it was published holding exactly the
