@@ -155,8 +155,8 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
             rows = kind_rows[kind_name]
             # A table whose live snapshot records that it was published holding exactly the
             # versions in force is current: its thousands of directories are not walked.
-            expected = kinds.expected_files(kind_name, rows)
-            if not full and warehouse.published_as(kind_name, expected):
+            expected = None if full else kinds.expected_files(kind_name, rows)
+            if expected is not None and warehouse.published_as(kind_name, expected):
                 listing, plan = expected, kinds.KindPlan(kind_name, unchanged=len(rows))
             else:
                 listing = warehouse.files(kind_name)

@@ -238,7 +238,7 @@ class Warehouse:
             return False
         try:
             with open(os.path.join(self.resolved_path(table), RECORD), encoding="utf-8") as handle:
-                return json.load(handle).get("files") == listing_digest(listing)
+                return json.load(handle).get("files") == _listing_digest(listing)
         except (OSError, ValueError, AttributeError):
             return False
 
@@ -562,7 +562,7 @@ class Warehouse:
 _LIVE = -1
 
 
-def listing_digest(listing: Mapping[str, Iterable[str]]) -> str:
+def _listing_digest(listing: Mapping[str, Iterable[str]]) -> str:
     """A hash of a table's visible Parquet files (Warehouse.files' answer), partition by partition."""
     parts = []
     for partition, names in listing.items():
@@ -576,7 +576,7 @@ def _write_record(target: str, previous: int, changed: list[str], wanted: Mappin
     """Record in the new snapshot which snapshot it was made from, the partitions whose files it
     changed, and a digest of its files, so that the publish after next, which reuses that older
     snapshot as its spare, knows the spare's state without walking it."""
-    record = {"from": previous, "changed": changed, "files": listing_digest(wanted)}
+    record = {"from": previous, "changed": changed, "files": _listing_digest(wanted)}
     with open(os.path.join(target, RECORD), "w", encoding="utf-8") as handle:
         json.dump(record, handle)
         handle.flush()
@@ -597,7 +597,7 @@ def _spare_state(target: str, live: str | None, spare: int, current: Mapping[str
     try:
         with open(os.path.join(live or "", RECORD), encoding="utf-8") as handle:
             record = json.load(handle)
-        trusted = record["from"] == spare and record["files"] == listing_digest(current)
+        trusted = record["from"] == spare and record["files"] == _listing_digest(current)
         changed = set(record["changed"])
     except (OSError, ValueError, KeyError, TypeError):
         trusted = False
