@@ -23,6 +23,7 @@ call `build` alike.
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 import threading
@@ -130,12 +131,24 @@ def _counting(progress: Callable[[str], None], table: str, total: int):
 def build(settings: Settings, *, full: bool = False, progress: Callable[[str], None] | None = None) -> BuildResult:
     """Build or update the warehouse at settings.warehouse; `full` rewrites every partition."""
     started = time.perf_counter()
-    say = progress or (lambda _message: None)
+    result = BuildResult(settings.warehouse)
+    # The collector's full passes walk every live object, and a build sets off more of them the
+    # more receipts and counties it holds: what was loaded before (the libraries above all) is
+    # frozen meanwhile, so those passes walk only the build's own objects.
+    gc.freeze()
+    try:
+        _update(settings, result, full=full, say=progress or (lambda _message: None))
+    finally:
+        gc.unfreeze()
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+def _update(settings: Settings, result: BuildResult, *, full: bool, say: Callable[[str], None]) -> None:
+    """The steps of the module's docstring, recorded in `result`."""
     warehouse = Warehouse(settings.warehouse, pause_after_write=settings.publish_pause)
     reference = cache(lambda: Reference.load(settings.reference))  # parsed only if needed
     rules = load_rules(settings.reference)
-    result = BuildResult(settings.warehouse)
-
     with warehouse.lock(), ThreadPoolExecutor(1) as hasher:
         # The reference files (tens of MB for a country) are hashed while the ledger is read and
         # the tables planned: hashlib lets go of the GIL, so the two share the machine's cores.
@@ -238,5 +251,3 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
         result.pairs_cut = outcome.pairs_cut
 
     result.changed_counties = sorted(changed)
-    result.elapsed = time.perf_counter() - started
-    return result
