@@ -19,7 +19,8 @@ TOTAL_SECONDS = 15 * 60
 #: Phases whose peak memory is jianfu's (the sample generator and the baseline are not).
 JIANFU_PHASES = ("ingest", "ingest_2", "ingest_3", "ingest_nodocs", "build", "build_2", "build_3", "build_noop",
                  "queries", "resubmit_ingest", "resubmit_build", "resubmit_ingest_2", "resubmit_build_2",
-                 "resubmit_ingest_3", "resubmit_build_3", "small_ingest_1", "small_ingest_n")
+                 "resubmit_ingest_3", "resubmit_build_3", "resubmit_ingest_4", "resubmit_build_4",
+                 "resubmit_ingest_5", "resubmit_build_5", "small_ingest_1", "small_ingest_n")
 
 PHASE_NOTES = {
     "sample": "`jianfu sample` at the run's scale (not measured against a target)",
@@ -43,7 +44,11 @@ PHASE_NOTES = {
     "resubmit_ingest_2": "the county resends again (another value changed)",
     "resubmit_build_2": "`jianfu build` after it",
     "resubmit_ingest_3": "and a third time",
-    "resubmit_build_3": "`jianfu build` after it (the median of three is used)",
+    "resubmit_build_3": "`jianfu build` after it",
+    "resubmit_ingest_4": "and a fourth time",
+    "resubmit_build_4": "`jianfu build` after it",
+    "resubmit_ingest_5": "and a fifth time",
+    "resubmit_build_5": "`jianfu build` after it (the median of the five is used)",
     "small_baseline": "baseline over the smallest files only",
     "small_ingest_1": "`ingest(data_docs=False)` of one small file",
     "small_ingest_n": "`ingest(data_docs=False)` of the smallest files",
