@@ -51,8 +51,11 @@ def quotas_table(reference_dir: Path) -> pa.Table:
 
 def submissions_table(rows: list[Mapping]) -> pa.Table:
     """The ledger as SPEC.md section 7 shows it, in receipt order (the rows' other columns are
-    left out). pyarrow takes a naive received_at, as SQLite returns it, as UTC: the ledger's zone."""
-    return pa.Table.from_pylist(rows, schema=SUBMISSIONS_SCHEMA)
+    left out). pyarrow takes a naive received_at, as SQLite returns it, as UTC: the ledger's zone.
+    Built column by column: a national ledger has tens of thousands of rows, and pyarrow converts
+    a list per column faster than a dict per row."""
+    return pa.Table.from_pydict({name: [row[name] for row in rows] for name in SUBMISSIONS_SCHEMA.names},
+                                schema=SUBMISSIONS_SCHEMA)
 
 
 INPUTS_KEY = b"jianfu.inputs"
