@@ -38,6 +38,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from .. import ledger
+from ..collector import frozen
 from ..config import JianfuError, Settings
 from ..problems import CRITICAL, WARNING, Problem, RejectFile, critical
 from ..reference import Codes
@@ -421,31 +422,29 @@ def _check_all(receipts: list[_Receipt], codes: Codes, settings: Settings, progr
     # so a month twice as long does not need more memory (the standard max_tasks_per_child does
     # the same, but not for a pool that forks).
     reference_index(codes)
-    gc.freeze()
-    try:
-        if workers <= 1:
-            for batch in batches:
-                checked.extend(_check(batch, codes, settings))
-                progress(f"checked {len(checked)}/{len(receipts)} files")
-            return checked
-        fork = multiprocessing.get_context("fork")
-        step = workers * BATCHES_PER_PROCESS
-        for start in range(0, len(batches), step):
-            progress(f"checking batches {start + 1}-{min(start + step, len(batches))} of {len(batches)} "
-                     f"in {workers} new processes")
-            with ProcessPoolExecutor(workers, mp_context=fork, initializer=_start_worker,
-                                     initargs=(codes, settings)) as pool:
-                for batch in pool.map(_check_in_worker, batches[start:start + step]):
-                    checked.extend(batch)
-                    progress(f"checked {len(checked)}/{len(receipts)} files ({workers} processes)")
-    except BrokenProcessPool:
-        raise JianfuError(
-            "a process checking files stopped before it finished (killed, perhaps for lack of memory: "
-            "JIANFU_INGEST_WORKERS=1 checks in one); nothing was decided, and the next ingest finishes the "
-            "files received / 检查文件的进程意外终止（可能因内存不足，可设 JIANFU_INGEST_WORKERS=1）；"
-            "本次未作任何判定，下次运行 ingest 时将继续处理已接收的文件") from None
-    finally:
-        gc.unfreeze()
+    with frozen():
+        try:
+            if workers <= 1:
+                for batch in batches:
+                    checked.extend(_check(batch, codes, settings))
+                    progress(f"checked {len(checked)}/{len(receipts)} files")
+                return checked
+            fork = multiprocessing.get_context("fork")
+            step = workers * BATCHES_PER_PROCESS
+            for start in range(0, len(batches), step):
+                progress(f"checking batches {start + 1}-{min(start + step, len(batches))} of {len(batches)} "
+                         f"in {workers} new processes")
+                with ProcessPoolExecutor(workers, mp_context=fork, initializer=_start_worker,
+                                         initargs=(codes, settings)) as pool:
+                    for batch in pool.map(_check_in_worker, batches[start:start + step]):
+                        checked.extend(batch)
+                        progress(f"checked {len(checked)}/{len(receipts)} files ({workers} processes)")
+        except BrokenProcessPool:
+            raise JianfuError(
+                "a process checking files stopped before it finished (killed, perhaps for lack of memory: "
+                "JIANFU_INGEST_WORKERS=1 checks in one); nothing was decided, and the next ingest finishes the "
+                "files received / 检查文件的进程意外终止（可能因内存不足，可设 JIANFU_INGEST_WORKERS=1）；"
+                "本次未作任何判定，下次运行 ingest 时将继续处理已接收的文件") from None
     return checked
 
 

@@ -23,7 +23,6 @@ call `build` alike.
 
 from __future__ import annotations
 
-import gc
 import shutil
 import tempfile
 import threading
@@ -37,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from .. import ledger
+from ..collector import frozen
 from ..config import Settings, load_rules
 from ..reference import Reference
 from ..schema import KINDS, QUOTAS_SCHEMA, SUBMISSIONS_SCHEMA
@@ -132,14 +132,10 @@ def build(settings: Settings, *, full: bool = False, progress: Callable[[str], N
     """Build or update the warehouse at settings.warehouse; `full` rewrites every partition."""
     started = time.perf_counter()
     result = BuildResult(settings.warehouse)
-    # The collector's full passes walk every live object, and a build sets off more of them the
-    # more receipts and counties it holds: what was loaded before (the libraries above all) is
-    # frozen meanwhile, so those passes walk only the build's own objects.
-    gc.freeze()
-    try:
+    # A build sets off the collector's full passes the more often the more receipts and counties it
+    # holds: frozen, what was loaded before is not walked by each of them.
+    with frozen():
         _update(settings, result, full=full, say=progress or (lambda _message: None))
-    finally:
-        gc.unfreeze()
     result.elapsed = time.perf_counter() - started
     return result
 
